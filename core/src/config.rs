@@ -1,0 +1,356 @@
+//! `CacheConfig`: the whole configuration of a tiered cache, serde with
+//! defaults, loadable from TOML. The simulator's tuner writes this very type,
+//! so a configuration tuned offline loads unchanged in production.
+//!
+//! Durations are written in milliseconds (`ttl_ms = 30000`); absent optional
+//! durations mean "none" (no expiry).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StateError};
+use crate::policy::eviction::EvictionConfig;
+
+/// Default L1 capacity in entries.
+pub const DEFAULT_L1_CAPACITY: u64 = 10_000;
+/// Default refresh-ahead threshold (fraction of the TTL).
+pub const DEFAULT_REFRESH_THRESHOLD: f64 = 0.8;
+/// Default write-behind batch size.
+pub const DEFAULT_BATCH_SIZE: usize = 256;
+/// Default write-behind flush interval.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// Default write-behind queue limit (pending keys).
+pub const DEFAULT_QUEUE_CAPACITY: usize = 100_000;
+/// Default time a put waits for room in a full write-behind queue.
+pub const DEFAULT_BACKPRESSURE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How a tier's capacity is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Capacity {
+    /// At most this many entries (every entry weighs 1).
+    Entries(u64),
+    /// At most this many bytes of keys plus values.
+    Bytes(u64),
+}
+
+impl Capacity {
+    /// The capacity in weight units.
+    #[must_use]
+    pub fn units(self) -> u64 {
+        match self {
+            Capacity::Entries(n) | Capacity::Bytes(n) => n,
+        }
+    }
+
+    /// The weight of an entry with `key_len + value_len` bytes.
+    #[inline]
+    #[must_use]
+    pub fn weigh(self, key_len: usize, value_len: usize) -> u64 {
+        match self {
+            Capacity::Entries(_) => 1,
+            Capacity::Bytes(_) => (key_len + value_len) as u64,
+        }
+    }
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Capacity::Entries(DEFAULT_L1_CAPACITY)
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// The in-process tier.
+    pub l1: L1Config,
+    /// The shared tier (Redis); absent: no L2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l2: Option<L2Config>,
+    /// The durable tier.
+    pub l3: L3Config,
+    /// How writes reach L3.
+    pub write: WriteConfig,
+    /// Refresh-ahead.
+    pub refresh: RefreshConfig,
+}
+
+/// L1 settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct L1Config {
+    /// Capacity in entries or bytes.
+    pub capacity: Capacity,
+    /// Time to live of L1 entries; `None`: no expiry.
+    #[serde(rename = "ttl_ms", with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Duration>,
+    /// The eviction policy.
+    pub eviction: EvictionConfig,
+    /// Number of shards (rounded up to a power of two); 0: chosen from the
+    /// number of CPUs.
+    pub shards: usize,
+}
+
+/// L2 (Redis) settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct L2Config {
+    /// `redis://` or `rediss://` URL, AUTH included if needed.
+    pub url: String,
+    /// Key prefix and pub/sub channel name of this cache.
+    pub namespace: String,
+    /// Time to live of L2 entries; `None`: no expiry.
+    #[serde(rename = "ttl_ms", with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Duration>,
+    /// Timeout of every Redis call.
+    #[serde(rename = "timeout_ms", with = "ms")]
+    pub timeout: Duration,
+    /// Consecutive failures that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// How long L2 is bypassed once the breaker is open.
+    #[serde(rename = "breaker_cooldown_ms", with = "ms")]
+    pub breaker_cooldown: Duration,
+    /// Capacity of L2 (used by the simulator; Redis itself is bounded by its
+    /// `maxmemory`). `None`: unbounded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+}
+
+impl Default for L2Config {
+    fn default() -> Self {
+        Self {
+            url: "redis://127.0.0.1:6379".into(),
+            namespace: "strata".into(),
+            ttl: Some(Duration::from_secs(300)),
+            timeout: Duration::from_millis(50),
+            breaker_failures: 5,
+            breaker_cooldown: Duration::from_secs(1),
+            capacity: None,
+        }
+    }
+}
+
+/// Which durable backend L3 is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum L3Config {
+    /// In memory (tests).
+    Memory,
+    /// Embedded sled database at `path` (the default).
+    Sled {
+        /// Directory of the database.
+        path: String,
+    },
+    /// PostgreSQL through sqlx.
+    Postgres {
+        /// `postgres://` URL.
+        url: String,
+        /// Table name (validated as an SQL identifier).
+        table: String,
+    },
+}
+
+impl Default for L3Config {
+    fn default() -> Self {
+        L3Config::Sled { path: "strata-data".into() }
+    }
+}
+
+/// Write strategy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteStrategy {
+    /// L3 first, then the caches; `put` returns once L3 has it.
+    #[default]
+    WriteThrough,
+    /// Caches now, L3 by a background task per write.
+    WriteBack,
+    /// Caches now, L3 in coalesced batches.
+    WriteBehind,
+}
+
+/// Write settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WriteConfig {
+    /// The strategy.
+    pub strategy: WriteStrategy,
+    /// Write-behind: flush when this many keys are pending.
+    pub batch_size: usize,
+    /// Write-behind: flush pending writes at least this often.
+    #[serde(rename = "flush_interval_ms", with = "ms")]
+    pub flush_interval: Duration,
+    /// Write-behind (and write-back): most pending keys before puts wait.
+    pub queue_capacity: usize,
+    /// How long a put waits for room before failing with `QueueFull`.
+    #[serde(rename = "backpressure_timeout_ms", with = "ms")]
+    pub backpressure_timeout: Duration,
+}
+
+impl Default for WriteConfig {
+    fn default() -> Self {
+        Self {
+            strategy: WriteStrategy::default(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            backpressure_timeout: DEFAULT_BACKPRESSURE_TIMEOUT,
+        }
+    }
+}
+
+/// Refresh-ahead settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RefreshConfig {
+    /// Whether hits on old entries trigger a background reload.
+    pub enabled: bool,
+    /// Fraction of the TTL after which a hit triggers a reload, in (0, 1).
+    pub threshold: f64,
+}
+
+impl Default for RefreshConfig {
+    fn default() -> Self {
+        Self { enabled: false, threshold: DEFAULT_REFRESH_THRESHOLD }
+    }
+}
+
+impl CacheConfig {
+    /// Parses TOML text (`source` names it in errors) and validates it.
+    ///
+    /// # Errors
+    /// [`StateError::Config`] naming the field (and, for syntax errors, the line).
+    pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
+        let cfg: CacheConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| {
+                text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+            });
+            let at = line.map_or_else(String::new, |l| format!(" line {l}"));
+            StateError::config(format!("{source}{at}"), e.message().to_string())
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Serialises to TOML.
+    ///
+    /// # Errors
+    /// [`StateError::Config`] if a value cannot be represented.
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| StateError::config("<config>", e.to_string()))
+    }
+
+    /// Checks every value.
+    ///
+    /// # Errors
+    /// [`StateError::Config`] naming the first invalid field.
+    pub fn validate(&self) -> Result<()> {
+        if self.l1.capacity.units() == 0 {
+            return Err(StateError::config("l1.capacity", "must be at least 1"));
+        }
+        if self.l1.ttl == Some(Duration::ZERO) {
+            return Err(StateError::config("l1.ttl_ms", "must be positive (omit it for no expiry)"));
+        }
+        if let Some(l2) = &self.l2 {
+            if !(l2.url.starts_with("redis://") || l2.url.starts_with("rediss://")) {
+                return Err(StateError::config("l2.url", "must start with redis:// or rediss://"));
+            }
+            if l2.namespace.is_empty() {
+                return Err(StateError::config("l2.namespace", "must not be empty"));
+            }
+            if l2.timeout.is_zero() {
+                return Err(StateError::config("l2.timeout_ms", "must be positive"));
+            }
+        }
+        let w = &self.write;
+        if w.batch_size == 0 {
+            return Err(StateError::config("write.batch_size", "must be at least 1"));
+        }
+        if w.queue_capacity < w.batch_size {
+            return Err(StateError::config("write.queue_capacity", "must be at least write.batch_size"));
+        }
+        if w.flush_interval.is_zero() {
+            return Err(StateError::config("write.flush_interval_ms", "must be positive"));
+        }
+        let t = self.refresh.threshold;
+        if !(t > 0.0 && t < 1.0) {
+            return Err(StateError::config("refresh.threshold", format!("must be in (0, 1), got {t}")));
+        }
+        Ok(())
+    }
+}
+
+mod ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+mod opt_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::ref_option)] // serde's `with` signature
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let mut cfg = CacheConfig::default();
+        cfg.l1.ttl = Some(Duration::from_secs(30));
+        cfg.l2 = Some(L2Config::default());
+        cfg.write.strategy = WriteStrategy::WriteBehind;
+        let text = cfg.to_toml_string().expect("serialises");
+        let back = CacheConfig::from_toml_str(&text, "mem").expect("parses");
+        assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn partial_toml_gets_defaults() {
+        let cfg = CacheConfig::from_toml_str(
+            "[l1]\ncapacity = { bytes = 1048576 }\nttl_ms = 500\neviction = { policy = \"lru\" }\n",
+            "t.toml",
+        )
+        .expect("parses");
+        assert_eq!(cfg.l1.capacity, Capacity::Bytes(1 << 20));
+        assert_eq!(cfg.l1.ttl, Some(Duration::from_millis(500)));
+        assert_eq!(cfg.write, WriteConfig::default());
+    }
+
+    #[test]
+    fn errors_name_the_field_and_line() {
+        let e = CacheConfig::from_toml_str("[l1]\ncapacity = { entries = 0 }\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("l1.capacity"), "{e}");
+        let e = CacheConfig::from_toml_str("[write]\n\nbatchsize = 3\n", "t.toml").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("t.toml line 3") && msg.contains("batchsize"), "{msg}");
+        let e = CacheConfig::from_toml_str("[refresh]\nthreshold = 1.5\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("refresh.threshold"), "{e}");
+    }
+}

@@ -1,0 +1,105 @@
+//! The one error type of `strata-core`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A boxed error from a tier's client library.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with [`StateError`].
+pub type Result<T, E = StateError> = std::result::Result<T, E>;
+
+/// Which tier an error comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// The in-process cache.
+    L1,
+    /// The shared cache (Redis).
+    L2,
+    /// The durable source of truth.
+    L3,
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Tier::L1 => "L1",
+            Tier::L2 => "L2",
+            Tier::L3 => "L3",
+        })
+    }
+}
+
+/// Every error Strata's core returns. Variants name the tier and the operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// A tier's backend failed an operation.
+    #[error("{tier} ({backend}) {op} failed: {source}")]
+    Backend {
+        /// The tier.
+        tier: Tier,
+        /// The backend's name (`"sled"`, `"postgres"`, `"redis"`, ...).
+        backend: &'static str,
+        /// The operation (`"get"`, `"put_many"`, ...).
+        op: &'static str,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// A tier did not answer in time.
+    #[error("{tier} ({backend}) {op} timed out after {after:?}")]
+    Timeout {
+        /// The tier.
+        tier: Tier,
+        /// The backend's name.
+        backend: &'static str,
+        /// The operation.
+        op: &'static str,
+        /// The deadline that passed.
+        after: Duration,
+    },
+    /// A configuration value is invalid.
+    #[error("invalid configuration: `{field}`: {reason}")]
+    Config {
+        /// The field, as a dotted path (`l1.capacity`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The write-behind queue stayed full for the whole backpressure wait.
+    #[error(
+        "write-behind queue full: {pending} writes pending (limit {limit}) after waiting {waited:?}; L3 is not keeping up"
+    )]
+    QueueFull {
+        /// Writes pending.
+        pending: usize,
+        /// The queue's limit.
+        limit: usize,
+        /// How long the put waited for room.
+        waited: Duration,
+    },
+    /// The cache was shut down; no further writes are accepted.
+    #[error("the cache is shut down")]
+    ShutDown,
+    /// `shutdown()` hit its deadline with writes still unwritten.
+    #[error("shutdown deadline passed with {} writes not persisted to L3 (first: {:?})", keys.len(), keys.first().map(|k| String::from_utf8_lossy(k).into_owned()))]
+    Unflushed {
+        /// The keys whose latest write did not reach L3.
+        keys: Vec<bytes::Bytes>,
+        /// The last error seen while flushing, if any.
+        last_error: Option<String>,
+    },
+}
+
+impl StateError {
+    /// A [`StateError::Backend`] for `tier`/`backend`/`op` wrapping `source`.
+    pub fn backend(tier: Tier, backend: &'static str, op: &'static str, source: impl Into<BoxError>) -> Self {
+        StateError::Backend { tier, backend, op, source: source.into() }
+    }
+
+    /// A [`StateError::Config`] for `field`.
+    pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        StateError::Config { field: field.into(), reason: reason.into() }
+    }
+}

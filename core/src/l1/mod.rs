@@ -1,0 +1,9 @@
+//! The in-process tier: synchronous, clock-driven, generic over the policy.
+
+mod hash;
+mod sharded;
+mod store;
+
+pub use hash::{KeyHasher, hash_key, key_hasher};
+pub use sharded::{L1Hit, ShardedL1};
+pub use store::{Entry, InsertOutcome, L1Store, StoreCounters};

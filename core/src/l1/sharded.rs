@@ -1,0 +1,201 @@
+//! The concurrent L1: a power-of-two array of [`L1Store`] shards, each behind
+//! its own lock, chosen by the key's hash. One policy per shard; with one
+//! shard it behaves exactly like the store the simulator drives.
+
+use std::borrow::Borrow;
+use std::hash::Hash;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::hash::hash_key;
+use super::store::{InsertOutcome, L1Store, StoreCounters};
+use crate::clock::Instant;
+use crate::policy::eviction::EvictionPolicy;
+
+/// What a hit returns: a clone of the value and the entry's timestamps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Hit<V> {
+    /// The value.
+    pub value: V,
+    /// When it was stored.
+    pub inserted_at: Instant,
+    /// When it expires ([`Instant::MAX`]: never).
+    pub expires_at: Instant,
+}
+
+#[repr(align(128))]
+struct Shard<T>(Mutex<T>);
+
+/// The sharded L1. See the module docs.
+pub struct ShardedL1<K, V, P> {
+    shards: Box<[Shard<L1Store<K, V, P>>]>,
+    mask: u64,
+}
+
+impl<K, V, P> std::fmt::Debug for ShardedL1<K, V, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardedL1").field("shards", &self.shards.len()).finish()
+    }
+}
+
+impl<K, V, P> ShardedL1<K, V, P>
+where
+    K: Hash + Eq,
+    V: Clone,
+    P: EvictionPolicy,
+{
+    /// `shards` shards (rounded up to a power of two, at least 1) sharing
+    /// `capacity` evenly; `make_policy(per_shard_capacity)` builds each policy.
+    pub fn new(
+        shards: usize,
+        capacity: u64,
+        default_ttl: Option<Duration>,
+        mut make_policy: impl FnMut(u64) -> P,
+    ) -> Self {
+        let n = shards.max(1).next_power_of_two();
+        let n64 = n as u64;
+        let base = capacity / n64;
+        let extra = capacity % n64;
+        let shards = (0..n64)
+            .map(|i| {
+                let cap = base + u64::from(i < extra);
+                Shard(Mutex::new(L1Store::new(cap, make_policy(cap), default_ttl)))
+            })
+            .collect();
+        Self { shards, mask: n64 - 1 }
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &Mutex<L1Store<K, V, P>> {
+        // High-middle bits: hashbrown uses the top 7 and the low bits inside a shard.
+        let idx = ((hash >> 32) & self.mask) as usize;
+        &self.shards[idx].0
+    }
+
+    /// Number of shards.
+    #[must_use]
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Reads `key` at `now`; see [`L1Store::get`].
+    #[inline]
+    pub fn get<Q>(&self, key: &Q, now: Instant) -> Option<L1Hit<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = hash_key(key);
+        let mut shard = self.shard(hash).lock();
+        shard.get_hashed(hash, key, now).map(|e| L1Hit {
+            value: e.value.clone(),
+            inserted_at: e.inserted_at,
+            expires_at: e.expires_at,
+        })
+    }
+
+    /// Whether a live entry for `key` is present (no policy update).
+    pub fn contains<Q>(&self, key: &Q, now: Instant) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = hash_key(key);
+        self.shard(hash).lock().peek(key, now).is_some()
+    }
+
+    /// Stores `key → value`; see [`L1Store::insert`].
+    pub fn insert(
+        &self,
+        key: K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> InsertOutcome {
+        let hash = hash_key(&key);
+        self.shard(hash).lock().insert_hashed(hash, key, value, weight, ttl, now)
+    }
+
+    /// Removes `key`; returns whether it was present.
+    pub fn remove<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = hash_key(key);
+        self.shard(hash).lock().remove(key).is_some()
+    }
+
+    /// Removes every entry.
+    pub fn clear(&self) {
+        for s in self.shards.iter() {
+            s.0.lock().clear();
+        }
+    }
+
+    /// Entries over all shards.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.0.lock().len()).sum()
+    }
+
+    /// Whether every shard is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Total weight over all shards.
+    #[must_use]
+    pub fn weight(&self) -> u64 {
+        self.shards.iter().map(|s| s.0.lock().weight()).sum()
+    }
+
+    /// Total capacity over all shards.
+    #[must_use]
+    pub fn capacity(&self) -> u64 {
+        self.shards.iter().map(|s| s.0.lock().capacity()).sum()
+    }
+
+    /// Counters summed over all shards.
+    #[must_use]
+    pub fn counters(&self) -> StoreCounters {
+        let mut t = StoreCounters::default();
+        for s in self.shards.iter() {
+            let c = s.0.lock().counters();
+            t.hits += c.hits;
+            t.misses += c.misses;
+            t.inserts += c.inserts;
+            t.updates += c.updates;
+            t.evictions += c.evictions;
+            t.expirations += c.expirations;
+            t.removals += c.removals;
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::eviction::Lru;
+
+    #[test]
+    fn shards_split_capacity_and_find_keys() {
+        let l1: ShardedL1<u64, u64, Lru> = ShardedL1::new(3, 103, None, |_| Lru::new());
+        assert_eq!(l1.shard_count(), 4);
+        assert_eq!(l1.capacity(), 103);
+        for k in 0..50 {
+            l1.insert(k, k * 2, 1, None, Instant::ZERO);
+        }
+        for k in 0..50 {
+            assert_eq!(l1.get(&k, Instant::ZERO).map(|h| h.value), Some(k * 2));
+        }
+        assert!(l1.remove(&7));
+        assert!(!l1.contains(&7, Instant::ZERO));
+        assert_eq!(l1.len(), 49);
+        assert_eq!(l1.counters().hits, 50);
+    }
+}

@@ -1,0 +1,422 @@
+//! The single-threaded L1 store: a hash table of slots, an entry slab, an
+//! eviction policy and TTLs, all driven by the `now` the caller passes.
+//!
+//! This is the type the simulator drives directly (one shard, one policy);
+//! [`super::ShardedL1`] puts several behind locks for the engine.
+//!
+//! Invariants: every live slot is in the table exactly once and known to the
+//! policy exactly once; `weight` is the sum of live entries' weights and never
+//! exceeds `capacity` after a public method returns. The hit path does not
+//! allocate.
+
+use std::borrow::Borrow;
+use std::hash::Hash;
+use std::time::Duration;
+
+use hashbrown::HashTable;
+
+use super::hash::hash_key;
+use crate::clock::Instant;
+use crate::policy::eviction::{EvictionPolicy, Slot};
+
+/// One cached entry.
+#[derive(Debug, Clone)]
+pub struct Entry<K, V> {
+    /// The key.
+    pub key: K,
+    /// The value.
+    pub value: V,
+    /// The key's hash.
+    pub hash: u64,
+    /// The entry's weight in capacity units.
+    pub weight: u64,
+    /// When the value was stored (refresh-ahead measures age from here).
+    pub inserted_at: Instant,
+    /// When it expires ([`Instant::MAX`]: never).
+    pub expires_at: Instant,
+}
+
+impl<K, V> Entry<K, V> {
+    /// Whether the entry has expired at `now`.
+    #[inline]
+    #[must_use]
+    pub fn is_expired(&self, now: Instant) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// What an insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// A new entry was stored (and `evicted` others left to make room; the
+    /// new entry itself may have been the one an admission policy rejected).
+    Inserted {
+        /// How many entries were evicted to make room.
+        evicted: u32,
+        /// Whether the new entry is still present after eviction.
+        admitted: bool,
+    },
+    /// The key was present; its value was replaced.
+    Updated {
+        /// How many entries were evicted to make room.
+        evicted: u32,
+    },
+    /// The entry alone weighs more than the whole capacity; nothing changed
+    /// (a previous value of the key, if any, was removed).
+    TooLarge,
+}
+
+/// Counters kept by the store itself (plain integers: the store is single-threaded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCounters {
+    /// Reads that found a live entry.
+    pub hits: u64,
+    /// Reads that found nothing (or an expired entry).
+    pub misses: u64,
+    /// New entries stored.
+    pub inserts: u64,
+    /// Values replaced in place.
+    pub updates: u64,
+    /// Entries evicted for capacity (including rejected admissions).
+    pub evictions: u64,
+    /// Entries dropped because their TTL passed.
+    pub expirations: u64,
+    /// Entries removed explicitly.
+    pub removals: u64,
+}
+
+/// The L1 store. See the module docs.
+#[derive(Debug)]
+pub struct L1Store<K, V, P> {
+    table: HashTable<Slot>,
+    entries: Vec<Option<Entry<K, V>>>,
+    free: Vec<Slot>,
+    policy: P,
+    capacity: u64,
+    weight: u64,
+    len: usize,
+    default_ttl: Option<Duration>,
+    counters: StoreCounters,
+}
+
+impl<K, V, P> L1Store<K, V, P>
+where
+    K: Hash + Eq,
+    P: EvictionPolicy,
+{
+    /// A store holding at most `capacity` weight units, with `policy`, and
+    /// `default_ttl` for inserts that give none (`None`: no expiry).
+    #[must_use]
+    pub fn new(capacity: u64, policy: P, default_ttl: Option<Duration>) -> Self {
+        Self {
+            table: HashTable::new(),
+            entries: Vec::new(),
+            free: Vec::new(),
+            policy,
+            capacity,
+            weight: 0,
+            len: 0,
+            default_ttl,
+            counters: StoreCounters::default(),
+        }
+    }
+
+    #[inline]
+    fn find<Q>(&self, hash: u64, key: &Q) -> Option<Slot>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let entries = &self.entries;
+        self.table
+            .find(hash, |&s| entries[s as usize].as_ref().is_some_and(|e| e.key.borrow() == key))
+            .copied()
+    }
+
+    /// Reads `key` at `now`: a hit tells the policy and returns the entry; a
+    /// miss (absent or expired; an expired entry is dropped) returns `None`.
+    #[inline]
+    pub fn get<Q>(&mut self, key: &Q, now: Instant) -> Option<&Entry<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get_hashed(hash_key(key), key, now)
+    }
+
+    /// [`Self::get`] with the key's hash computed by the caller (with [`hash_key`]).
+    #[inline]
+    pub fn get_hashed<Q>(&mut self, hash: u64, key: &Q, now: Instant) -> Option<&Entry<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        match self.find(hash, key) {
+            Some(slot) => {
+                let expired = self.entries[slot as usize].as_ref().is_some_and(|e| e.is_expired(now));
+                if expired {
+                    self.drop_slot(slot, hash);
+                    self.counters.expirations += 1;
+                    self.counters.misses += 1;
+                    self.policy.on_miss(hash);
+                    return None;
+                }
+                self.counters.hits += 1;
+                self.policy.on_hit(slot);
+                self.entries[slot as usize].as_ref()
+            }
+            None => {
+                self.counters.misses += 1;
+                self.policy.on_miss(hash);
+                None
+            }
+        }
+    }
+
+    /// Looks at `key` without counting a hit or telling the policy; expired
+    /// entries are reported as absent (and left in place).
+    #[must_use]
+    pub fn peek<Q>(&self, key: &Q, now: Instant) -> Option<&Entry<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let slot = self.find(hash_key(key), key)?;
+        self.entries[slot as usize].as_ref().filter(|e| !e.is_expired(now))
+    }
+
+    /// Stores `key → value` of `weight` at `now`, expiring after `ttl` (or the
+    /// default TTL when `None`), evicting as needed.
+    pub fn insert(
+        &mut self,
+        key: K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> InsertOutcome {
+        let hash = hash_key(&key);
+        self.insert_hashed(hash, key, value, weight, ttl, now)
+    }
+
+    /// [`Self::insert`] with the key's hash computed by the caller.
+    pub fn insert_hashed(
+        &mut self,
+        hash: u64,
+        key: K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> InsertOutcome {
+        let existing = self.find(hash, &key);
+        if weight > self.capacity {
+            if let Some(slot) = existing {
+                self.policy.on_remove(slot);
+                self.drop_slot(slot, hash);
+                self.counters.removals += 1;
+            }
+            return InsertOutcome::TooLarge;
+        }
+        let expires_at = match ttl.or(self.default_ttl) {
+            Some(d) => now.saturating_add(d),
+            None => Instant::MAX,
+        };
+        if let Some(slot) = existing {
+            let e = self.entries[slot as usize].as_mut().expect_live();
+            self.weight = self.weight - e.weight + weight;
+            e.value = value;
+            e.weight = weight;
+            e.inserted_at = now;
+            e.expires_at = expires_at;
+            self.policy.on_update(slot, weight);
+            self.counters.updates += 1;
+            let evicted = self.evict_to_fit();
+            return InsertOutcome::Updated { evicted };
+        }
+        let entry = Entry { key, value, hash, weight, inserted_at: now, expires_at };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.entries[s as usize] = Some(entry);
+                s
+            }
+            None => {
+                let s = Slot::try_from(self.entries.len()).unwrap_or(Slot::MAX - 1);
+                self.entries.push(Some(entry));
+                s
+            }
+        };
+        let entries = &self.entries;
+        self.table.insert_unique(hash, slot, |&s| entries[s as usize].as_ref().map_or(0, |e| e.hash));
+        self.weight += weight;
+        self.len += 1;
+        self.counters.inserts += 1;
+        self.policy.on_insert(slot, hash, weight);
+        let evicted = self.evict_to_fit();
+        let admitted = self.entries[slot as usize].as_ref().is_some_and(|e| e.hash == hash);
+        InsertOutcome::Inserted { evicted, admitted }
+    }
+
+    fn evict_to_fit(&mut self) -> u32 {
+        let mut evicted = 0;
+        while self.weight > self.capacity {
+            let Some(victim) = self.policy.evict() else { break };
+            let hash = self.entries[victim as usize].as_ref().map_or(0, |e| e.hash);
+            self.drop_slot(victim, hash);
+            self.counters.evictions += 1;
+            evicted += 1;
+        }
+        evicted
+    }
+
+    /// Removes the slot from table and slab (the policy is told by the caller
+    /// when needed). Returns the entry.
+    fn drop_slot(&mut self, slot: Slot, hash: u64) -> Option<Entry<K, V>> {
+        let entry = self.entries[slot as usize].take()?;
+        if let Ok(occ) = self.table.find_entry(hash, |&s| s == slot) {
+            occ.remove();
+        }
+        self.free.push(slot);
+        self.weight -= entry.weight;
+        self.len -= 1;
+        Some(entry)
+    }
+
+    /// Removes `key`; returns its entry if it was present (expired or not).
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<Entry<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = hash_key(key);
+        let slot = self.find(hash, key)?;
+        self.policy.on_remove(slot);
+        self.counters.removals += 1;
+        self.drop_slot(slot, hash)
+    }
+
+    /// Removes every entry (counters are kept).
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.entries.clear();
+        self.free.clear();
+        self.policy.clear();
+        self.weight = 0;
+        self.len = 0;
+    }
+
+    /// Number of entries (expired ones not yet noticed included).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the store is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Total weight of the entries.
+    #[must_use]
+    pub fn weight(&self) -> u64 {
+        self.weight
+    }
+
+    /// The capacity in weight units.
+    #[must_use]
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// The store's counters.
+    #[must_use]
+    pub fn counters(&self) -> StoreCounters {
+        self.counters
+    }
+
+    /// The policy (for dumps in tests).
+    #[must_use]
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+
+    /// Iterates over live entries in slab order (not a policy order).
+    pub fn iter(&self) -> impl Iterator<Item = &Entry<K, V>> {
+        self.entries.iter().flatten()
+    }
+}
+
+trait ExpectLive<T> {
+    fn expect_live(self) -> T;
+}
+
+impl<'a, K, V> ExpectLive<&'a mut Entry<K, V>> for Option<&'a mut Entry<K, V>> {
+    #[inline]
+    #[allow(clippy::unwrap_used)] // invariant: a slot found in the table is live
+    fn expect_live(self) -> &'a mut Entry<K, V> {
+        self.unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::eviction::Lru;
+
+    fn at(ns: u64) -> Instant {
+        Instant::from_nanos(ns)
+    }
+
+    #[test]
+    fn lru_store_evicts_least_recent() {
+        let mut s: L1Store<u64, u64, Lru> = L1Store::new(2, Lru::new(), None);
+        s.insert(1, 10, 1, None, at(0));
+        s.insert(2, 20, 1, None, at(0));
+        assert_eq!(s.get(&1, at(0)).map(|e| e.value), Some(10));
+        s.insert(3, 30, 1, None, at(0));
+        assert!(s.get(&2, at(0)).is_none());
+        assert!(s.get(&1, at(0)).is_some());
+        assert!(s.get(&3, at(0)).is_some());
+        assert_eq!(s.len(), 2);
+        let c = s.counters();
+        assert_eq!((c.hits, c.misses, c.evictions), (3, 1, 1));
+    }
+
+    #[test]
+    fn ttl_expires_lazily() {
+        let mut s: L1Store<u64, u64, Lru> = L1Store::new(10, Lru::new(), Some(Duration::from_secs(10)));
+        s.insert(1, 10, 1, None, at(0));
+        s.insert(2, 20, 1, Some(Duration::from_secs(1)), at(0));
+        assert!(s.get(&2, at(999_999_999)).is_some());
+        assert!(s.get(&2, at(1_000_000_000)).is_none());
+        assert!(s.get(&1, at(9_999_999_999)).is_some());
+        assert!(s.get(&1, at(10_000_000_000)).is_none());
+        assert_eq!(s.counters().expirations, 2);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn weights_and_too_large() {
+        let mut s: L1Store<u64, u64, Lru> = L1Store::new(10, Lru::new(), None);
+        s.insert(1, 1, 4, None, at(0));
+        s.insert(2, 2, 4, None, at(0));
+        assert_eq!(s.weight(), 8);
+        assert_eq!(s.insert(3, 3, 4, None, at(0)), InsertOutcome::Inserted { evicted: 1, admitted: true });
+        assert_eq!(s.weight(), 8);
+        assert_eq!(s.insert(2, 9, 11, None, at(0)), InsertOutcome::TooLarge);
+        assert!(s.get(&2, at(0)).is_none());
+        assert_eq!(s.insert(3, 5, 6, None, at(0)), InsertOutcome::Updated { evicted: 0 });
+        assert_eq!(s.weight(), 6);
+    }
+
+    #[test]
+    fn borrowed_lookup_and_remove() {
+        let mut s: L1Store<Box<[u8]>, u8, Lru> = L1Store::new(10, Lru::new(), None);
+        s.insert(b"ab".to_vec().into_boxed_slice(), 1, 1, None, at(0));
+        assert!(s.get(&b"ab"[..], at(0)).is_some());
+        assert_eq!(s.remove(&b"ab"[..]).map(|e| e.value), Some(1));
+        assert!(s.get(&b"ab"[..], at(0)).is_none());
+        assert_eq!(s.len(), 0);
+    }
+}

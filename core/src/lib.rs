@@ -1,0 +1,40 @@
+//! # strata-core
+//!
+//! A tiered cache engine (L1 in-process, L2 shared, L3 durable) built on
+//! sans-IO policies that the simulator (`strata-sim`) drives too.
+//!
+//! ## Architecture
+//!
+//! - Decisions (synchronous, `now` passed in, deterministic): [`l1`] (the
+//!   in-process store and its sharded form), [`policy`] (eviction, write,
+//!   refresh-ahead), [`config`], [`clock`].
+//! - Execution (async, feature `engine`): the backends in `backend` and the
+//!   engine `CachedStateBackend`.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `engine` | yes | the async engine, `StateBackend`, `MemoryStateBackend`, `SystemClock` (tokio) |
+//! | `sled` | yes | `SledStateBackend`, the embedded durable default |
+//!
+//! With `default-features = false` the crate depends on no runtime and no
+//! I/O crate, and builds for `wasm32-unknown-unknown`.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod l1;
+pub mod policy;
+
+#[cfg(feature = "engine")]
+pub mod backend;
+
+pub use clock::{Clock, Instant, ManualClock};
+pub use config::CacheConfig;
+pub use error::{Result, StateError, Tier};
+
+#[cfg(feature = "engine")]
+pub use backend::{MemoryStateBackend, StateBackend};
+#[cfg(feature = "engine")]
+pub use clock::SystemClock;

@@ -1,0 +1,177 @@
+//! Doubly linked lists threaded through slot indices.
+//!
+//! Policies keep their queues as [`List`]s whose links live in one shared
+//! [`Links`] arena indexed by [`Slot`]: no allocation per entry, O(1) push,
+//! unlink and pop, and a slot is in at most one list of an arena at a time.
+
+use super::Slot;
+
+const NIL: Slot = Slot::MAX;
+
+/// The prev/next links of every slot, shared by the lists of one policy.
+#[derive(Debug, Default, Clone)]
+pub struct Links {
+    prev: Vec<Slot>,
+    next: Vec<Slot>,
+}
+
+impl Links {
+    /// Makes room for `slot`.
+    #[inline]
+    pub fn ensure(&mut self, slot: Slot) {
+        let need = slot as usize + 1;
+        if self.prev.len() < need {
+            let grow = need.max(self.prev.len() * 2).max(16);
+            self.prev.resize(grow, NIL);
+            self.next.resize(grow, NIL);
+        }
+    }
+}
+
+/// One list: head is the most recently pushed end ("front"), tail the oldest.
+#[derive(Debug, Clone, Copy)]
+pub struct List {
+    head: Slot,
+    tail: Slot,
+    len: usize,
+}
+
+impl Default for List {
+    fn default() -> Self {
+        Self { head: NIL, tail: NIL, len: 0 }
+    }
+}
+
+impl List {
+    /// Number of slots in the list.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list is empty.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The most recently pushed slot.
+    #[inline]
+    #[must_use]
+    pub fn front(&self) -> Option<Slot> {
+        (self.head != NIL).then_some(self.head)
+    }
+
+    /// The oldest slot.
+    #[inline]
+    #[must_use]
+    pub fn back(&self) -> Option<Slot> {
+        (self.tail != NIL).then_some(self.tail)
+    }
+
+    /// Pushes `slot` at the front. `slot` must not be in any list of `links`.
+    #[inline]
+    pub fn push_front(&mut self, links: &mut Links, slot: Slot) {
+        links.ensure(slot);
+        let s = slot as usize;
+        links.prev[s] = NIL;
+        links.next[s] = self.head;
+        if self.head != NIL {
+            links.prev[self.head as usize] = slot;
+        } else {
+            self.tail = slot;
+        }
+        self.head = slot;
+        self.len += 1;
+    }
+
+    /// Unlinks `slot`, which must be in this list.
+    #[inline]
+    pub fn unlink(&mut self, links: &mut Links, slot: Slot) {
+        let s = slot as usize;
+        let (p, n) = (links.prev[s], links.next[s]);
+        if p != NIL {
+            links.next[p as usize] = n;
+        } else {
+            self.head = n;
+        }
+        if n != NIL {
+            links.prev[n as usize] = p;
+        } else {
+            self.tail = p;
+        }
+        links.prev[s] = NIL;
+        links.next[s] = NIL;
+        self.len -= 1;
+    }
+
+    /// Moves `slot` (in this list) to the front.
+    #[inline]
+    pub fn move_to_front(&mut self, links: &mut Links, slot: Slot) {
+        if self.head != slot {
+            self.unlink(links, slot);
+            self.push_front(links, slot);
+        }
+    }
+
+    /// Removes and returns the oldest slot.
+    #[inline]
+    pub fn pop_back(&mut self, links: &mut Links) -> Option<Slot> {
+        let t = self.back()?;
+        self.unlink(links, t);
+        Some(t)
+    }
+
+    /// The slot after `slot` towards the front (newer), if any.
+    #[inline]
+    #[must_use]
+    pub fn newer(&self, links: &Links, slot: Slot) -> Option<Slot> {
+        let p = links.prev[slot as usize];
+        (p != NIL).then_some(p)
+    }
+
+    /// The slot after `slot` towards the back (older), if any.
+    #[inline]
+    #[must_use]
+    pub fn older(&self, links: &Links, slot: Slot) -> Option<Slot> {
+        let n = links.next[slot as usize];
+        (n != NIL).then_some(n)
+    }
+
+    /// Slots from front (newest) to back (oldest); for tests and dumps.
+    #[must_use]
+    pub fn to_vec(&self, links: &Links) -> Vec<Slot> {
+        let mut out = Vec::with_capacity(self.len);
+        let mut cur = self.head;
+        while cur != NIL {
+            out.push(cur);
+            cur = links.next[cur as usize];
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_unlink_pop() {
+        let mut links = Links::default();
+        let mut l = List::default();
+        for s in [3, 1, 4] {
+            l.push_front(&mut links, s);
+        }
+        assert_eq!(l.to_vec(&links), vec![4, 1, 3]);
+        l.unlink(&mut links, 1);
+        assert_eq!(l.to_vec(&links), vec![4, 3]);
+        l.move_to_front(&mut links, 3);
+        assert_eq!(l.to_vec(&links), vec![3, 4]);
+        assert_eq!(l.pop_back(&mut links), Some(4));
+        assert_eq!(l.pop_back(&mut links), Some(3));
+        assert_eq!(l.pop_back(&mut links), None);
+        assert!(l.is_empty());
+    }
+}

@@ -1,0 +1,6 @@
+//! The decision half of Strata: eviction, write and refresh-ahead policies.
+//!
+//! Everything here is synchronous, deterministic and takes `now` as an
+//! argument; the engine and the simulator both execute these decisions.
+
+pub mod eviction;

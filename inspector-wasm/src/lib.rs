@@ -1,0 +1,3 @@
+//! # strata-inspector
+//!
+//! The Strata simulator compiled to WebAssembly, behind a static page.

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command of the README: every test, against real Redis and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+
+cargo test --workspace --all-targets
+cargo test --workspace --doc

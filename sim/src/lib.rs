@@ -1,0 +1,5 @@
+//! # strata-sim
+//!
+//! A deterministic discrete-event simulator that replays key traces through
+//! Strata's policies (the very types of `strata-core`) with modelled tier
+//! latencies.
