@@ -4,3 +4,8 @@
 //! argument; the engine and the simulator both execute these decisions.
 
 pub mod eviction;
+pub mod refresh;
+pub mod write;
+
+pub use refresh::RefreshPolicy;
+pub use write::{Enqueued, PendingOp, WriteBehindQueue, WritePlan};

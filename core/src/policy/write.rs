@@ -1,0 +1,345 @@
+//! Write strategies as decisions.
+//!
+//! [`WritePlan`] says, for a strategy, where a put goes *now* and where it
+//! goes *later*; [`WriteBehindQueue`] holds the pending L3 writes of
+//! write-behind (and the per-write tasks of write-back): it coalesces writes
+//! of one key, says when a batch is due (size or age) and hands batches out.
+//! The engine executes these decisions with real I/O; the simulator executes
+//! them on virtual time. Neither decides anything itself.
+//!
+//! # What each strategy can lose on a crash
+//!
+//! - write-through: nothing that `put` acknowledged (L3 has it before `put`
+//!   returns).
+//! - write-back: writes whose background L3 write had not finished.
+//! - write-behind: every write still in the queue (at most `queue_capacity`
+//!   keys, at most one flush interval old while L3 keeps up).
+//!
+//! # Invariants of the queue
+//!
+//! - At most one pending op per key; a newer op replaces the older one in
+//!   place (the key keeps its position; the write counts as coalesced).
+//! - Batches are handed out oldest-first; a key taken into a batch is no
+//!   longer pending, so a newer write of it queues again and is flushed after.
+//! - `cancel` removes a key's pending op (a delete or invalidate must never
+//!   let an older put resurrect the key).
+//! - `requeue` gives a failed batch back without overriding newer writes.
+
+use std::collections::VecDeque;
+use std::hash::Hash;
+use std::time::Duration;
+
+use hashbrown::HashMap;
+
+use crate::clock::Instant;
+use crate::config::{WriteConfig, WriteStrategy};
+use crate::l1::KeyHasher;
+
+/// Where a put goes now and later, for a strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePlan {
+    /// Persist to L3 first; on success, update L2 and L1; on failure, update
+    /// nothing (and drop the key from the caches).
+    L3ThenCaches,
+    /// Update L1 and L2 now; enqueue the L3 write, written by itself as soon
+    /// as possible (one L3 call per write).
+    CachesThenL3Each,
+    /// Update L1 and L2 now; enqueue the L3 write into coalesced batches.
+    CachesThenL3Batched,
+}
+
+impl WritePlan {
+    /// The plan of `strategy`.
+    #[must_use]
+    pub fn of(strategy: WriteStrategy) -> Self {
+        match strategy {
+            WriteStrategy::WriteThrough => WritePlan::L3ThenCaches,
+            WriteStrategy::WriteBack => WritePlan::CachesThenL3Each,
+            WriteStrategy::WriteBehind => WritePlan::CachesThenL3Batched,
+        }
+    }
+
+    /// Whether the write goes through the queue.
+    #[must_use]
+    pub fn is_queued(self) -> bool {
+        !matches!(self, WritePlan::L3ThenCaches)
+    }
+}
+
+/// A pending L3 operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingOp<V> {
+    /// Store the value.
+    Put(V),
+    /// Remove the key.
+    Delete,
+}
+
+/// What [`WriteBehindQueue::push`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new pending key.
+    New,
+    /// Replaced a pending op of the same key (one L3 write saved).
+    Coalesced,
+    /// The queue is full and the key is not pending: nothing was queued;
+    /// the caller must wait for a flush (backpressure) and retry.
+    Full,
+}
+
+#[derive(Debug)]
+struct Pending<V> {
+    op: PendingOp<V>,
+    since: Instant,
+    seq: u64,
+}
+
+/// The pending-write queue. See the module docs.
+#[derive(Debug)]
+pub struct WriteBehindQueue<K, V> {
+    pending: HashMap<K, Pending<V>, KeyHasher>,
+    order: VecDeque<(K, u64)>,
+    next_seq: u64,
+    batch_size: usize,
+    flush_interval: Duration,
+    capacity: usize,
+    coalesced: u64,
+}
+
+impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
+    /// A queue flushing at `batch_size` keys or `flush_interval` age, holding
+    /// at most `capacity` keys. Zero values are raised to 1 / 1 ns.
+    #[must_use]
+    pub fn new(batch_size: usize, flush_interval: Duration, capacity: usize) -> Self {
+        let batch_size = batch_size.max(1);
+        Self {
+            pending: HashMap::with_hasher(crate::l1::key_hasher()),
+            order: VecDeque::new(),
+            next_seq: 0,
+            batch_size,
+            flush_interval: flush_interval.max(Duration::from_nanos(1)),
+            capacity: capacity.max(batch_size),
+            coalesced: 0,
+        }
+    }
+
+    /// A queue from the write section of a `CacheConfig`.
+    #[must_use]
+    pub fn from_config(cfg: &WriteConfig) -> Self {
+        Self::new(cfg.batch_size, cfg.flush_interval, cfg.queue_capacity)
+    }
+
+    /// Queues `op` for `key` at `now`.
+    pub fn push(&mut self, key: K, op: PendingOp<V>, now: Instant) -> Enqueued {
+        if let Some(p) = self.pending.get_mut(&key) {
+            p.op = op;
+            self.coalesced += 1;
+            return Enqueued::Coalesced;
+        }
+        if self.pending.len() >= self.capacity {
+            return Enqueued::Full;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.order.push_back((key.clone(), seq));
+        self.pending.insert(key, Pending { op, since: now, seq });
+        Enqueued::New
+    }
+
+    /// Drops the pending op of `key`; returns whether there was one.
+    pub fn cancel(&mut self, key: &K) -> bool {
+        // The stale entry in `order` is skipped later (its seq no longer matches).
+        self.pending.remove(key).is_some()
+    }
+
+    /// The pending op of `key`, if any (reads must see their own writes).
+    #[must_use]
+    pub fn get(&self, key: &K) -> Option<&PendingOp<V>> {
+        self.pending.get(key).map(|p| &p.op)
+    }
+
+    fn skip_stale(&mut self) {
+        while let Some((k, seq)) = self.order.front() {
+            match self.pending.get(k) {
+                Some(p) if p.seq == *seq => break,
+                _ => {
+                    self.order.pop_front();
+                }
+            }
+        }
+    }
+
+    /// When the oldest pending write becomes due by age (`None`: empty).
+    #[must_use]
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        self.skip_stale();
+        let (k, _) = self.order.front()?;
+        self.pending.get(k).map(|p| p.since.saturating_add(self.flush_interval))
+    }
+
+    /// Whether a batch is due at `now`: a full batch is pending, or the
+    /// oldest pending write has waited `flush_interval`.
+    pub fn is_due(&mut self, now: Instant) -> bool {
+        self.pending.len() >= self.batch_size || self.next_deadline().is_some_and(|d| now >= d)
+    }
+
+    /// Takes up to `batch_size` pending writes, oldest first.
+    pub fn take_batch(&mut self) -> Vec<(K, PendingOp<V>)> {
+        self.take(self.batch_size)
+    }
+
+    /// Takes up to `max` pending writes, oldest first.
+    pub fn take(&mut self, max: usize) -> Vec<(K, PendingOp<V>)> {
+        let mut out = Vec::with_capacity(max.min(self.pending.len()));
+        while out.len() < max {
+            let Some((k, seq)) = self.order.pop_front() else { break };
+            match self.pending.remove(&k) {
+                Some(p) if p.seq == seq => out.push((k, p.op)),
+                Some(p) => {
+                    // Stale order entry for a key that was cancelled and queued
+                    // again: put the live op back untouched.
+                    self.pending.insert(k, p);
+                }
+                None => {}
+            }
+        }
+        out
+    }
+
+    /// Gives back a batch whose L3 write failed, for a retry. Keys written
+    /// again meanwhile keep their newer op; the rest go to the front, in order.
+    pub fn requeue(&mut self, batch: Vec<(K, PendingOp<V>)>, now: Instant) {
+        for (k, op) in batch.into_iter().rev() {
+            if self.pending.contains_key(&k) {
+                continue;
+            }
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.order.push_front((k.clone(), seq));
+            self.pending.insert(k, Pending { op, since: now, seq });
+        }
+    }
+
+    /// Pending keys.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether nothing is pending.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Whether a new key would be refused.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.pending.len() >= self.capacity
+    }
+
+    /// The key limit.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The batch size.
+    #[must_use]
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Writes absorbed by coalescing so far.
+    #[must_use]
+    pub fn coalesced(&self) -> u64 {
+        self.coalesced
+    }
+
+    /// Every pending key (for `Unflushed` reports).
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.pending.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64) -> Instant {
+        Instant::from_nanos(ms * 1_000_000)
+    }
+
+    fn q() -> WriteBehindQueue<u32, u32> {
+        WriteBehindQueue::new(3, Duration::from_millis(10), 5)
+    }
+
+    #[test]
+    fn coalesces_and_keeps_position() {
+        let mut q = q();
+        assert_eq!(q.push(1, PendingOp::Put(10), at(0)), Enqueued::New);
+        assert_eq!(q.push(2, PendingOp::Put(20), at(0)), Enqueued::New);
+        assert_eq!(q.push(1, PendingOp::Put(11), at(1)), Enqueued::Coalesced);
+        assert_eq!(q.get(&1), Some(&PendingOp::Put(11)));
+        assert_eq!(q.take_batch(), vec![(1, PendingOp::Put(11)), (2, PendingOp::Put(20))]);
+        assert_eq!(q.coalesced(), 1);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn due_by_size_or_age() {
+        let mut q = q();
+        q.push(1, PendingOp::Put(1), at(0));
+        assert!(!q.is_due(at(9)));
+        assert!(q.is_due(at(10)));
+        assert_eq!(q.next_deadline(), Some(at(10)));
+        q.push(2, PendingOp::Put(2), at(5));
+        q.push(3, PendingOp::Delete, at(5));
+        assert!(q.is_due(at(5)));
+    }
+
+    #[test]
+    fn full_queue_refuses_new_keys_but_coalesces() {
+        let mut q = q();
+        for k in 0..5 {
+            assert_eq!(q.push(k, PendingOp::Put(k), at(0)), Enqueued::New);
+        }
+        assert!(q.is_full());
+        assert_eq!(q.push(9, PendingOp::Put(9), at(0)), Enqueued::Full);
+        assert_eq!(q.push(4, PendingOp::Put(44), at(0)), Enqueued::Coalesced);
+    }
+
+    #[test]
+    fn cancel_prevents_resurrection_and_requeue_keeps_newer() {
+        let mut q = q();
+        q.push(1, PendingOp::Put(1), at(0));
+        q.push(2, PendingOp::Put(2), at(0));
+        assert!(q.cancel(&1));
+        q.push(1, PendingOp::Put(100), at(1)); // queued again after the cancel
+        let b = q.take(1);
+        assert_eq!(b, vec![(2, PendingOp::Put(2))]);
+        q.push(2, PendingOp::Put(3), at(2));
+        q.requeue(b, at(3));
+        assert_eq!(q.get(&2), Some(&PendingOp::Put(3)));
+        let rest = q.take(10);
+        assert_eq!(rest, vec![(1, PendingOp::Put(100)), (2, PendingOp::Put(3))]);
+    }
+
+    #[test]
+    fn requeue_goes_to_front_in_order() {
+        let mut q = q();
+        q.push(1, PendingOp::Put(1), at(0));
+        q.push(2, PendingOp::Put(2), at(0));
+        let b = q.take(2);
+        q.push(3, PendingOp::Put(3), at(1));
+        q.requeue(b, at(2));
+        assert_eq!(q.take(3).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn plans() {
+        assert_eq!(WritePlan::of(WriteStrategy::WriteThrough), WritePlan::L3ThenCaches);
+        assert!(WritePlan::of(WriteStrategy::WriteBehind).is_queued());
+        assert!(WritePlan::of(WriteStrategy::WriteBack).is_queued());
+    }
+}
