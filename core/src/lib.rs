@@ -7,9 +7,9 @@
 //!
 //! - Decisions (synchronous, `now` passed in, deterministic): [`l1`] (the
 //!   in-process store and its sharded form), [`policy`] (eviction, write,
-//!   refresh-ahead), [`config`], [`clock`].
-//! - Execution (async, feature `engine`): the backends in `backend` and the
-//!   engine `CachedStateBackend`.
+//!   refresh-ahead, the L2 circuit breaker), [`config`], [`clock`].
+//! - Execution (async, feature `engine`): the backends in `backend`, the
+//!   shared tier in `l2` and the engine `CachedStateBackend`.
 //!
 //! ## Features
 //!
@@ -29,6 +29,8 @@ pub mod policy;
 
 #[cfg(feature = "engine")]
 pub mod backend;
+#[cfg(feature = "engine")]
+pub mod l2;
 
 pub use clock::{Clock, Instant, ManualClock};
 pub use config::CacheConfig;

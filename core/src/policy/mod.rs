@@ -3,6 +3,7 @@
 //! Everything here is synchronous, deterministic and takes `now` as an
 //! argument; the engine and the simulator both execute these decisions.
 
+pub mod breaker;
 pub mod eviction;
 pub mod refresh;
 pub mod write;
