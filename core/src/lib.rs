@@ -36,6 +36,8 @@ pub use clock::{Clock, Instant, ManualClock};
 pub use config::CacheConfig;
 pub use error::{Result, StateError, Tier};
 
+#[cfg(feature = "sled")]
+pub use backend::SledStateBackend;
 #[cfg(feature = "engine")]
 pub use backend::{MemoryStateBackend, StateBackend};
 #[cfg(feature = "engine")]

@@ -115,3 +115,18 @@ impl StateBackend for MemoryStateBackend {
         "memory"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MemoryStateBackend;
+    use crate::backend::conformance;
+
+    #[tokio::test]
+    async fn conformance() {
+        conformance::crud(&MemoryStateBackend::new()).await;
+        conformance::batches(&MemoryStateBackend::new()).await;
+        conformance::binary_keys(&MemoryStateBackend::new()).await;
+        conformance::list_keys_prefixes(&MemoryStateBackend::new()).await;
+        conformance::large_values(&MemoryStateBackend::new()).await;
+    }
+}

@@ -4,8 +4,16 @@
 //! operations have default implementations in terms of the single ones;
 //! real backends override them with one round trip per batch.
 
+#[cfg(test)]
+pub(crate) mod conformance;
 mod memory;
+#[cfg(feature = "sled")]
+mod sled;
 
+#[cfg(feature = "sled")]
+pub use self::sled::{
+    DEFAULT_FLUSH_EVERY, INLINE_BYTES, INLINE_KEYS, OpenError, SledOptions, SledStateBackend,
+};
 pub use memory::MemoryStateBackend;
 
 use async_trait::async_trait;
@@ -77,6 +85,14 @@ pub trait StateBackend: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Makes every write that has returned durable (fsync), for backends
+    /// that buffer writes (sled). A no-op by default: a backend whose writes
+    /// are durable when they return (PostgreSQL) or that is not durable at
+    /// all (memory) has nothing to do.
+    async fn persist(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// A short name for errors and stats (`"memory"`, `"sled"`, ...).
     fn name(&self) -> &'static str;
 }
@@ -115,6 +131,9 @@ impl<B: StateBackend + ?Sized> StateBackend for std::sync::Arc<B> {
     }
     async fn apply_batch(&self, ops: Vec<BatchOp>) -> Result<()> {
         (**self).apply_batch(ops).await
+    }
+    async fn persist(&self) -> Result<()> {
+        (**self).persist().await
     }
     fn name(&self) -> &'static str {
         (**self).name()
