@@ -26,9 +26,12 @@ pub mod config;
 pub mod error;
 pub mod l1;
 pub mod policy;
+pub mod stats;
 
 #[cfg(feature = "engine")]
 pub mod backend;
+#[cfg(feature = "engine")]
+pub mod engine;
 #[cfg(feature = "engine")]
 pub mod l2;
 
@@ -42,3 +45,5 @@ pub use backend::SledStateBackend;
 pub use backend::{MemoryStateBackend, StateBackend};
 #[cfg(feature = "engine")]
 pub use clock::SystemClock;
+#[cfg(feature = "engine")]
+pub use engine::{CacheBuilder, CachedStateBackend};

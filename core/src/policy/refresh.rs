@@ -10,6 +10,20 @@ use crate::clock::Instant;
 use crate::config::RefreshConfig;
 use crate::l1::KeyHasher;
 
+/// Whether an entry stored at `inserted_at` and expiring at `expires_at` is,
+/// at `now`, past `threshold` of its TTL. Entries without expiry never are.
+#[inline]
+#[must_use]
+pub fn is_due(threshold: f64, inserted_at: Instant, expires_at: Instant, now: Instant) -> bool {
+    if expires_at == Instant::MAX {
+        return false;
+    }
+    let ttl = expires_at.as_nanos().saturating_sub(inserted_at.as_nanos());
+    // f64 has 53 bits: exact for TTLs under ~104 days, close enough beyond.
+    let after = (ttl as f64 * threshold) as u64;
+    now.as_nanos() >= inserted_at.as_nanos().saturating_add(after)
+}
+
 /// The refresh-ahead decision and its in-flight set.
 #[derive(Debug)]
 pub struct RefreshPolicy<K> {
@@ -36,13 +50,17 @@ impl<K: Hash + Eq> RefreshPolicy<K> {
     /// expiry are never refreshed.
     #[must_use]
     pub fn is_due(&self, inserted_at: Instant, expires_at: Instant, now: Instant) -> bool {
-        if !self.enabled || expires_at == Instant::MAX {
+        self.enabled && is_due(self.threshold, inserted_at, expires_at, now)
+    }
+
+    /// Marks `key` in flight; false (and nothing changes) if it already is.
+    /// For callers that checked [`is_due`] themselves without the policy.
+    pub fn begin(&mut self, key: K) -> bool {
+        if !self.in_flight.insert(key) {
             return false;
         }
-        let ttl = expires_at.as_nanos().saturating_sub(inserted_at.as_nanos());
-        // f64 has 53 bits: exact for TTLs under ~104 days, close enough beyond.
-        let after = (ttl as f64 * self.threshold) as u64;
-        now.as_nanos() >= inserted_at.as_nanos().saturating_add(after)
+        self.started += 1;
+        true
     }
 
     /// On a hit: returns true (and marks `key` in flight) when a reload
@@ -60,7 +78,11 @@ impl<K: Hash + Eq> RefreshPolicy<K> {
     }
 
     /// The reload of `key` finished (or was cancelled by an invalidation).
-    pub fn finish(&mut self, key: &K) -> bool {
+    pub fn finish<Q>(&mut self, key: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.in_flight.remove(key)
     }
 

@@ -147,14 +147,22 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
     }
 
     /// Drops the pending op of `key`; returns whether there was one.
-    pub fn cancel(&mut self, key: &K) -> bool {
+    pub fn cancel<Q>(&mut self, key: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         // The stale entry in `order` is skipped later (its seq no longer matches).
         self.pending.remove(key).is_some()
     }
 
     /// The pending op of `key`, if any (reads must see their own writes).
     #[must_use]
-    pub fn get(&self, key: &K) -> Option<&PendingOp<V>> {
+    pub fn get<Q>(&self, key: &Q) -> Option<&PendingOp<V>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.pending.get(key).map(|p| &p.op)
     }
 

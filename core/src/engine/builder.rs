@@ -1,0 +1,105 @@
+//! [`CacheBuilder`]: validates a [`CacheConfig`] and assembles the engine.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use super::single_flight::SingleFlight;
+use super::{CachedStateBackend, Inner, WriteState};
+use crate::backend::StateBackend;
+use crate::clock::{Clock, SystemClock};
+use crate::config::CacheConfig;
+use crate::error::{Result, StateError};
+use crate::l1::ShardedL1;
+use crate::policy::{RefreshPolicy, WriteBehindQueue, WritePlan};
+use crate::stats::Metrics;
+
+/// Smallest capacity (in units) a shard gets when the shard count is automatic.
+const MIN_SHARD_CAPACITY: u64 = 256;
+
+/// Builds a [`CachedStateBackend`].
+#[must_use]
+pub struct CacheBuilder<B> {
+    backend: B,
+    config: CacheConfig,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl<B: StateBackend> CacheBuilder<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        Self { backend, config: CacheConfig::default(), clock: None }
+    }
+
+    /// Uses `config`.
+    pub fn config(mut self, config: CacheConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Uses `clock` instead of the system clock (tests: `ManualClock`).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Validates the configuration and starts the engine (and, for queued
+    /// write strategies, its flusher task on the current tokio runtime).
+    ///
+    /// # Errors
+    /// [`StateError::Config`] for an invalid configuration, or when a queued
+    /// write strategy is configured outside a tokio runtime.
+    pub fn build(self) -> Result<CachedStateBackend<B>> {
+        let cfg = self.config;
+        cfg.validate()?;
+        let plan = WritePlan::of(cfg.write.strategy);
+        let runtime = tokio::runtime::Handle::try_current();
+        if plan.is_queued() && runtime.is_err() {
+            return Err(StateError::config(
+                "write.strategy",
+                "write-back and write-behind need a tokio runtime for their flusher: build inside one",
+            ));
+        }
+        let capacity = cfg.l1.capacity.units();
+        let shards = match cfg.l1.shards {
+            0 => {
+                let cpus = std::thread::available_parallelism().map_or(4, usize::from);
+                let by_capacity = usize::try_from(capacity / MIN_SHARD_CAPACITY).unwrap_or(usize::MAX).max(1);
+                let want = (cpus * 4).min(by_capacity);
+                // Round down to a power of two so no shard gets too little.
+                1usize << (usize::BITS - 1 - want.leading_zeros())
+            }
+            n => n,
+        };
+        let eviction = cfg.l1.eviction.clone();
+        let l1 = ShardedL1::new(shards, capacity, cfg.l1.ttl, |cap| eviction.build(cap));
+        let inner = Arc::new(Inner {
+            l1,
+            weigher: cfg.l1.capacity,
+            l3: self.backend,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
+            plan,
+            writes: Mutex::new(WriteState {
+                queue: WriteBehindQueue::from_config(&cfg.write),
+                flushing: HashMap::with_hasher(crate::l1::key_hasher()),
+            }),
+            flush_wakeup: Notify::new(),
+            space: Notify::new(),
+            flush_lock: tokio::sync::Mutex::new(()),
+            refresh: Mutex::new(RefreshPolicy::new(&cfg.refresh)),
+            refresh_enabled: cfg.refresh.enabled,
+            loads: SingleFlight::new(),
+            metrics: Metrics::default(),
+            shut_down: AtomicBool::new(false),
+            config: cfg,
+        });
+        if plan.is_queued()
+            && let Ok(handle) = runtime
+        {
+            handle.spawn(super::flusher::run(Arc::downgrade(&inner)));
+        }
+        Ok(CachedStateBackend { inner })
+    }
+}

@@ -1,0 +1,206 @@
+//! Draining the write queue into L3: the background flusher task, `flush()`
+//! and `shutdown()`.
+//!
+//! One batch is written at a time (under `flush_lock`), so writes of a key
+//! reach L3 in the order they were made. A batch that fails, or whose write
+//! is cancelled, goes back to the queue (newer writes of a key win) and is
+//! retried with exponential backoff; nothing is dropped.
+
+use std::sync::Weak;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::Inner;
+use crate::backend::{BatchOp, StateBackend};
+use crate::error::{Result, StateError};
+use crate::policy::{PendingOp, WritePlan};
+
+const BACKOFF_MIN: Duration = Duration::from_millis(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+type Batch = Vec<(Bytes, PendingOp<Bytes>)>;
+
+/// A batch taken from the queue; unless `done`, dropping it puts it back.
+struct Taken<'a, B: StateBackend> {
+    inner: &'a Inner<B>,
+    batch: Batch,
+    done: bool,
+}
+
+impl<B: StateBackend> Taken<'_, B> {
+    /// The writes from `from` on failed: queue them again; the rest landed.
+    fn settle(mut self, failed_from: Option<usize>) {
+        let mut w = self.inner.writes.lock();
+        for (k, _) in &self.batch {
+            w.flushing.remove(k);
+        }
+        if let Some(i) = failed_from {
+            let failed = self.batch.split_off(i);
+            w.queue.requeue(failed, self.inner.clock.now());
+        }
+        self.done = true;
+    }
+}
+
+impl<B: StateBackend> Drop for Taken<'_, B> {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut w = self.inner.writes.lock();
+            for (k, _) in &self.batch {
+                w.flushing.remove(k);
+            }
+            w.queue.requeue(std::mem::take(&mut self.batch), self.inner.clock.now());
+        }
+    }
+}
+
+fn next_backoff(b: Duration) -> Duration {
+    (b * 2).clamp(BACKOFF_MIN, BACKOFF_MAX)
+}
+
+/// The background flusher: writes batches when due, sleeps otherwise; ends
+/// when the cache is dropped.
+pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
+    let mut backoff = Duration::ZERO;
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let idle = inner.config.write.flush_interval.clamp(Duration::from_millis(1), Duration::from_secs(1));
+        let wait = {
+            let mut w = inner.writes.lock();
+            let now = inner.clock.now();
+            let due = match inner.plan {
+                WritePlan::CachesThenL3Each => !w.queue.is_empty(),
+                _ => w.queue.is_due(now),
+            };
+            if due {
+                None
+            } else {
+                Some(w.queue.next_deadline().map_or(idle, |d| d.saturating_duration_since(now).min(idle)))
+            }
+        };
+        match wait {
+            None => match inner.flush_once().await {
+                Ok(_) => backoff = Duration::ZERO,
+                Err(e) => {
+                    backoff = next_backoff(backoff);
+                    tracing::warn!(error = %e, retry_in = ?backoff, "strata: L3 write failed; batch queued again");
+                    drop(inner);
+                    // flush()/shutdown() callers retry on their own; the
+                    // background flusher waits out its backoff.
+                    tokio::time::sleep(backoff).await;
+                }
+            },
+            Some(d) => {
+                let wake = inner.flush_wakeup.notified();
+                tokio::select! {
+                    () = wake => {}
+                    () = tokio::time::sleep(d.max(Duration::from_micros(100))) => {}
+                }
+            }
+        }
+    }
+}
+
+impl<B: StateBackend> Inner<B> {
+    /// Writes one batch; returns how many writes it held (0: nothing pending).
+    #[tracing::instrument(level = "debug", name = "strata.flush_batch", skip_all)]
+    pub(crate) async fn flush_once(&self) -> Result<usize> {
+        let _turn = self.flush_lock.lock().await;
+        let taken = {
+            let mut w = self.writes.lock();
+            let batch = w.queue.take_batch();
+            for (k, op) in &batch {
+                w.flushing.insert(k.clone(), op.clone());
+            }
+            Taken { inner: self, batch, done: false }
+        };
+        let n = taken.batch.len();
+        if n == 0 {
+            taken.settle(None);
+            return Ok(0);
+        }
+        self.space.notify_waiters();
+        match self.plan {
+            WritePlan::CachesThenL3Each => {
+                for i in 0..n {
+                    let (k, op) = &taken.batch[i];
+                    let r = match op {
+                        PendingOp::Put(v) => self.l3.put(k, v.clone()).await,
+                        PendingOp::Delete => self.l3.delete(k).await.map(|_| ()),
+                    };
+                    self.metrics.batches.incr();
+                    if let Err(e) = r {
+                        self.metrics.write_errors.incr();
+                        self.metrics.batched_writes.add(i as u64);
+                        taken.settle(Some(i));
+                        return Err(e);
+                    }
+                }
+            }
+            _ => {
+                let ops: Vec<BatchOp> = taken
+                    .batch
+                    .iter()
+                    .map(|(k, op)| match op {
+                        PendingOp::Put(v) => (k.clone(), Some(v.clone())),
+                        PendingOp::Delete => (k.clone(), None),
+                    })
+                    .collect();
+                self.metrics.batches.incr();
+                if let Err(e) = self.l3.apply_batch(ops).await {
+                    self.metrics.write_errors.incr();
+                    taken.settle(Some(0));
+                    return Err(e);
+                }
+            }
+        }
+        self.metrics.batched_writes.add(n as u64);
+        taken.settle(None);
+        Ok(n)
+    }
+
+    /// Writes every pending write.
+    pub(crate) async fn flush(&self) -> Result<()> {
+        if !self.plan.is_queued() {
+            return Ok(());
+        }
+        loop {
+            let n = self.flush_once().await?;
+            if n == 0 && self.writes.lock().queue.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    pub(crate) async fn shutdown(&self, deadline: Duration) -> Result<()> {
+        self.shut_down.store(true, Ordering::Release);
+        let end = tokio::time::Instant::now() + deadline;
+        let mut backoff = Duration::ZERO;
+        let mut last_error = None;
+        loop {
+            match tokio::time::timeout_at(end, self.flush()).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => {
+                    last_error = Some(e.to_string());
+                    backoff = next_backoff(backoff);
+                    if tokio::time::Instant::now() + backoff >= end {
+                        break;
+                    }
+                    tokio::time::sleep(backoff).await;
+                }
+                Err(_) => break,
+            }
+        }
+        let w = self.writes.lock();
+        let mut keys: Vec<Bytes> = w.queue.keys().cloned().collect();
+        keys.extend(w.flushing.keys().cloned());
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        Err(StateError::Unflushed { keys, last_error })
+    }
+}

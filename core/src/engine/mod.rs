@@ -1,0 +1,280 @@
+//! The tiered cache engine: [`CachedStateBackend`].
+//!
+//! It executes the decisions of the sans-IO policies with real I/O:
+//!
+//! - **Read** ([`read`]): L1 hit → return (and maybe start one refresh-ahead
+//!   reload in the background). L1 miss → a pending write of the key answers
+//!   (read-your-writes) → otherwise one load per key (single-flight) from L2,
+//!   then L3; what is found is copied into the tiers above with their TTLs,
+//!   unless a write to the key happened meanwhile.
+//! - **Write** ([`write`]): per [`WritePlan`]: write-through persists to L3
+//!   first and only then updates the caches (an L3 error leaves no cache
+//!   holding the value); write-back and write-behind update the caches now and
+//!   queue the L3 write in the [`WriteBehindQueue`], which a background
+//!   flusher ([`flusher`]) drains, one call per write (write-back) or in
+//!   coalesced batches (write-behind), retrying with backoff on errors.
+//!   A full queue makes `put` wait (backpressure), then fail with
+//!   `QueueFull`: a write is never dropped silently.
+//! - Deletes go through the same plan (a queued delete replaces a pending put
+//!   of the key); `invalidate` drops the key from the caches and cancels its
+//!   pending write.
+//!
+//! The hit path takes one shard lock, does not allocate and records latency
+//! for one read in [`crate::stats::L1_LATENCY_SAMPLE`].
+
+mod backend_impl;
+mod builder;
+mod flusher;
+mod read;
+mod single_flight;
+mod write;
+
+pub use builder::CacheBuilder;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::backend::StateBackend;
+use crate::clock::Clock;
+use crate::config::{CacheConfig, Capacity};
+use crate::error::Result;
+use crate::l1::{KeyHasher, ShardedL1};
+use crate::policy::eviction::AnyPolicy;
+use crate::policy::{PendingOp, RefreshPolicy, WriteBehindQueue, WritePlan};
+use crate::stats::{CacheStats, Metrics, TierStats};
+use single_flight::SingleFlight;
+
+/// Pending L3 writes: queued, and taken by the flusher but not yet written.
+pub(crate) struct WriteState {
+    pub(crate) queue: WriteBehindQueue<Bytes, Bytes>,
+    pub(crate) flushing: HashMap<Bytes, PendingOp<Bytes>, KeyHasher>,
+}
+
+pub(crate) struct Inner<B> {
+    pub(crate) l1: ShardedL1<Bytes, Bytes, AnyPolicy>,
+    pub(crate) weigher: Capacity,
+    pub(crate) l3: B,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: CacheConfig,
+    pub(crate) plan: WritePlan,
+    pub(crate) writes: Mutex<WriteState>,
+    /// Wakes the flusher (a batch may be due).
+    pub(crate) flush_wakeup: Notify,
+    /// Wakes puts waiting for room in the queue.
+    pub(crate) space: Notify,
+    /// Held while a batch is being written: batches go out one at a time, in order.
+    pub(crate) flush_lock: tokio::sync::Mutex<()>,
+    pub(crate) refresh: Mutex<RefreshPolicy<Bytes>>,
+    pub(crate) refresh_enabled: bool,
+    pub(crate) loads: SingleFlight,
+    pub(crate) metrics: Metrics,
+    pub(crate) shut_down: AtomicBool,
+}
+
+/// A tiered cache in front of a [`StateBackend`] (L3), itself a
+/// [`StateBackend`]. Cloning is cheap and shares the cache.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use strata_core::{CacheConfig, MemoryStateBackend};
+/// use strata_core::engine::CachedStateBackend;
+///
+/// let cache = CachedStateBackend::builder(MemoryStateBackend::new())
+///     .config(CacheConfig::default())
+///     .build()?;
+/// cache.put(b"user:1", "Ada".into()).await?;
+/// assert_eq!(cache.get(b"user:1").await?.as_deref(), Some(&b"Ada"[..]));
+/// cache.shutdown(std::time::Duration::from_secs(5)).await?;
+/// # Ok::<(), strata_core::StateError>(())
+/// # }).unwrap();
+/// ```
+pub struct CachedStateBackend<B: StateBackend> {
+    pub(crate) inner: Arc<Inner<B>>,
+}
+
+impl<B: StateBackend> Clone for CachedStateBackend<B> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<B: StateBackend> std::fmt::Debug for CachedStateBackend<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedStateBackend")
+            .field("l3", &self.inner.l3.name())
+            .field("plan", &self.inner.plan)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: StateBackend> CachedStateBackend<B> {
+    /// A builder over `backend` (L3) with the default configuration.
+    pub fn builder(backend: B) -> CacheBuilder<B> {
+        CacheBuilder::new(backend)
+    }
+
+    /// The value of `key`: from L1, else L2, else L3 (read-through).
+    ///
+    /// # Errors
+    /// Only when L3 fails (L2 failures count as misses).
+    #[inline]
+    pub async fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        self.inner.get(key).await
+    }
+
+    /// The values of `keys`, in order; misses are loaded with one L3 call.
+    ///
+    /// # Errors
+    /// When L3 fails.
+    pub async fn get_batch(&self, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>> {
+        self.inner.get_batch(keys).await
+    }
+
+    /// Stores `key → value` by the configured write strategy.
+    ///
+    /// # Errors
+    /// Write-through: when L3 fails (no tier keeps the value). Queued
+    /// strategies: `QueueFull` after the backpressure wait; `ShutDown`.
+    pub async fn put(&self, key: &[u8], value: Bytes) -> Result<()> {
+        self.inner.put(Bytes::copy_from_slice(key), value, None).await
+    }
+
+    /// [`Self::put`] with an L1 TTL for this entry instead of the default.
+    ///
+    /// # Errors
+    /// As [`Self::put`].
+    pub async fn put_with_ttl(&self, key: &[u8], value: Bytes, ttl: Duration) -> Result<()> {
+        self.inner.put(Bytes::copy_from_slice(key), value, Some(ttl)).await
+    }
+
+    /// Stores every pair; write-through makes one L3 call for the batch.
+    ///
+    /// # Errors
+    /// As [`Self::put`].
+    pub async fn put_batch(&self, entries: Vec<(Bytes, Bytes)>) -> Result<()> {
+        self.inner.put_batch(entries).await
+    }
+
+    /// Removes `key` from every tier (through the write strategy).
+    ///
+    /// # Errors
+    /// As [`Self::put`].
+    pub async fn delete(&self, key: &[u8]) -> Result<bool> {
+        self.inner.delete(Bytes::copy_from_slice(key)).await
+    }
+
+    /// Drops `key` from L1 and L2 and cancels its pending L3 write, if any:
+    /// the next read loads it from L3. Never touches L3.
+    pub async fn invalidate(&self, key: &[u8]) {
+        self.inner.invalidate(key).await;
+    }
+
+    /// Loads `keys` from L3 with one call and stores them in the caches.
+    /// Returns how many were found.
+    ///
+    /// # Errors
+    /// When L3 fails.
+    pub async fn warm_cache(&self, keys: &[Bytes]) -> Result<usize> {
+        self.inner.warm(keys).await
+    }
+
+    /// Empties L1 (and L2's namespace); never touches L3 or pending writes.
+    pub async fn clear_cache(&self) {
+        self.inner.clear_cache().await;
+    }
+
+    /// Writes every pending write to L3 and waits for it.
+    ///
+    /// # Errors
+    /// The first L3 error (the failed writes stay queued).
+    pub async fn flush(&self) -> Result<()> {
+        self.inner.flush().await
+    }
+
+    /// Stops accepting writes and drains pending ones, retrying until
+    /// `deadline` has passed.
+    ///
+    /// # Errors
+    /// `Unflushed` with the keys that could not be written.
+    pub async fn shutdown(&self, deadline: Duration) -> Result<()> {
+        self.inner.shutdown(deadline).await
+    }
+
+    /// A snapshot of the statistics.
+    #[must_use]
+    pub fn stats(&self) -> CacheStats {
+        self.inner.stats()
+    }
+
+    /// The configuration in use.
+    #[must_use]
+    pub fn config(&self) -> &CacheConfig {
+        &self.inner.config
+    }
+
+    /// The L3 backend.
+    #[must_use]
+    pub fn backend(&self) -> &B {
+        &self.inner.l3
+    }
+}
+
+impl<B: StateBackend> Inner<B> {
+    pub(crate) fn stats(&self) -> CacheStats {
+        let m = &self.metrics;
+        let c = self.l1.counters();
+        let l1 = TierStats {
+            hits: c.hits,
+            misses: c.misses,
+            evictions: c.evictions,
+            expirations: c.expirations,
+            size: self.l1.len() as u64,
+            weight: self.l1.weight(),
+            capacity: self.l1.capacity(),
+            latency: m.l1_latency.summary(),
+            ..TierStats::default()
+        }
+        .with_ratio();
+        let l2 = TierStats {
+            hits: m.l2_hits.get(),
+            misses: m.l2_misses.get(),
+            errors: m.l2_errors.get(),
+            latency: m.l2_latency.summary(),
+            ..TierStats::default()
+        }
+        .with_ratio();
+        let l3 = TierStats {
+            hits: m.l3_hits.get(),
+            misses: m.l3_misses.get(),
+            errors: m.l3_errors.get(),
+            latency: m.l3_latency.summary(),
+            ..TierStats::default()
+        }
+        .with_ratio();
+        let (coalesced, pending) = {
+            let w = self.writes.lock();
+            (w.queue.coalesced(), (w.queue.len() + w.flushing.len()) as u64)
+        };
+        CacheStats {
+            l1,
+            l2,
+            l3,
+            writes: m.writes.get(),
+            deletes: m.deletes.get(),
+            batches: m.batches.get(),
+            batched_writes: m.batched_writes.get(),
+            coalesced_writes: coalesced,
+            pending_writes: pending,
+            write_errors: m.write_errors.get(),
+            refresh_ahead: m.refresh_ahead.get(),
+            coalesced_loads: m.coalesced_loads.get(),
+            remote_invalidations: m.remote_invalidations.get(),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The read path: L1, pending writes, single-flight loads from L2/L3,
+//! batch reads, cache warming and refresh-ahead.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tracing::Instrument;
+
+use super::Inner;
+use super::single_flight::{Leader, Role, Shared};
+use crate::backend::StateBackend;
+use crate::clock::Instant;
+use crate::error::{Result, StateError, Tier};
+use crate::l1::L1Hit;
+use crate::policy::PendingOp;
+use crate::policy::refresh;
+use crate::stats::L1_LATENCY_SAMPLE;
+
+thread_local! {
+    static SAMPLE_TICK: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this read's latency is sampled.
+#[inline]
+fn sample_this() -> bool {
+    SAMPLE_TICK.with(|t| {
+        let v = t.get().wrapping_add(1);
+        t.set(v);
+        v % L1_LATENCY_SAMPLE == 0
+    })
+}
+
+/// An error shared by the waiters of one load, as a `StateError` of its own.
+pub(crate) fn shared_error(backend: &'static str, e: &Arc<StateError>) -> StateError {
+    StateError::backend(Tier::L3, backend, "get (shared load)", Arc::clone(e))
+}
+
+impl<B: StateBackend> Inner<B> {
+    /// The L1 weight of an entry.
+    #[inline]
+    pub(crate) fn weigh(&self, key: &[u8], value: &[u8]) -> u64 {
+        self.weigher.weigh(key.len(), value.len())
+    }
+
+    /// Stores a value in L1 with the default TTL.
+    pub(crate) fn l1_store(&self, key: Bytes, value: Bytes, ttl: Option<std::time::Duration>) {
+        let w = self.weigh(&key, &value);
+        self.l1.insert(key, value, w, ttl, self.clock.now());
+    }
+
+    #[inline]
+    pub(crate) async fn get(self: &Arc<Self>, key: &[u8]) -> Result<Option<Bytes>> {
+        let now = self.clock.now();
+        if let Some(hit) = self.l1.get(key, now) {
+            if self.refresh_enabled {
+                self.maybe_refresh(key, &hit, now);
+            }
+            if sample_this() {
+                let end = self.clock.now();
+                self.metrics.l1_latency.record_nanos(end.as_nanos().saturating_sub(now.as_nanos()));
+            }
+            return Ok(Some(hit.value));
+        }
+        self.get_miss(key).await
+    }
+
+    /// The value of a pending write of `key`: `Some(Some(v))` put,
+    /// `Some(None)` delete, `None` nothing pending.
+    pub(crate) fn pending_value(&self, key: &[u8]) -> Option<Option<Bytes>> {
+        if !self.plan.is_queued() {
+            return None;
+        }
+        let w = self.writes.lock();
+        w.queue.get(key).or_else(|| w.flushing.get(key)).map(|op| match op {
+            PendingOp::Put(v) => Some(v.clone()),
+            PendingOp::Delete => None,
+        })
+    }
+
+    async fn get_miss(self: &Arc<Self>, key: &[u8]) -> Result<Option<Bytes>> {
+        loop {
+            match self.loads.join(key) {
+                Role::Leader(leader) => {
+                    let result = self.lead_load(leader).await;
+                    return result.map_err(|e| shared_error(self.l3.name(), &e));
+                }
+                Role::Waiter(w) => {
+                    self.metrics.coalesced_loads.incr();
+                    if let Some(r) = w.wait().await {
+                        return r.map_err(|e| shared_error(self.l3.name(), &e));
+                    }
+                    // The leader was cancelled: try again.
+                }
+            }
+        }
+    }
+
+    /// Loads the leader's key (pending write, then L3) and completes the flight.
+    async fn lead_load(self: &Arc<Self>, leader: Leader<'_>) -> Shared {
+        // Checked after joining: a write racing with this load either is
+        // visible here or marks the flight stale.
+        if let Some(v) = self.pending_value(leader.key()) {
+            let result: Shared = Ok(v);
+            leader.complete(result.clone(), |_| {});
+            return result;
+        }
+        let span = tracing::debug_span!("strata.load", key_len = leader.key().len());
+        let result: Shared = self.load_l3(leader.key()).instrument(span).await.map_err(Arc::new);
+        self.complete_and_populate(leader, &result);
+        result
+    }
+
+    fn complete_and_populate(&self, leader: Leader<'_>, result: &Shared) {
+        let key = leader.key().clone();
+        leader.complete(result.clone(), |fresh| {
+            if fresh && let Ok(Some(v)) = result {
+                self.l1_store(key, v.clone(), None);
+            }
+        });
+    }
+
+    /// One read of L3, timed and counted.
+    async fn load_l3(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        let t0 = self.clock.now();
+        let r = self.l3.get(key).await;
+        self.record_l3(t0, std::slice::from_ref(&r.as_ref().map(Option::is_some)));
+        r
+    }
+
+    fn record_l3(&self, t0: Instant, outcomes: &[std::result::Result<bool, &StateError>]) {
+        let elapsed = self.clock.now().as_nanos().saturating_sub(t0.as_nanos());
+        self.metrics.l3_latency.record_nanos(elapsed);
+        for o in outcomes {
+            match o {
+                Ok(true) => self.metrics.l3_hits.incr(),
+                Ok(false) => self.metrics.l3_misses.incr(),
+                Err(_) => self.metrics.l3_errors.incr(),
+            }
+        }
+    }
+
+    /// Loads the leaders' keys with one L3 call and completes their flights.
+    /// Returns the values in the leaders' order.
+    async fn load_batch(&self, leaders: Vec<Leader<'_>>) -> Result<Vec<Option<Bytes>>> {
+        let mut out = vec![None; leaders.len()];
+        let mut to_load = Vec::with_capacity(leaders.len());
+        for (i, leader) in leaders.into_iter().enumerate() {
+            match self.pending_value(leader.key()) {
+                Some(v) => {
+                    out[i] = v.clone();
+                    leader.complete(Ok(v), |_| {});
+                }
+                None => to_load.push((i, leader)),
+            }
+        }
+        if to_load.is_empty() {
+            return Ok(out);
+        }
+        let keys: Vec<Bytes> = to_load.iter().map(|(_, l)| l.key().clone()).collect();
+        let t0 = self.clock.now();
+        let r = self.l3.get_many(&keys).await;
+        match r {
+            Ok(values) if values.len() == keys.len() => {
+                let outcomes: Vec<_> = values.iter().map(|v| Ok(v.is_some())).collect();
+                self.record_l3(t0, &outcomes);
+                for ((i, leader), v) in to_load.into_iter().zip(values) {
+                    out[i] = v.clone();
+                    self.complete_and_populate(leader, &Ok(v));
+                }
+                Ok(out)
+            }
+            Ok(values) => {
+                let e = Arc::new(StateError::backend(
+                    Tier::L3,
+                    self.l3.name(),
+                    "get_many",
+                    format!("returned {} values for {} keys", values.len(), keys.len()),
+                ));
+                self.fail_all(to_load, t0, &e);
+                Err(shared_error(self.l3.name(), &e))
+            }
+            Err(e) => {
+                let e = Arc::new(e);
+                self.fail_all(to_load, t0, &e);
+                Err(shared_error(self.l3.name(), &e))
+            }
+        }
+    }
+
+    fn fail_all(&self, leaders: Vec<(usize, Leader<'_>)>, t0: Instant, e: &Arc<StateError>) {
+        self.record_l3(t0, &[Err(e)]);
+        for (_, leader) in leaders {
+            leader.complete(Err(Arc::clone(e)), |_| {});
+        }
+    }
+
+    pub(crate) async fn get_batch(self: &Arc<Self>, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>> {
+        let now = self.clock.now();
+        let mut out = vec![None; keys.len()];
+        let mut leaders = Vec::new();
+        let mut leader_idx = Vec::new();
+        let mut waiters = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(hit) = self.l1.get(&k[..], now) {
+                if self.refresh_enabled {
+                    self.maybe_refresh(k, &hit, now);
+                }
+                out[i] = Some(hit.value);
+                continue;
+            }
+            match self.loads.join(k) {
+                Role::Leader(l) => {
+                    leader_idx.push(i);
+                    leaders.push(l);
+                }
+                Role::Waiter(w) => waiters.push((i, w)),
+            }
+        }
+        if !leaders.is_empty() {
+            let values = self.load_batch(leaders).await?;
+            for (i, v) in leader_idx.into_iter().zip(values) {
+                out[i] = v;
+            }
+        }
+        for (i, w) in waiters {
+            self.metrics.coalesced_loads.incr();
+            out[i] = match w.wait().await {
+                Some(r) => r.map_err(|e| shared_error(self.l3.name(), &e))?,
+                None => Box::pin(self.get(&keys[i])).await?,
+            };
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn warm(self: &Arc<Self>, keys: &[Bytes]) -> Result<usize> {
+        let mut leaders = Vec::new();
+        for k in keys {
+            if let Role::Leader(l) = self.loads.join(k) {
+                leaders.push(l);
+            }
+        }
+        let values = self.load_batch(leaders).await?;
+        Ok(values.iter().filter(|v| v.is_some()).count())
+    }
+
+    /// On a hit: starts one background reload if the entry is old enough.
+    fn maybe_refresh(self: &Arc<Self>, key: &[u8], hit: &L1Hit<Bytes>, now: Instant) {
+        if !refresh::is_due(self.config.refresh.threshold, hit.inserted_at, hit.expires_at, now) {
+            return;
+        }
+        let key = Bytes::copy_from_slice(key);
+        if !self.refresh.lock().begin(key.clone()) {
+            return;
+        }
+        self.metrics.refresh_ahead.incr();
+        let inner = Arc::clone(self);
+        tokio::spawn(
+            async move {
+                if let Role::Leader(leader) = inner.loads.join(&key) {
+                    let _ = inner.lead_load(leader).await;
+                }
+                inner.refresh.lock().finish(&key[..]);
+            }
+            .instrument(tracing::debug_span!("strata.refresh_ahead")),
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! The write path: puts, deletes and invalidations by the write plan, and the
+//! backpressured enqueue of L3 writes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tracing::Instrument;
+
+use super::Inner;
+use crate::backend::StateBackend;
+use crate::error::{Result, StateError};
+use crate::policy::{Enqueued, PendingOp, WritePlan};
+
+impl<B: StateBackend> Inner<B> {
+    fn check_open(&self) -> Result<()> {
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(StateError::ShutDown);
+        }
+        Ok(())
+    }
+
+    /// Queues `op` for `key`, waiting (real time) up to the backpressure
+    /// timeout while the queue is full.
+    async fn enqueue(&self, key: Bytes, op: PendingOp<Bytes>) -> Result<()> {
+        let limit = self.config.write.backpressure_timeout;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            // Register for a wake-up before looking, so a flush that makes
+            // room between the look and the wait is not missed.
+            let room = self.space.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            let (outcome, due, pending) = {
+                let mut w = self.writes.lock();
+                let now = self.clock.now();
+                let outcome = w.queue.push(key.clone(), op.clone(), now);
+                let due = self.plan == WritePlan::CachesThenL3Each || w.queue.is_due(now);
+                (outcome, due, w.queue.len())
+            };
+            if outcome != Enqueued::Full {
+                if due {
+                    self.flush_wakeup.notify_one();
+                }
+                return Ok(());
+            }
+            self.flush_wakeup.notify_one();
+            if tokio::time::timeout_at(deadline, room).await.is_err() {
+                return Err(StateError::QueueFull {
+                    pending,
+                    limit: self.config.write.queue_capacity,
+                    waited: limit,
+                });
+            }
+        }
+    }
+
+    pub(crate) async fn put(self: &Arc<Self>, key: Bytes, value: Bytes, ttl: Option<Duration>) -> Result<()> {
+        self.check_open()?;
+        let span = tracing::debug_span!("strata.put", key_len = key.len(), value_len = value.len());
+        async {
+            match self.plan {
+                WritePlan::L3ThenCaches => {
+                    if let Err(e) = self.l3.put(&key, value.clone()).await {
+                        self.metrics.write_errors.incr();
+                        // L3 may or may not have applied it: no cache may
+                        // keep a value L3 does not have.
+                        self.drop_from_caches(&key).await;
+                        return Err(e);
+                    }
+                }
+                WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
+                    self.enqueue(key.clone(), PendingOp::Put(value.clone())).await?;
+                }
+            }
+            self.metrics.writes.incr();
+            self.loads.invalidate(&key);
+            self.l1_store(key, value, ttl);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
+    pub(crate) async fn put_batch(self: &Arc<Self>, entries: Vec<(Bytes, Bytes)>) -> Result<()> {
+        self.check_open()?;
+        let span = tracing::debug_span!("strata.put_batch", len = entries.len());
+        async {
+            match self.plan {
+                WritePlan::L3ThenCaches => {
+                    if let Err(e) = self.l3.put_many(entries.clone()).await {
+                        self.metrics.write_errors.incr();
+                        for (k, _) in &entries {
+                            self.drop_from_caches(k).await;
+                        }
+                        return Err(e);
+                    }
+                }
+                WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
+                    for (k, v) in &entries {
+                        self.enqueue(k.clone(), PendingOp::Put(v.clone())).await?;
+                    }
+                }
+            }
+            for (k, v) in entries {
+                self.metrics.writes.incr();
+                self.loads.invalidate(&k);
+                self.l1_store(k, v, None);
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
+    pub(crate) async fn delete(self: &Arc<Self>, key: Bytes) -> Result<bool> {
+        self.check_open()?;
+        let span = tracing::debug_span!("strata.delete", key_len = key.len());
+        async {
+            let existed = match self.plan {
+                WritePlan::L3ThenCaches => {
+                    let r = self.l3.delete(&key).await;
+                    // Whatever L3 did, the caches must not keep the key.
+                    self.drop_from_caches(&key).await;
+                    r.inspect_err(|_| self.metrics.write_errors.incr())?
+                }
+                WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
+                    let visible = match self.pending_value(&key) {
+                        Some(v) => v.is_some(),
+                        None => {
+                            self.l1.contains(&key[..], self.clock.now()) || self.l3.contains(&key).await?
+                        }
+                    };
+                    self.enqueue(key.clone(), PendingOp::Delete).await?;
+                    self.drop_from_caches(&key).await;
+                    visible
+                }
+            };
+            self.metrics.deletes.incr();
+            Ok(existed)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Removes `key` from L1 (and L2) and stops loads in flight from
+    /// re-populating it.
+    pub(crate) async fn drop_from_caches(&self, key: &[u8]) {
+        self.loads.invalidate(key);
+        self.l1.remove(key);
+    }
+
+    pub(crate) async fn invalidate(&self, key: &[u8]) {
+        if self.plan.is_queued() {
+            let cancelled = self.writes.lock().queue.cancel(key);
+            if cancelled {
+                self.space.notify_waiters();
+            }
+        }
+        self.refresh.lock().finish(key);
+        self.drop_from_caches(key).await;
+    }
+
+    pub(crate) async fn clear_cache(&self) {
+        self.loads.invalidate_all();
+        self.l1.clear();
+    }
+}
