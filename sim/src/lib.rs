@@ -3,3 +3,5 @@
 //! A deterministic discrete-event simulator that replays key traces through
 //! Strata's policies (the very types of `strata-core`) with modelled tier
 //! latencies.
+
+pub mod trace;

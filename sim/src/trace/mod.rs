@@ -1,0 +1,154 @@
+//! Key traces: the [`Request`] record, streaming readers of several trace
+//! formats, and a writer.
+//!
+//! Readers never hold the whole trace: a [`TraceReader`] decompresses and
+//! parses as it goes, one buffered chunk at a time, over any `Read` (a file,
+//! a byte slice in the browser). Open a file with [`open`]; the format comes
+//! from the file name unless given ([`detect`]), the compression from the
+//! extension (`.zst` zstd, `.xz` xz; both decoded in pure Rust, streaming).
+//!
+//! # Formats
+//!
+//! | format | file name | layout |
+//! | --- | --- | --- |
+//! | [`TraceFormat::Csv`] | `*.csv` | text, `timestamp,key,op,size,ttl` |
+//! | [`TraceFormat::Twitter`] | `*.twitter.csv` | text, `timestamp,key,key_size,value_size,client_id,operation,ttl` |
+//! | [`TraceFormat::Text`] | `*.txt` | text, one key per line |
+//! | [`TraceFormat::OracleGeneral`] | `*.oracleGeneral`, `*.bin` | binary, 24 bytes a request |
+//! | [`TraceFormat::Cache2k`] | `*.trace` | binary, 4 bytes a request |
+//!
+//! Common rules of the text formats: lines end with `\n` (a `\r` before it
+//! is ignored); fields are separated by `,` and trimmed of spaces (no
+//! quoting: a key cannot contain a comma); blank lines are skipped; line
+//! numbers in errors count every line from 1. A **key** that is a decimal
+//! `u64` is that number; any other key is hashed with
+//! [`strata_core::l1::hash_key`] of the `str`, the same on every run and
+//! machine.
+//!
+//! **CSV** (Strata's own): `timestamp,key,op,size,ttl`.
+//! - `timestamp`: unsigned integer, nanoseconds. Required.
+//! - `key`: required.
+//! - `op`: `get`, `set` or `delete`, case-insensitive; absent or empty: `get`.
+//! - `size`: object size in bytes (`u32`); absent or empty: 1.
+//! - `ttl`: seconds (`u32`); absent, empty or `0`: no TTL.
+//! - Columns after the fifth are ignored. The first line is a header (and
+//!   skipped) when its first field is `timestamp` or `time`. Lines starting
+//!   with `#` are comments.
+//!
+//! Example:
+//! ```text
+//! timestamp,key,op,size,ttl
+//! 0,42,get,100,
+//! 1000000,user:7,set,250,3600
+//! 2000000,42,delete,,
+//! ```
+//!
+//! **Twitter** (the public Twemcache cluster traces):
+//! `timestamp,key,key_size,value_size,client_id,operation,ttl`, timestamp in
+//! seconds, the size of a request is `key_size + value_size`, operations
+//! `get`/`gets` read, `set`/`add`/`replace`/`cas`/`append`/`prepend`/
+//! `incr`/`decr` write, `delete` deletes; ttl `0` means none; `client_id`
+//! is ignored.
+//!
+//! **Text**: the trimmed line is the key; every request is a `get` of size 1.
+//!
+//! **oracleGeneral** (libCacheSim): records of 24 bytes, little-endian:
+//! `u32` timestamp in seconds, `u64` object id (the key), `u32` object size,
+//! `i64` logical time of the next access (ignored). Every request is a `get`.
+//!
+//! **cache2k**: big-endian signed 32-bit keys, 4 bytes a request, no header;
+//! every request is a `get` of size 1 (the key is the `i32`'s bit pattern as
+//! `u32`). Usually shipped as `.trace.xz`.
+//!
+//! Formats without timestamps (text, cache2k) number their requests:
+//! `time_ns` is 0, 1, 2, ... ([`TraceFormat::has_timestamps`]).
+//!
+//! # Errors
+//! A bad line is a [`TraceError::Line`] with the file, the line number and
+//! the field; a binary trace ending in the middle of a record is a
+//! [`TraceError::Truncated`] with the record's byte offset. With
+//! [`ReaderOptions::skip_bad`] such records are skipped and counted
+//! ([`TraceReader::skipped`]); read and decompression errors always stop the
+//! reader.
+
+mod decompress;
+mod error;
+mod format;
+mod lines;
+mod reader;
+mod writer;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use decompress::Decoder;
+pub use error::{Position, TraceError};
+pub use format::{Compression, TraceFormat, detect};
+pub use lines::key_of;
+pub use reader::{ReaderOptions, TraceReader, open};
+pub use writer::{CSV_HEADER, FRAME_BYTES, TraceWriter};
+
+/// What a request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// A read.
+    Get,
+    /// A write of the whole value.
+    Set,
+    /// A deletion.
+    Delete,
+}
+
+impl Op {
+    /// The lower-case name (`get`, `set`, `delete`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Get => "get",
+            Op::Set => "set",
+            Op::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An op name that is not `get`, `set` or `delete`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown op {0:?} (expected get, set or delete)")]
+pub struct UnknownOp(pub String);
+
+impl FromStr for Op {
+    type Err = UnknownOp;
+
+    /// Case-insensitive.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Op::Get, Op::Set, Op::Delete]
+            .into_iter()
+            .find(|op| s.eq_ignore_ascii_case(op.name()))
+            .ok_or_else(|| UnknownOp(s.to_owned()))
+    }
+}
+
+/// One request of a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Request {
+    /// Arrival time in nanoseconds from the start of the trace (or the
+    /// request's index for formats without timestamps).
+    pub time_ns: u64,
+    /// The key (string keys hashed, see the module docs).
+    pub key: u64,
+    /// What the request does.
+    pub op: Op,
+    /// Object size in bytes (1 where the format has none).
+    pub size: u32,
+    /// Time to live in seconds, if the request sets one.
+    pub ttl: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,257 @@
+//! [`TraceReader`]: a streaming iterator of [`Request`]s over any `Read`.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use super::lines::{is_header, parse_csv, parse_text, parse_twitter};
+use super::{Compression, Decoder, Op, Request, TraceError, TraceFormat};
+
+const NS_PER_SEC: u64 = 1_000_000_000;
+const BUFFER: usize = 256 * 1024;
+
+/// Options of a [`TraceReader`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReaderOptions {
+    /// Skip unparsable lines (and a truncated final binary record) instead
+    /// of stopping with an error; [`TraceReader::skipped`] counts them.
+    /// Read and decompression errors always stop the reader.
+    pub skip_bad: bool,
+}
+
+/// Streams the requests of a trace: one buffered chunk and one line in
+/// memory at a time. Yields `Err` once, on the first fatal error, and then
+/// `None`.
+pub struct TraceReader<R: Read> {
+    src: BufReader<Decoder<R>>,
+    format: TraceFormat,
+    file: String,
+    opts: ReaderOptions,
+    line: u64,
+    offset: u64,
+    index: u64,
+    buf: Vec<u8>,
+    skipped: u64,
+    first_skipped: Option<TraceError>,
+    done: bool,
+}
+
+/// Opens the trace at `path`: the format is `format` or told from the
+/// file name, the compression from the extension (see [`super::detect`]).
+///
+/// # Errors
+/// [`TraceError::UnknownFormat`] or [`TraceError::Open`].
+pub fn open(
+    path: &Path,
+    format: Option<TraceFormat>,
+    opts: ReaderOptions,
+) -> Result<TraceReader<File>, TraceError> {
+    let (format, compression) = super::detect(path, format)?;
+    let file =
+        File::open(path).map_err(|source| TraceError::Open { file: path.display().to_string(), source })?;
+    Ok(TraceReader::new(file, format, compression, path.display().to_string(), opts))
+}
+
+impl<R: Read> TraceReader<R> {
+    /// Reads `reader` (compressed with `compression`) as `format`; `name`
+    /// is the file name used in errors.
+    #[must_use]
+    pub fn new(
+        reader: R,
+        format: TraceFormat,
+        compression: Compression,
+        name: impl Into<String>,
+        opts: ReaderOptions,
+    ) -> Self {
+        Self {
+            src: BufReader::with_capacity(BUFFER, Decoder::new(reader, compression)),
+            format,
+            file: name.into(),
+            opts,
+            line: 0,
+            offset: 0,
+            index: 0,
+            buf: Vec::with_capacity(256),
+            skipped: 0,
+            first_skipped: None,
+            done: false,
+        }
+    }
+
+    /// The format being read.
+    #[must_use]
+    pub fn format(&self) -> TraceFormat {
+        self.format
+    }
+
+    /// The file name used in errors.
+    #[must_use]
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Bad lines (or a truncated final record) skipped so far (with
+    /// [`ReaderOptions::skip_bad`]).
+    #[must_use]
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The error of the first skipped line, to show what was skipped.
+    #[must_use]
+    pub fn first_skipped(&self) -> Option<&TraceError> {
+        self.first_skipped.as_ref()
+    }
+
+    /// Requests yielded so far.
+    #[must_use]
+    pub fn requests(&self) -> u64 {
+        self.index
+    }
+
+    /// Decompressed bytes consumed so far.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn read_error(&self, source: io::Error) -> TraceError {
+        TraceError::Read { file: self.file.clone(), offset: self.offset, source }
+    }
+
+    /// Records a skippable error: `Ok` when skipping, the error otherwise.
+    fn bad(&mut self, err: TraceError) -> Result<(), TraceError> {
+        if !self.opts.skip_bad {
+            return Err(err);
+        }
+        self.skipped += 1;
+        if self.first_skipped.is_none() {
+            self.first_skipped = Some(err);
+        }
+        Ok(())
+    }
+
+    fn next_line(&mut self) -> Result<Option<Request>, TraceError> {
+        loop {
+            self.buf.clear();
+            let n = match self.src.read_until(b'\n', &mut self.buf) {
+                Ok(n) => n,
+                Err(e) => return Err(self.read_error(e)),
+            };
+            if n == 0 {
+                return Ok(None);
+            }
+            self.offset += n as u64;
+            self.line += 1;
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                let err = TraceError::Line {
+                    file: self.file.clone(),
+                    line: self.line,
+                    reason: "not valid UTF-8".into(),
+                };
+                self.bad(err)?;
+                continue;
+            };
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            let parsed = match self.format {
+                TraceFormat::Csv | TraceFormat::Twitter if self.line == 1 && is_header(text) => continue,
+                TraceFormat::Csv if text.starts_with('#') => continue,
+                TraceFormat::Csv => parse_csv(text),
+                TraceFormat::Twitter => parse_twitter(text),
+                _ => Ok(parse_text(text, self.index)),
+            };
+            match parsed {
+                Ok(r) => return Ok(Some(r)),
+                Err(reason) => {
+                    let err = TraceError::Line { file: self.file.clone(), line: self.line, reason };
+                    self.bad(err)?;
+                }
+            }
+        }
+    }
+
+    /// Reads one fixed-size record; `Ok(None)` at a clean end.
+    fn next_record<const N: usize>(&mut self) -> Result<Option<[u8; N]>, TraceError> {
+        let mut rec = [0u8; N];
+        let mut got = 0;
+        while got < N {
+            match self.src.read(&mut rec[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.read_error(e)),
+            }
+        }
+        let at = self.offset;
+        self.offset += got as u64;
+        match got {
+            0 => Ok(None),
+            _ if got < N => {
+                let err = TraceError::Truncated { file: self.file.clone(), offset: at, got, need: N };
+                self.bad(err)?;
+                Ok(None)
+            }
+            _ => Ok(Some(rec)),
+        }
+    }
+
+    fn next_request(&mut self) -> Result<Option<Request>, TraceError> {
+        match self.format {
+            TraceFormat::Csv | TraceFormat::Twitter | TraceFormat::Text => self.next_line(),
+            TraceFormat::OracleGeneral => Ok(self.next_record::<24>()?.map(|r| oracle_general(&r))),
+            TraceFormat::Cache2k => {
+                let index = self.index;
+                Ok(self.next_record::<4>()?.map(|r| cache2k(r, index)))
+            }
+        }
+    }
+}
+
+/// `u32` timestamp (s), `u64` object id, `u32` size, `i64` next access (ignored); little-endian.
+fn oracle_general(r: &[u8; 24]) -> Request {
+    let mut ts = [0u8; 4];
+    let mut id = [0u8; 8];
+    let mut size = [0u8; 4];
+    ts.copy_from_slice(&r[0..4]);
+    id.copy_from_slice(&r[4..12]);
+    size.copy_from_slice(&r[12..16]);
+    Request {
+        time_ns: u64::from(u32::from_le_bytes(ts)) * NS_PER_SEC,
+        key: u64::from_le_bytes(id),
+        op: Op::Get,
+        size: u32::from_le_bytes(size),
+        ttl: None,
+    }
+}
+
+/// A big-endian `i32` key; the key is its bit pattern as `u32`.
+fn cache2k(r: [u8; 4], index: u64) -> Request {
+    Request { time_ns: index, key: u64::from(u32::from_be_bytes(r)), op: Op::Get, size: 1, ttl: None }
+}
+
+impl<R: Read> Iterator for TraceReader<R> {
+    type Item = Result<Request, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_request() {
+            Ok(Some(r)) => {
+                self.index += 1;
+                Some(Ok(r))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
