@@ -184,7 +184,8 @@ pub struct WriteConfig {
     /// Write-behind: flush pending writes at least this often.
     #[serde(rename = "flush_interval_ms", with = "ms")]
     pub flush_interval: Duration,
-    /// Write-behind (and write-back): most pending keys before puts wait.
+    /// Write-behind (and write-back): most pending keys before puts wait
+    /// (besides the one batch that may be out being written).
     pub queue_capacity: usize,
     /// How long a put waits for room before failing with `QueueFull`.
     #[serde(rename = "backpressure_timeout_ms", with = "ms")]

@@ -93,12 +93,14 @@ impl<B: StateBackend> CacheBuilder<B> {
             loads: SingleFlight::new(),
             metrics: Metrics::default(),
             shut_down: AtomicBool::new(false),
+            flusher: Mutex::new(None),
             config: cfg,
         });
         if plan.is_queued()
             && let Ok(handle) = runtime
         {
-            handle.spawn(super::flusher::run(Arc::downgrade(&inner)));
+            let task = handle.spawn(super::flusher::run(Arc::downgrade(&inner)));
+            *inner.flusher.lock() = Some(task);
         }
         Ok(CachedStateBackend { inner })
     }

@@ -66,6 +66,9 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
     let mut backoff = Duration::ZERO;
     loop {
         let Some(inner) = weak.upgrade() else { return };
+        if inner.shut_down.load(Ordering::Acquire) {
+            return; // shutdown() drains the queue itself
+        }
         let idle = inner.config.write.flush_interval.clamp(Duration::from_millis(1), Duration::from_secs(1));
         let wait = {
             let mut w = inner.writes.lock();
@@ -86,10 +89,15 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
                 Err(e) => {
                     backoff = next_backoff(backoff);
                     tracing::warn!(error = %e, retry_in = ?backoff, "strata: L3 write failed; batch queued again");
-                    drop(inner);
-                    // flush()/shutdown() callers retry on their own; the
-                    // background flusher waits out its backoff.
-                    tokio::time::sleep(backoff).await;
+                    // Only shutdown() cuts the backoff short (it drains by itself).
+                    let until = tokio::time::Instant::now() + backoff;
+                    while !inner.shut_down.load(Ordering::Acquire) && tokio::time::Instant::now() < until {
+                        let wake = inner.flush_wakeup.notified();
+                        tokio::select! {
+                            () = wake => {}
+                            () = tokio::time::sleep_until(until) => {}
+                        }
+                    }
                 }
             },
             Some(d) => {
@@ -177,6 +185,12 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) async fn shutdown(&self, deadline: Duration) -> Result<()> {
         self.shut_down.store(true, Ordering::Release);
         let end = tokio::time::Instant::now() + deadline;
+        self.flush_wakeup.notify_one();
+        let task = self.flusher.lock().take();
+        if let Some(task) = task {
+            // It ends at its next turn; a batch it is writing completes or is requeued.
+            let _ = tokio::time::timeout_at(end, task).await;
+        }
         let mut backoff = Duration::ZERO;
         let mut last_error = None;
         loop {

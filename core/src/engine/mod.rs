@@ -75,6 +75,8 @@ pub(crate) struct Inner<B> {
     pub(crate) loads: SingleFlight,
     pub(crate) metrics: Metrics,
     pub(crate) shut_down: AtomicBool,
+    /// The flusher task, awaited by `shutdown`.
+    pub(crate) flusher: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// A tiered cache in front of a [`StateBackend`] (L3), itself a

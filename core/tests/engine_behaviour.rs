@@ -1,0 +1,329 @@
+//! Engine behaviour: TTL and refresh-ahead on a manual clock, single-flight,
+//! concurrency, write failures, backpressure, durability on sled, odd keys
+//! and large values.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use strata_core::config::{CacheConfig, Capacity, RefreshConfig, WriteStrategy};
+use strata_core::{
+    CachedStateBackend, ManualClock, MemoryStateBackend, SledStateBackend, StateBackend, StateError,
+};
+use support::Faulty;
+
+fn cfg(strategy: WriteStrategy) -> CacheConfig {
+    let mut c = CacheConfig::default();
+    c.write.strategy = strategy;
+    c
+}
+
+const STRATEGIES: [WriteStrategy; 3] =
+    [WriteStrategy::WriteThrough, WriteStrategy::WriteBack, WriteStrategy::WriteBehind];
+
+#[tokio::test]
+async fn ttl_expiry_goes_back_to_l3() {
+    let clock = ManualClock::new();
+    let (backend, faults) = Faulty::new(MemoryStateBackend::new());
+    let mut c = cfg(WriteStrategy::WriteThrough);
+    c.l1.ttl = Some(Duration::from_secs(10));
+    let cache = CachedStateBackend::builder(backend).config(c).clock(clock.clone()).build().unwrap();
+    cache.put(b"k", Bytes::from_static(b"v1")).await.unwrap();
+    assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"v1"[..]));
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 0, "served by L1");
+    clock.advance(Duration::from_millis(9_999));
+    cache.get(b"k").await.unwrap();
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 0, "still fresh");
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"v1"[..]));
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 1, "expired: loaded from L3");
+    assert_eq!(cache.stats().l1.expirations, 1);
+    // per-entry TTL overrides the default
+    cache.put_with_ttl(b"short", Bytes::from_static(b"s"), Duration::from_secs(1)).await.unwrap();
+    clock.advance(Duration::from_secs(1));
+    cache.get(b"short").await.unwrap();
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 2);
+}
+
+#[tokio::test]
+async fn refresh_ahead_reloads_once_in_background() {
+    let clock = ManualClock::new();
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let (backend, faults) = Faulty::new(Arc::clone(&l3));
+    let mut c = cfg(WriteStrategy::WriteThrough);
+    c.l1.ttl = Some(Duration::from_secs(10));
+    c.refresh = RefreshConfig { enabled: true, threshold: 0.8 };
+    let cache = CachedStateBackend::builder(backend).config(c).clock(clock.clone()).build().unwrap();
+    cache.put(b"k", Bytes::from_static(b"old")).await.unwrap();
+    l3.put(b"k", Bytes::from_static(b"new")).await.unwrap(); // changed behind the cache's back
+    clock.advance(Duration::from_millis(7_999));
+    assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"old"[..]));
+    assert_eq!(cache.stats().refresh_ahead, 0, "not yet due");
+    clock.advance(Duration::from_millis(1));
+    // Hold L3 so the reload stays in flight while we hit again.
+    let gate = faults.gate.write().await;
+    for _ in 0..10 {
+        assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"old"[..]), "hit returns at once");
+    }
+    assert_eq!(cache.stats().refresh_ahead, 1, "one reload in flight per key");
+    drop(gate);
+    for _ in 0..200 {
+        if cache.get(b"k").await.unwrap().as_deref() == Some(&b"new"[..]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"new"[..]));
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 1, "exactly one background load");
+    // The reload restarted the entry's age: not due again right away.
+    cache.get(b"k").await.unwrap();
+    assert_eq!(cache.stats().refresh_ahead, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_flight_one_load_for_100_concurrent_misses() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    l3.put(b"hot", Bytes::from_static(b"value")).await.unwrap();
+    let (backend, faults) = Faulty::new(Arc::clone(&l3));
+    faults.delay_ms.store(50, Ordering::Relaxed);
+    let cache =
+        CachedStateBackend::builder(backend).config(cfg(WriteStrategy::WriteThrough)).build().unwrap();
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let c = cache.clone();
+            tokio::spawn(async move { c.get(b"hot").await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap().as_deref(), Some(&b"value"[..]));
+    }
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 1, "one L3 load");
+    assert_eq!(cache.stats().coalesced_loads, 99);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_tasks_mixed_ops_lose_no_writes() {
+    for strategy in STRATEGIES {
+        let l3 = Arc::new(MemoryStateBackend::new());
+        let mut c = cfg(strategy);
+        c.l1.capacity = Capacity::Entries(300); // smaller than the key space: evictions
+        c.write.batch_size = 64;
+        c.write.flush_interval = Duration::from_millis(5);
+        let cache = CachedStateBackend::builder(Arc::clone(&l3)).config(c).build().unwrap();
+        let tasks: Vec<_> = (0..16u32)
+            .map(|t| {
+                let c = cache.clone();
+                tokio::spawn(async move {
+                    let mut last = std::collections::BTreeMap::new();
+                    let mut x = u64::from(t) * 7919 + 1;
+                    for i in 0..1000u32 {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        // Each task writes its own keys, and reads everyone's.
+                        let own = format!("t{t}:k{}", x % 40).into_bytes();
+                        let any = format!("t{}:k{}", x % 16, (x >> 8) % 40).into_bytes();
+                        match x % 10 {
+                            0..=4 => {
+                                let v = Bytes::from(format!("{t}-{i}"));
+                                c.put(&own, v.clone()).await.unwrap();
+                                last.insert(own, Some(v));
+                            }
+                            5 => {
+                                c.delete(&own).await.unwrap();
+                                last.insert(own.clone(), None);
+                            }
+                            6 => {
+                                let got = c.get(&own).await.unwrap();
+                                assert_eq!(got, last.get(&own).cloned().flatten(), "read-your-writes");
+                            }
+                            _ => {
+                                c.get(&any).await.unwrap();
+                            }
+                        }
+                    }
+                    last
+                })
+            })
+            .collect();
+        let mut expected = std::collections::BTreeMap::new();
+        for t in tasks {
+            expected.extend(t.await.unwrap());
+        }
+        cache.flush().await.unwrap();
+        let snap = l3.snapshot();
+        for (k, v) in &expected {
+            assert_eq!(snap.get(&k[..]), v.as_ref(), "{strategy:?}: key {}", String::from_utf8_lossy(k));
+        }
+        assert_eq!(snap.len(), expected.values().filter(|v| v.is_some()).count(), "{strategy:?}");
+        cache.shutdown(Duration::from_secs(5)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn write_through_failure_leaves_no_cached_value() {
+    let (backend, faults) = Faulty::new(MemoryStateBackend::new());
+    let cache =
+        CachedStateBackend::builder(backend).config(cfg(WriteStrategy::WriteThrough)).build().unwrap();
+    cache.put(b"k", Bytes::from_static(b"persisted")).await.unwrap();
+    faults.fail.store(true, Ordering::Relaxed);
+    let err = cache.put(b"k", Bytes::from_static(b"lost")).await.unwrap_err();
+    assert!(err.to_string().contains("L3 (faulty) put failed"), "{err}");
+    faults.fail.store(false, Ordering::Relaxed);
+    assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"persisted"[..]));
+    assert_eq!(cache.stats().write_errors, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_behind_backpressure_then_clear_error_and_nothing_lost() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let (backend, faults) = Faulty::new(Arc::clone(&l3));
+    let mut c = cfg(WriteStrategy::WriteBehind);
+    c.write.batch_size = 4;
+    c.write.queue_capacity = 8;
+    c.write.flush_interval = Duration::from_millis(1);
+    c.write.backpressure_timeout = Duration::from_millis(100);
+    let cache = CachedStateBackend::builder(backend).config(c).build().unwrap();
+    faults.fail.store(true, Ordering::Relaxed); // L3 down: the queue fills
+    let mut accepted = Vec::new();
+    let mut refused = None;
+    for i in 0..20u32 {
+        match cache.put(format!("k{i}").as_bytes(), Bytes::from(format!("v{i}"))).await {
+            Ok(()) => accepted.push(i),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let err = refused.expect("a full queue must refuse");
+    assert!(matches!(err, StateError::QueueFull { limit: 8, .. }), "{err}");
+    assert!(err.to_string().contains("write-behind queue full"), "{err}");
+    // The limit bounds the queue; one batch may be out being written besides.
+    assert!((8..=12).contains(&accepted.len()), "{}", accepted.len());
+    // Reads still see the accepted writes.
+    assert_eq!(cache.get(b"k3").await.unwrap().as_deref(), Some(&b"v3"[..]));
+    faults.fail.store(false, Ordering::Relaxed); // L3 back: retries land everything
+    cache.shutdown(Duration::from_secs(10)).await.unwrap();
+    for i in accepted {
+        assert_eq!(l3.get(format!("k{i}").as_bytes()).await.unwrap(), Some(Bytes::from(format!("v{i}"))));
+    }
+    assert!(matches!(cache.put(b"late", Bytes::new()).await, Err(StateError::ShutDown)));
+}
+
+#[tokio::test]
+async fn shutdown_reports_what_could_not_be_written() {
+    let (backend, faults) = Faulty::new(MemoryStateBackend::new());
+    let mut c = cfg(WriteStrategy::WriteBehind);
+    c.write.flush_interval = Duration::from_secs(3600);
+    let cache = CachedStateBackend::builder(backend).config(c).build().unwrap();
+    cache.put(b"a", Bytes::from_static(b"1")).await.unwrap();
+    cache.put(b"b", Bytes::from_static(b"2")).await.unwrap();
+    faults.fail.store(true, Ordering::Relaxed);
+    match cache.shutdown(Duration::from_millis(200)).await {
+        Err(StateError::Unflushed { keys, last_error }) => {
+            assert_eq!(keys, vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")]);
+            assert!(last_error.unwrap_or_default().contains("injected failure"));
+        }
+        other => panic!("expected Unflushed, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn batches_make_one_l3_call() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let cache = CachedStateBackend::builder(Arc::clone(&l3))
+        .config(cfg(WriteStrategy::WriteThrough))
+        .build()
+        .unwrap();
+    let entries: Vec<(Bytes, Bytes)> =
+        (0..100u32).map(|i| (Bytes::from(format!("k{i}")), Bytes::from(format!("v{i}")))).collect();
+    let before = l3.calls();
+    cache.put_batch(entries.clone()).await.unwrap();
+    assert_eq!(l3.calls() - before, 1, "put_batch: one L3 call");
+    cache.clear_cache().await;
+    let keys: Vec<Bytes> =
+        entries.iter().map(|(k, _)| k.clone()).chain([Bytes::from_static(b"absent")]).collect();
+    let before = l3.calls();
+    let got = cache.get_batch(&keys).await.unwrap();
+    assert_eq!(l3.calls() - before, 1, "get_batch: one L3 call for the misses");
+    assert_eq!(got[7].as_deref(), Some(&b"v7"[..]));
+    assert_eq!(got[100], None);
+    let before = l3.calls();
+    cache.get_batch(&keys[..100]).await.unwrap();
+    assert_eq!(l3.calls(), before, "all L1 hits now");
+    cache.clear_cache().await;
+    let before = l3.calls();
+    assert_eq!(cache.warm_cache(&keys).await.unwrap(), 100);
+    assert_eq!(l3.calls() - before, 1, "warm_cache: one L3 call");
+    let before = l3.calls();
+    cache.get(b"k42").await.unwrap();
+    assert_eq!(l3.calls(), before, "warmed");
+}
+
+#[tokio::test]
+async fn write_behind_coalesces_and_batches() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let mut c = cfg(WriteStrategy::WriteBehind);
+    c.write.batch_size = 50;
+    c.write.flush_interval = Duration::from_secs(3600);
+    let cache = CachedStateBackend::builder(Arc::clone(&l3)).config(c).build().unwrap();
+    for round in 0..3u32 {
+        for i in 0..10u32 {
+            cache.put(format!("k{i}").as_bytes(), Bytes::from(format!("{round}"))).await.unwrap();
+        }
+    }
+    assert_eq!(l3.calls(), 0, "nothing written yet");
+    cache.flush().await.unwrap();
+    let s = cache.stats();
+    assert_eq!((s.writes, s.coalesced_writes, s.batched_writes, s.batches), (30, 20, 10, 1));
+    assert_eq!(l3.get(b"k3").await.unwrap().as_deref(), Some(&b"2"[..]));
+}
+
+#[tokio::test]
+async fn odd_keys_and_large_values() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    for strategy in STRATEGIES {
+        let mut c = cfg(strategy);
+        c.l1.capacity = Capacity::Bytes(4 << 20);
+        let cache = CachedStateBackend::builder(Arc::clone(&l3)).config(c).build().unwrap();
+        let big = Bytes::from((0..(3 << 19)).map(|i: u32| (i % 251) as u8).collect::<Vec<u8>>()); // 1.5 MiB
+        let too_big = Bytes::from(vec![7u8; 5 << 20]); // larger than L1: stored in L3 only
+        cache.put(b"", Bytes::new()).await.unwrap();
+        cache.put(&[0xff, 0xfe, 0x00], big.clone()).await.unwrap();
+        cache.put(b"huge", too_big.clone()).await.unwrap();
+        assert_eq!(cache.get(b"").await.unwrap(), Some(Bytes::new()));
+        assert_eq!(cache.get(&[0xff, 0xfe, 0x00]).await.unwrap(), Some(big.clone()));
+        assert_eq!(cache.get(b"huge").await.unwrap(), Some(too_big.clone()));
+        cache.flush().await.unwrap();
+        assert_eq!(l3.get(&[0xff, 0xfe, 0x00]).await.unwrap(), Some(big));
+        assert_eq!(l3.get(b"huge").await.unwrap(), Some(too_big));
+        assert_eq!(l3.get(b"").await.unwrap(), Some(Bytes::new()));
+        assert!(cache.stats().l1.weight <= 4 << 20);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sled_write_behind_shutdown_then_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let sled = SledStateBackend::open(dir.path()).await.unwrap();
+        let mut c = cfg(WriteStrategy::WriteBehind);
+        c.write.flush_interval = Duration::from_secs(3600);
+        let cache = CachedStateBackend::builder(sled).config(c).build().unwrap();
+        for i in 0..1000u32 {
+            cache.put(&i.to_be_bytes(), Bytes::from(format!("value {i}"))).await.unwrap();
+        }
+        cache.delete(&7u32.to_be_bytes()).await.unwrap();
+        cache.shutdown(Duration::from_secs(10)).await.unwrap();
+    }
+    let sled = SledStateBackend::open(dir.path()).await.unwrap();
+    assert_eq!(sled.count().await.unwrap(), 999);
+    assert_eq!(sled.get(&999u32.to_be_bytes()).await.unwrap().as_deref(), Some(&b"value 999"[..]));
+    assert_eq!(sled.get(&7u32.to_be_bytes()).await.unwrap(), None);
+}

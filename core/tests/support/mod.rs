@@ -1,0 +1,100 @@
+//! Fault injection around a real backend: delays, failures and a gate that
+//! holds calls until opened. Used only to inject faults; the data lives in the
+//! wrapped backend.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use strata_core::StateBackend;
+use strata_core::backend::BatchOp;
+use strata_core::error::{Result, StateError, Tier};
+
+#[derive(Default)]
+pub struct Faults {
+    pub fail: AtomicBool,
+    pub delay_ms: AtomicU64,
+    pub gets: AtomicU64,
+    pub writes: AtomicU64,
+    pub gate: tokio::sync::RwLock<()>,
+}
+
+pub struct Faulty<B> {
+    pub inner: B,
+    pub faults: Arc<Faults>,
+}
+
+impl<B> Faulty<B> {
+    pub fn new(inner: B) -> (Self, Arc<Faults>) {
+        let faults = Arc::new(Faults::default());
+        (Self { inner, faults: Arc::clone(&faults) }, faults)
+    }
+
+    async fn enter(&self, op: &'static str) -> Result<()> {
+        let _g = self.faults.gate.read().await;
+        let d = self.faults.delay_ms.load(Ordering::Relaxed);
+        if d > 0 {
+            tokio::time::sleep(Duration::from_millis(d)).await;
+        }
+        if self.faults.fail.load(Ordering::Relaxed) {
+            return Err(StateError::backend(Tier::L3, "faulty", op, "injected failure"));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<B: StateBackend> StateBackend for Faulty<B> {
+    async fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        self.faults.gets.fetch_add(1, Ordering::Relaxed);
+        self.enter("get").await?;
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &[u8], value: Bytes) -> Result<()> {
+        self.faults.writes.fetch_add(1, Ordering::Relaxed);
+        self.enter("put").await?;
+        self.inner.put(key, value).await
+    }
+    async fn delete(&self, key: &[u8]) -> Result<bool> {
+        self.faults.writes.fetch_add(1, Ordering::Relaxed);
+        self.enter("delete").await?;
+        self.inner.delete(key).await
+    }
+    async fn list_keys(&self, prefix: &[u8]) -> Result<Vec<Bytes>> {
+        self.enter("list_keys").await?;
+        self.inner.list_keys(prefix).await
+    }
+    async fn clear(&self) -> Result<()> {
+        self.enter("clear").await?;
+        self.inner.clear().await
+    }
+    async fn count(&self) -> Result<u64> {
+        self.enter("count").await?;
+        self.inner.count().await
+    }
+    async fn contains(&self, key: &[u8]) -> Result<bool> {
+        self.enter("contains").await?;
+        self.inner.contains(key).await
+    }
+    async fn get_many(&self, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>> {
+        self.faults.gets.fetch_add(1, Ordering::Relaxed);
+        self.enter("get_many").await?;
+        self.inner.get_many(keys).await
+    }
+    async fn put_many(&self, entries: Vec<(Bytes, Bytes)>) -> Result<()> {
+        self.faults.writes.fetch_add(1, Ordering::Relaxed);
+        self.enter("put_many").await?;
+        self.inner.put_many(entries).await
+    }
+    async fn apply_batch(&self, ops: Vec<BatchOp>) -> Result<()> {
+        self.faults.writes.fetch_add(1, Ordering::Relaxed);
+        self.enter("apply_batch").await?;
+        self.inner.apply_batch(ops).await
+    }
+    fn name(&self) -> &'static str {
+        "faulty"
+    }
+}
