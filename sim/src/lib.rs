@@ -4,4 +4,5 @@
 //! Strata's policies (the very types of `strata-core`) with modelled tier
 //! latencies.
 
+pub mod generate;
 pub mod trace;
