@@ -133,6 +133,38 @@ impl Default for L2Config {
     }
 }
 
+impl L2Config {
+    /// Checks every value.
+    ///
+    /// The namespace may not contain `:`: keys are stored as
+    /// `namespace ":" key`, so a namespace `a:b` would share its key space
+    /// with the keys `b:...` of namespace `a`.
+    ///
+    /// # Errors
+    /// [`StateError::Config`] naming the first invalid field (`l2.url`, ...).
+    pub fn validate(&self) -> Result<()> {
+        if !(self.url.starts_with("redis://") || self.url.starts_with("rediss://")) {
+            return Err(StateError::config("l2.url", "must start with redis:// or rediss://"));
+        }
+        if self.namespace.is_empty() {
+            return Err(StateError::config("l2.namespace", "must not be empty"));
+        }
+        if self.namespace.contains(':') {
+            return Err(StateError::config(
+                "l2.namespace",
+                format!(
+                    "must not contain ':' (got {:?}): it separates the namespace from the key",
+                    self.namespace
+                ),
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err(StateError::config("l2.timeout_ms", "must be positive"));
+        }
+        Ok(())
+    }
+}
+
 /// Which durable backend L3 is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
@@ -257,15 +289,7 @@ impl CacheConfig {
             return Err(StateError::config("l1.ttl_ms", "must be positive (omit it for no expiry)"));
         }
         if let Some(l2) = &self.l2 {
-            if !(l2.url.starts_with("redis://") || l2.url.starts_with("rediss://")) {
-                return Err(StateError::config("l2.url", "must start with redis:// or rediss://"));
-            }
-            if l2.namespace.is_empty() {
-                return Err(StateError::config("l2.namespace", "must not be empty"));
-            }
-            if l2.timeout.is_zero() {
-                return Err(StateError::config("l2.timeout_ms", "must be positive"));
-            }
+            l2.validate()?;
         }
         let w = &self.write;
         if w.batch_size == 0 {
@@ -351,6 +375,10 @@ mod tests {
         let e = CacheConfig::from_toml_str("[write]\n\nbatchsize = 3\n", "t.toml").unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("t.toml line 3") && msg.contains("batchsize"), "{msg}");
+        let e = CacheConfig::from_toml_str("[l2]\nnamespace = \"app:cache\"\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("l2.namespace"), "{e}");
+        let e = CacheConfig::from_toml_str("[l2]\nurl = \"http://x\"\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("l2.url"), "{e}");
         let e = CacheConfig::from_toml_str("[refresh]\nthreshold = 1.5\n", "t.toml").unwrap_err();
         assert!(e.to_string().contains("refresh.threshold"), "{e}");
     }

@@ -17,6 +17,7 @@
 //! | --- | --- | --- |
 //! | `engine` | yes | the async engine, `StateBackend`, `MemoryStateBackend`, `SystemClock` (tokio) |
 //! | `sled` | yes | `SledStateBackend`, the embedded durable default |
+//! | `redis` | yes | `l2::RedisTier`, the shared L2 tier on Redis (`redis://`, `rediss://`) |
 //!
 //! With `default-features = false` the crate depends on no runtime and no
 //! I/O crate, and builds for `wasm32-unknown-unknown`.

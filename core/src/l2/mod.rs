@@ -26,6 +26,17 @@
 //!
 //! [`CircuitBreaker`]: crate::policy::breaker::CircuitBreaker
 
+#[cfg(feature = "redis")]
+mod notice;
+#[cfg(feature = "redis")]
+mod redis;
+
+#[cfg(feature = "redis")]
+pub use self::redis::{
+    MIN_CONNECT_TIMEOUT, PUBSUB_PING_INTERVAL, RESUBSCRIBE_MAX_BACKOFF, RESUBSCRIBE_MIN_BACKOFF, RedisTier,
+    SCAN_BATCH,
+};
+
 use std::time::Duration;
 
 use async_trait::async_trait;

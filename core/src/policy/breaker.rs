@@ -80,8 +80,10 @@ impl Permit {
     }
 }
 
-/// Why [`CircuitBreaker::try_acquire`] refused a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why [`CircuitBreaker::try_acquire`] refused a call. Also the error the
+/// L2 tier wraps when it skips a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("circuit breaker {state}: call skipped, next attempt in {retry_after:?}")]
 pub struct Rejected {
     /// The state that refused it ([`BreakerState::Open`], or
     /// [`BreakerState::HalfOpen`] while the probe is in flight).

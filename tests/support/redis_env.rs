@@ -1,0 +1,55 @@
+//! Shared helpers of the Redis tests: the server's URL, unique namespaces,
+//! a tier on a fresh namespace, and a plain connection to look at raw keys.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use strata::core::config::L2Config;
+use strata::core::l2::RedisTier;
+use strata::core::{Clock, SystemClock};
+
+/// `REDIS_URL`, or the machine's server.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A namespace no other test (or test run) uses: `strata-test-<name>-<pid>-<n>-<time>`.
+pub fn unique_namespace(name: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("strata-test-{name}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// An L2 config on `url` and a fresh namespace; 2 s timeout so a busy
+/// machine does not fail functional tests.
+pub fn config(url: &str, name: &str) -> L2Config {
+    L2Config {
+        url: url.into(),
+        namespace: unique_namespace(name),
+        ttl: None,
+        timeout: Duration::from_secs(2),
+        ..L2Config::default()
+    }
+}
+
+/// The real clock, shared.
+pub fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock::new())
+}
+
+/// A tier on the machine's Redis and a fresh namespace.
+pub async fn tier(name: &str) -> RedisTier {
+    RedisTier::connect(&config(&redis_url(), name), clock()).await.expect("connect to Redis")
+}
+
+/// A plain connection to the machine's Redis, to check raw keys.
+pub async fn raw() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis_url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to Redis")
+}
