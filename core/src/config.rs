@@ -291,6 +291,12 @@ impl CacheConfig {
         if let Some(l2) = &self.l2 {
             l2.validate()?;
         }
+        if let L3Config::Postgres { url, table } = &self.l3 {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(StateError::config("l3.url", "must start with postgres:// or postgresql://"));
+            }
+            validate_table_name(table)?;
+        }
         let w = &self.write;
         if w.batch_size == 0 {
             return Err(StateError::config("write.batch_size", "must be at least 1"));
@@ -307,6 +313,41 @@ impl CacheConfig {
         }
         Ok(())
     }
+}
+
+/// Longest PostgreSQL identifier (`NAMEDATALEN - 1`).
+pub const MAX_IDENTIFIER_LEN: usize = 63;
+
+/// Checks an L3 table name: `table` or `schema.table`, each part an SQL
+/// identifier `[A-Za-z_][A-Za-z0-9_]{0,62}`. Nothing else can reach SQL text
+/// (the backend quotes the parts, so names are case-sensitive and reserved
+/// words are allowed).
+///
+/// # Errors
+/// [`StateError::Config`] for field `l3.table` saying what is wrong.
+pub fn validate_table_name(name: &str) -> Result<()> {
+    let bad = |reason: String| Err(StateError::config("l3.table", reason));
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() > 2 {
+        return bad(format!("{name:?}: at most one `.` (schema.table)"));
+    }
+    for part in parts {
+        let mut chars = part.chars();
+        match chars.next() {
+            None => return bad(format!("{name:?}: empty identifier")),
+            Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
+                return bad(format!("{name:?}: an identifier must start with a letter or `_`, not {c:?}"));
+            }
+            Some(_) => {}
+        }
+        if let Some(c) = chars.find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+            return bad(format!("{name:?}: {c:?} is not allowed (letters, digits and `_` only)"));
+        }
+        if part.len() > MAX_IDENTIFIER_LEN {
+            return bad(format!("{name:?}: {part:?} is longer than {MAX_IDENTIFIER_LEN} bytes"));
+        }
+    }
+    Ok(())
 }
 
 mod ms {
@@ -366,6 +407,35 @@ mod tests {
         assert_eq!(cfg.l1.capacity, Capacity::Bytes(1 << 20));
         assert_eq!(cfg.l1.ttl, Some(Duration::from_millis(500)));
         assert_eq!(cfg.write, WriteConfig::default());
+    }
+
+    #[test]
+    fn table_names_are_sql_identifiers() {
+        for ok in ["t", "_", "cache_1", "Strata", "public.cache", "s_1.T_2", &"a".repeat(63)] {
+            validate_table_name(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "1t",
+            "x; drop table y",
+            "a.b.c",
+            ".t",
+            "t.",
+            "t-1",
+            "\"t\"",
+            "t t",
+            "é",
+            "t\0",
+            &long,
+            "a--b",
+        ] {
+            let e = validate_table_name(bad).expect_err(bad);
+            assert!(matches!(&e, StateError::Config { field, .. } if field == "l3.table"), "{bad}: {e}");
+        }
+        let cfg = "[l3]\nbackend = \"postgres\"\nurl = \"postgres://h/db\"\ntable = \"x; drop table y\"\n";
+        let e = CacheConfig::from_toml_str(cfg, "t.toml").unwrap_err();
+        assert!(e.to_string().contains("l3.table"), "{e}");
     }
 
     #[test]

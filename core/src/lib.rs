@@ -18,6 +18,7 @@
 //! | `engine` | yes | the async engine, `StateBackend`, `MemoryStateBackend`, `SystemClock` (tokio) |
 //! | `sled` | yes | `SledStateBackend`, the embedded durable default |
 //! | `redis` | yes | `l2::RedisTier`, the shared L2 tier on Redis (`redis://`, `rediss://`) |
+//! | `postgres` | yes | `PostgresStateBackend`, L3 in a PostgreSQL table (sqlx) |
 //!
 //! With `default-features = false` the crate depends on no runtime and no
 //! I/O crate, and builds for `wasm32-unknown-unknown`.
@@ -40,6 +41,8 @@ pub use clock::{Clock, Instant, ManualClock};
 pub use config::CacheConfig;
 pub use error::{Result, StateError, Tier};
 
+#[cfg(feature = "postgres")]
+pub use backend::PostgresStateBackend;
 #[cfg(feature = "sled")]
 pub use backend::SledStateBackend;
 #[cfg(feature = "engine")]

@@ -183,3 +183,80 @@ pub(crate) async fn large_values(be: &dyn StateBackend) {
     assert_eq!(got[0].as_deref(), Some(&eight[..]));
     assert_eq!(got[1].as_deref(), Some(&one[..]));
 }
+
+/// One step of the model test.
+#[derive(Clone, Debug)]
+pub(crate) enum ModelOp {
+    Put(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+    PutMany(Vec<(Vec<u8>, Vec<u8>)>),
+    DeleteMany(Vec<Vec<u8>>),
+    Apply(Vec<(Vec<u8>, Option<Vec<u8>>)>),
+    List(Vec<u8>),
+}
+
+/// Short keys over 0x00, 0x01, `a`, 0xFE and 0xFF: collisions, shared
+/// prefixes and 0xFF runs are common.
+fn model_key() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    prop::collection::vec(prop_oneof![Just(0x00u8), Just(0x01), Just(b'a'), Just(0xFE), Just(0xFF)], 0..4)
+}
+
+/// A random [`ModelOp`].
+pub(crate) fn model_op() -> impl proptest::strategy::Strategy<Value = ModelOp> {
+    use proptest::prelude::*;
+    let val = prop::collection::vec(any::<u8>(), 0..8);
+    prop_oneof![
+        (model_key(), val.clone()).prop_map(|(k, v)| ModelOp::Put(k, v)),
+        model_key().prop_map(ModelOp::Delete),
+        prop::collection::vec((model_key(), val.clone()), 0..6).prop_map(ModelOp::PutMany),
+        prop::collection::vec(model_key(), 0..6).prop_map(ModelOp::DeleteMany),
+        prop::collection::vec((model_key(), prop::option::of(val)), 0..6).prop_map(ModelOp::Apply),
+        model_key().prop_map(ModelOp::List),
+    ]
+}
+
+/// Applies `ops` to the (empty) backend and to a `BTreeMap`; every answer
+/// and the final content must agree.
+pub(crate) async fn matches_model(be: &dyn StateBackend, ops: Vec<ModelOp>) {
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for op in ops {
+        match op {
+            ModelOp::Put(k, v) => {
+                be.put(&k, b(&v)).await.unwrap();
+                model.insert(k, v);
+            }
+            ModelOp::Delete(k) => {
+                assert_eq!(be.delete(&k).await.unwrap(), model.remove(&k).is_some());
+            }
+            ModelOp::PutMany(es) => {
+                be.put_many(es.iter().map(|(k, v)| (b(k), b(v))).collect()).await.unwrap();
+                model.extend(es);
+            }
+            ModelOp::DeleteMany(ks) => {
+                let want = ks.iter().filter(|k| model.remove(*k).is_some()).count() as u64;
+                let keys: Vec<Bytes> = ks.iter().map(|k| b(k)).collect();
+                assert_eq!(be.delete_many(&keys).await.unwrap(), want);
+            }
+            ModelOp::Apply(ops) => {
+                be.apply_batch(ops.iter().map(|(k, v)| (b(k), v.as_deref().map(b))).collect()).await.unwrap();
+                for (k, v) in ops {
+                    match v {
+                        Some(v) => model.insert(k, v),
+                        None => model.remove(&k),
+                    };
+                }
+            }
+            ModelOp::List(p) => {
+                let want: Vec<Bytes> = model.keys().filter(|k| k.starts_with(&p)).map(|k| b(k)).collect();
+                assert_eq!(be.list_keys(&p).await.unwrap(), want, "prefix {p:?}");
+            }
+        }
+    }
+    let all = be.list_keys(b"").await.unwrap();
+    let got = be.get_many(&all).await.unwrap();
+    let content: BTreeMap<Vec<u8>, Vec<u8>> =
+        all.iter().zip(got).map(|(k, v)| (k.to_vec(), v.unwrap().to_vec())).collect();
+    assert_eq!(content, model);
+    assert_eq!(be.count().await.unwrap(), model.len() as u64);
+}

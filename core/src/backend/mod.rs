@@ -7,6 +7,8 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sled")]
 mod sled;
 
@@ -15,6 +17,11 @@ pub use self::sled::{
     DEFAULT_FLUSH_EVERY, INLINE_BYTES, INLINE_KEYS, OpenError, SledOptions, SledStateBackend,
 };
 pub use memory::MemoryStateBackend;
+#[cfg(feature = "postgres")]
+pub use postgres::{
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_OP_TIMEOUT, PostgresOptions,
+    PostgresStateBackend, WRITE_ATTEMPTS,
+};
 
 use async_trait::async_trait;
 use bytes::Bytes;

@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use bytes::Bytes;
@@ -177,80 +176,15 @@ async fn batches_are_applied_atomically_for_concurrent_readers() {
     assert!(got.iter().all(|v| v.as_deref() == Some(&[99][..])));
 }
 
-#[derive(Clone, Debug)]
-enum Op {
-    Put(Vec<u8>, Vec<u8>),
-    Delete(Vec<u8>),
-    PutMany(Vec<(Vec<u8>, Vec<u8>)>),
-    DeleteMany(Vec<Vec<u8>>),
-    Apply(Vec<(Vec<u8>, Option<Vec<u8>>)>),
-    List(Vec<u8>),
-}
-
-fn key() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop_oneof![Just(0x00u8), Just(0x01), Just(b'a'), Just(0xFE), Just(0xFF)], 0..4)
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let val = prop::collection::vec(any::<u8>(), 0..8);
-    prop_oneof![
-        (key(), val.clone()).prop_map(|(k, v)| Op::Put(k, v)),
-        key().prop_map(Op::Delete),
-        prop::collection::vec((key(), val.clone()), 0..6).prop_map(Op::PutMany),
-        prop::collection::vec(key(), 0..6).prop_map(Op::DeleteMany),
-        prop::collection::vec((key(), prop::option::of(val)), 0..6).prop_map(Op::Apply),
-        key().prop_map(Op::List),
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, rng_seed: proptest::test_runner::RngSeed::Fixed(0x5_1ED), ..ProptestConfig::default() })]
 
     #[test]
-    fn matches_a_btreemap(ops in prop::collection::vec(op(), 1..40)) {
+    fn matches_a_btreemap(ops in prop::collection::vec(conformance::model_op(), 1..40)) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(async {
             let (_d, be) = fresh().await;
-            let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-            for op in ops {
-                match op {
-                    Op::Put(k, v) => {
-                        be.put(&k, b(&v)).await.unwrap();
-                        model.insert(k, v);
-                    }
-                    Op::Delete(k) => {
-                        assert_eq!(be.delete(&k).await.unwrap(), model.remove(&k).is_some());
-                    }
-                    Op::PutMany(es) => {
-                        be.put_many(es.iter().map(|(k, v)| (b(k), b(v))).collect()).await.unwrap();
-                        model.extend(es);
-                    }
-                    Op::DeleteMany(ks) => {
-                        let want = ks.iter().filter(|k| model.remove(*k).is_some()).count() as u64;
-                        let keys: Vec<Bytes> = ks.iter().map(|k| b(k)).collect();
-                        assert_eq!(be.delete_many(&keys).await.unwrap(), want);
-                    }
-                    Op::Apply(ops) => {
-                        be.apply_batch(ops.iter().map(|(k, v)| (b(k), v.as_deref().map(b))).collect()).await.unwrap();
-                        for (k, v) in ops {
-                            match v {
-                                Some(v) => model.insert(k, v),
-                                None => model.remove(&k),
-                            };
-                        }
-                    }
-                    Op::List(p) => {
-                        let want: Vec<Bytes> = model.keys().filter(|k| k.starts_with(&p)).map(|k| b(k)).collect();
-                        assert_eq!(be.list_keys(&p).await.unwrap(), want, "prefix {p:?}");
-                    }
-                }
-            }
-            let all = be.list_keys(b"").await.unwrap();
-            let got = be.get_many(&all).await.unwrap();
-            let content: BTreeMap<Vec<u8>, Vec<u8>> =
-                all.iter().zip(got).map(|(k, v)| (k.to_vec(), v.unwrap().to_vec())).collect();
-            assert_eq!(content, model);
-            assert_eq!(be.count().await.unwrap(), model.len() as u64);
+            conformance::matches_model(&be, ops).await;
         });
     }
 }
