@@ -23,6 +23,8 @@
 //! With `default-features = false` the crate depends on no runtime and no
 //! I/O crate, and builds for `wasm32-unknown-unknown`.
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod clock;
 pub mod config;
 pub mod error;

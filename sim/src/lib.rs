@@ -4,5 +4,7 @@
 //! Strata's policies (the very types of `strata-core`) with modelled tier
 //! latencies.
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod generate;
 pub mod trace;
