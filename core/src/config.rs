@@ -285,6 +285,7 @@ impl CacheConfig {
         if self.l1.capacity.units() == 0 {
             return Err(StateError::config("l1.capacity", "must be at least 1"));
         }
+        self.l1.eviction.validate("l1.eviction")?;
         if self.l1.ttl == Some(Duration::ZERO) {
             return Err(StateError::config("l1.ttl_ms", "must be positive (omit it for no expiry)"));
         }

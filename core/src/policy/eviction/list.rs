@@ -6,7 +6,7 @@
 
 use super::Slot;
 
-const NIL: Slot = Slot::MAX;
+use super::NIL;
 
 /// The prev/next links of every slot, shared by the lists of one policy.
 #[derive(Debug, Default, Clone)]
@@ -84,6 +84,40 @@ impl List {
             self.tail = slot;
         }
         self.head = slot;
+        self.len += 1;
+    }
+
+    /// Pushes `slot` at the back (oldest end). `slot` must not be in any list of `links`.
+    #[inline]
+    pub fn push_back(&mut self, links: &mut Links, slot: Slot) {
+        links.ensure(slot);
+        let s = slot as usize;
+        links.next[s] = NIL;
+        links.prev[s] = self.tail;
+        if self.tail != NIL {
+            links.next[self.tail as usize] = slot;
+        } else {
+            self.head = slot;
+        }
+        self.tail = slot;
+        self.len += 1;
+    }
+
+    /// Inserts `slot` right on the front side of `anchor` (which must be in
+    /// this list): `slot` becomes the element just newer than `anchor`.
+    #[inline]
+    pub fn insert_newer(&mut self, links: &mut Links, anchor: Slot, slot: Slot) {
+        links.ensure(slot);
+        let p = links.prev[anchor as usize];
+        if p == NIL {
+            self.push_front(links, slot);
+            return;
+        }
+        let s = slot as usize;
+        links.prev[s] = p;
+        links.next[s] = anchor;
+        links.next[p as usize] = slot;
+        links.prev[anchor as usize] = slot;
         self.len += 1;
     }
 
@@ -173,5 +207,21 @@ mod tests {
         assert_eq!(l.pop_back(&mut links), Some(3));
         assert_eq!(l.pop_back(&mut links), None);
         assert!(l.is_empty());
+    }
+
+    #[test]
+    fn push_back_and_insert_newer() {
+        let mut links = Links::default();
+        let mut l = List::default();
+        l.push_back(&mut links, 1);
+        l.push_back(&mut links, 2);
+        l.insert_newer(&mut links, 2, 5);
+        l.insert_newer(&mut links, 1, 7);
+        assert_eq!(l.to_vec(&links), vec![7, 1, 5, 2]);
+        assert_eq!(l.len(), 4);
+        assert_eq!(l.newer(&links, 5), Some(1));
+        assert_eq!(l.older(&links, 5), Some(2));
+        assert_eq!(l.pop_back(&mut links), Some(2));
+        assert_eq!(l.front(), Some(7));
     }
 }

@@ -16,19 +16,43 @@
 //! - While the store's total weight exceeds its capacity it calls
 //!   [`EvictionPolicy::evict`], which forgets and returns one slot (possibly
 //!   the entry just inserted: that is how admission policies reject).
+//! - Policies that model "evict, then insert" (LFU, SIEVE, S3-FIFO) keep
+//!   the entry just inserted out of their queues until the next call that
+//!   is not `evict`, so it is never its own insert's victim unless nothing
+//!   else is left; LRU and FIFO give the same victims either way, and
+//!   W-TinyLFU judges the new entry as Caffeine does (window first, then
+//!   admission against the main space's victim).
 //! - All operations are O(1) amortised and deterministic: the same call
 //!   sequence gives the same victims on every run and every machine.
 //!
 //! Runtime choice is the serde enum [`EvictionConfig`]; [`AnyPolicy`] maps it
 //! onto the concrete types with a `match` (static dispatch, no vtable).
 
+mod any;
+mod config;
+mod fifo;
+mod ghost;
+mod lfu;
 mod list;
 mod lru;
+mod s3fifo;
+mod sieve;
+mod sketch;
+mod tinylfu;
 
+pub use any::AnyPolicy;
+pub use config::{
+    DEFAULT_S3FIFO_GHOST_RATIO, DEFAULT_S3FIFO_SMALL_RATIO, DEFAULT_TINYLFU_PROTECTED_RATIO,
+    DEFAULT_TINYLFU_WINDOW_RATIO, EvictionConfig, S3FifoConfig, TinyLfuConfig,
+};
+pub use fifo::Fifo;
+pub use lfu::Lfu;
 pub use list::{Links, List};
 pub use lru::Lru;
-
-use serde::{Deserialize, Serialize};
+pub use s3fifo::{S3Fifo, S3FifoDump};
+pub use sieve::{Sieve, SieveDump};
+pub use sketch::FrequencySketch;
+pub use tinylfu::{TinyLfu, TinyLfuDump};
 
 /// Index of an entry in the L1 store's slab; policies index their metadata by it.
 pub type Slot = u32;
@@ -55,87 +79,68 @@ pub trait EvictionPolicy: Send + 'static {
     fn clear(&mut self);
 }
 
-/// Which eviction policy to use, with its parameters. Serialised in
-/// `CacheConfig` as e.g. `eviction = { policy = "s3fifo" }`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "policy", rename_all = "lowercase", deny_unknown_fields)]
-#[non_exhaustive]
-pub enum EvictionConfig {
-    /// Least recently used.
-    #[default]
-    Lru,
+/// "No slot": the end of a list, an empty hand, no pending entry.
+pub(crate) const NIL: Slot = Slot::MAX;
+
+/// The entry an evict-then-insert policy has been told about but not yet
+/// queued (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending(Slot);
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending(NIL)
+    }
 }
 
-impl EvictionConfig {
-    /// Every policy with default parameters, for comparisons.
-    #[must_use]
-    pub fn all() -> Vec<EvictionConfig> {
-        vec![EvictionConfig::Lru]
+impl Pending {
+    /// Holds `slot` back.
+    #[inline]
+    pub(crate) fn set(&mut self, slot: Slot) {
+        self.0 = slot;
     }
 
-    /// The policy's short name.
-    #[must_use]
-    pub fn name(&self) -> &'static str {
-        match self {
-            EvictionConfig::Lru => "lru",
+    /// The held slot, if any.
+    #[inline]
+    pub(crate) fn get(self) -> Option<Slot> {
+        (self.0 != NIL).then_some(self.0)
+    }
+
+    /// Releases and returns the held slot.
+    #[inline]
+    pub(crate) fn take(&mut self) -> Option<Slot> {
+        std::mem::replace(self, Pending(NIL)).get()
+    }
+
+    /// If `slot` is the one held, drops it and returns true.
+    #[inline]
+    pub(crate) fn forget(&mut self, slot: Slot) -> bool {
+        let held = self.0 == slot && slot != NIL;
+        if held {
+            self.0 = NIL;
         }
-    }
-
-    /// Builds the policy for a store of `capacity` weight units.
-    #[must_use]
-    pub fn build(&self, capacity: u64) -> AnyPolicy {
-        let _ = capacity;
-        match self {
-            EvictionConfig::Lru => AnyPolicy::Lru(Lru::new()),
-        }
+        held
     }
 }
 
-/// Any of the built-in policies, chosen at run time, dispatched by `match`.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum AnyPolicy {
-    /// See [`Lru`].
-    Lru(Lru),
+/// Grows a per-slot metadata vector so that `slot` indexes it (amortised
+/// doubling, new cells set to `fill`).
+#[inline]
+pub(crate) fn ensure_slot<T: Clone>(v: &mut Vec<T>, slot: Slot, fill: T) {
+    let need = slot as usize + 1;
+    if v.len() < need {
+        let grow = need.max(v.len() * 2).max(16);
+        v.resize(grow, fill);
+    }
 }
 
-macro_rules! dispatch {
-    ($self:ident, $p:ident => $e:expr) => {
-        match $self {
-            AnyPolicy::Lru($p) => $e,
-        }
-    };
-}
-
-impl EvictionPolicy for AnyPolicy {
-    fn name(&self) -> &'static str {
-        dispatch!(self, p => p.name())
-    }
-    #[inline]
-    fn on_hit(&mut self, slot: Slot) {
-        dispatch!(self, p => p.on_hit(slot))
-    }
-    #[inline]
-    fn on_miss(&mut self, hash: u64) {
-        dispatch!(self, p => p.on_miss(hash))
-    }
-    #[inline]
-    fn on_insert(&mut self, slot: Slot, hash: u64, weight: u64) {
-        dispatch!(self, p => p.on_insert(slot, hash, weight))
-    }
-    #[inline]
-    fn on_update(&mut self, slot: Slot, weight: u64) {
-        dispatch!(self, p => p.on_update(slot, weight))
-    }
-    #[inline]
-    fn on_remove(&mut self, slot: Slot) {
-        dispatch!(self, p => p.on_remove(slot))
-    }
-    #[inline]
-    fn evict(&mut self) -> Option<Slot> {
-        dispatch!(self, p => p.evict())
-    }
-    fn clear(&mut self) {
-        dispatch!(self, p => p.clear())
-    }
+/// `capacity × ratio`, rounded down, for splitting a capacity into segments;
+/// a ratio outside `[0, 1]` (or NaN) is clamped.
+#[inline]
+pub(crate) fn share(capacity: u64, ratio: f64) -> u64 {
+    let r = if ratio.is_nan() { 0.0 } else { ratio.clamp(0.0, 1.0) };
+    // Truncation is the intent (libCacheSim and Caffeine size segments so).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let v = (capacity as f64 * r) as u64;
+    v.min(capacity)
 }

@@ -1,0 +1,96 @@
+//! Helpers shared by the eviction integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::{BTreeSet, HashMap};
+
+use strata_core::Instant;
+use strata_core::l1::{L1Store, hash_key};
+use strata_core::policy::eviction::{EvictionPolicy, Slot};
+
+/// Wraps a policy, checks the store/policy contract on every call and
+/// records the hash of every victim in order.
+#[derive(Debug)]
+pub struct Recorder<P> {
+    pub inner: P,
+    hashes: HashMap<Slot, u64>,
+    live: BTreeSet<Slot>,
+    pub victims: Vec<u64>,
+}
+
+impl<P> Recorder<P> {
+    pub fn new(inner: P) -> Self {
+        Self { inner, hashes: HashMap::new(), live: BTreeSet::new(), victims: Vec::new() }
+    }
+
+    pub fn live(&self) -> usize {
+        self.live.len()
+    }
+}
+
+impl<P: EvictionPolicy> EvictionPolicy for Recorder<P> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn on_hit(&mut self, slot: Slot) {
+        assert!(self.live.contains(&slot), "hit on dead slot {slot}");
+        self.inner.on_hit(slot);
+    }
+    fn on_miss(&mut self, hash: u64) {
+        self.inner.on_miss(hash);
+    }
+    fn on_insert(&mut self, slot: Slot, hash: u64, weight: u64) {
+        assert!(self.live.insert(slot), "insert of live slot {slot}");
+        self.hashes.insert(slot, hash);
+        self.inner.on_insert(slot, hash, weight);
+    }
+    fn on_update(&mut self, slot: Slot, weight: u64) {
+        assert!(self.live.contains(&slot), "update of dead slot {slot}");
+        self.inner.on_update(slot, weight);
+    }
+    fn on_remove(&mut self, slot: Slot) {
+        assert!(self.live.remove(&slot), "remove of dead slot {slot}");
+        self.inner.on_remove(slot);
+    }
+    fn evict(&mut self) -> Option<Slot> {
+        let v = self.inner.evict();
+        match v {
+            Some(s) => {
+                assert!(self.live.remove(&s), "{}: evicted dead slot {s}", self.inner.name());
+                self.victims.push(self.hashes[&s]);
+            }
+            None => assert!(
+                self.live.is_empty(),
+                "{}: no victim with {} live",
+                self.inner.name(),
+                self.live.len()
+            ),
+        }
+        v
+    }
+    fn clear(&mut self) {
+        self.live.clear();
+        self.inner.clear();
+    }
+}
+
+/// Maps victim hashes back to `u64` keys in `0..n`.
+pub fn keys_of(hashes: &[u64], n: u64) -> Vec<u64> {
+    let by_hash: HashMap<u64, u64> = (0..n).map(|k| (hash_key(&k), k)).collect();
+    hashes.iter().map(|h| by_hash[h]).collect()
+}
+
+/// Reads every key; a miss inserts it (default value, weight 1). Returns the misses.
+pub fn replay<K, V, P>(store: &mut L1Store<K, V, P>, keys: impl IntoIterator<Item = K>) -> u64
+where
+    K: std::hash::Hash + Eq,
+    V: Default,
+    P: EvictionPolicy,
+{
+    let before = store.counters().misses;
+    for k in keys {
+        if store.get(&k, Instant::ZERO).is_none() {
+            store.insert(k, V::default(), 1, None, Instant::ZERO);
+        }
+    }
+    store.counters().misses - before
+}
