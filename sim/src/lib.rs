@@ -7,4 +7,8 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod generate;
+pub mod mrc;
 pub mod trace;
+mod unit;
+
+pub use unit::Unit;
