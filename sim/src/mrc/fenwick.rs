@@ -78,15 +78,10 @@ impl<W: Weight> Fenwick<W> {
         }
     }
 
-    /// Subtracts `w` at `pos`.
+    /// Subtracts `w` at `pos` (adds its wrapping negation).
     #[inline]
     pub(crate) fn sub(&mut self, pos: usize, w: W) {
-        let mut i = pos + 1;
-        let n = self.tree.len();
-        while i < n {
-            self.tree[i] = self.tree[i].sub(w);
-            i += i & i.wrapping_neg();
-        }
+        self.add(pos, W::default().sub(w));
     }
 
     /// The sum of positions `0..=pos`.
