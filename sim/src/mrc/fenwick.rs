@@ -8,35 +8,26 @@ pub(crate) trait Weight: Copy + Default + Eq + std::fmt::Debug {
     fn to_u64(self) -> u64;
 }
 
-impl Weight for u32 {
-    #[inline]
-    fn add(self, other: Self) -> Self {
-        self.wrapping_add(other)
-    }
-    #[inline]
-    fn sub(self, other: Self) -> Self {
-        self.wrapping_sub(other)
-    }
-    #[inline]
-    fn to_u64(self) -> u64 {
-        u64::from(self)
-    }
+macro_rules! weight {
+    ($($t:ty),*) => {$(
+        impl Weight for $t {
+            #[inline]
+            fn add(self, other: Self) -> Self {
+                self.wrapping_add(other)
+            }
+            #[inline]
+            fn sub(self, other: Self) -> Self {
+                self.wrapping_sub(other)
+            }
+            #[inline]
+            fn to_u64(self) -> u64 {
+                u64::from(self)
+            }
+        }
+    )*};
 }
 
-impl Weight for u64 {
-    #[inline]
-    fn add(self, other: Self) -> Self {
-        self.wrapping_add(other)
-    }
-    #[inline]
-    fn sub(self, other: Self) -> Self {
-        self.wrapping_sub(other)
-    }
-    #[inline]
-    fn to_u64(self) -> u64 {
-        self
-    }
-}
+weight!(u32, u64);
 
 /// Prefix sums over positions `0..len` in O(log len) per operation.
 #[derive(Debug, Clone, Default)]
