@@ -1,0 +1,284 @@
+//! `SimConfig`: what the simulator models beyond the cache configuration
+//! (latencies, concurrency, instances, arrivals, seed). Written in TOML:
+//!
+//! ```toml
+//! seed = 7
+//! instances = 4
+//! window_ms = 1000
+//! arrival = { mode = "rate", per_sec = 50000 }
+//! [latency]
+//! l2 = { dist = "lognormal", p50_us = 300, p99_us = 2000 }
+//! l3_read = { dist = "gamma", mean_us = 3000, std_us = 1500 }
+//! [l3]
+//! concurrency = 32
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SimError};
+use crate::latency::{LatencyConfig, LatencyModel};
+
+/// Default master seed.
+pub const DEFAULT_SEED: u64 = 0x5eed;
+/// Default time-series window.
+pub const DEFAULT_WINDOW_MS: u64 = 1000;
+
+/// The simulator's own settings. Every field has a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Master seed; every random choice derives from it.
+    pub seed: u64,
+    /// Application instances, each with its own L1, sharing L2 and L3.
+    pub instances: u32,
+    /// Which instance serves a request.
+    pub routing: Routing,
+    /// When requests arrive.
+    pub arrival: Arrival,
+    /// Width of a time-series window.
+    pub window_ms: u64,
+    /// Latency of each tier.
+    pub latency: Latencies,
+    /// L3 capacity model.
+    pub l3: L3Sim,
+    /// Concurrent L3 writes of the write queue, per instance: batches in
+    /// flight for write-behind, single writes for write-back.
+    pub flushers: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            seed: DEFAULT_SEED,
+            instances: 1,
+            routing: Routing::default(),
+            arrival: Arrival::default(),
+            window_ms: DEFAULT_WINDOW_MS,
+            latency: Latencies::default(),
+            l3: L3Sim::default(),
+            flushers: 1,
+        }
+    }
+}
+
+/// How requests are spread over instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Routing {
+    /// Request i goes to instance i mod n.
+    #[default]
+    RoundRobin,
+    /// A uniformly random instance (seeded).
+    Random,
+    /// The instance chosen by the key's hash (sticky sessions).
+    KeyHash,
+}
+
+/// When requests arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Arrival {
+    /// At the trace's timestamps (relative to the first), multiplied by
+    /// `time_scale` (0.5: twice as fast).
+    Trace {
+        /// Multiplier of trace time.
+        #[serde(default = "one")]
+        time_scale: f64,
+    },
+    /// At a fixed rate, ignoring trace timestamps.
+    Rate {
+        /// Requests per second.
+        per_sec: f64,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Arrival {
+    fn default() -> Self {
+        Arrival::Trace { time_scale: 1.0 }
+    }
+}
+
+/// The latency of each tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Latencies {
+    /// An L1 lookup (hit or miss).
+    pub l1: LatencyConfig,
+    /// One L2 (Redis) call.
+    pub l2: LatencyConfig,
+    /// One L3 read.
+    pub l3_read: LatencyConfig,
+    /// One L3 write request (a single write or a whole batch).
+    pub l3_write: LatencyConfig,
+    /// Extra L3 time per key of a write-behind batch.
+    pub l3_batch_item_us: f64,
+    /// Delay of an invalidation message reaching another instance.
+    pub invalidation: LatencyConfig,
+}
+
+impl Default for Latencies {
+    fn default() -> Self {
+        Self {
+            l1: LatencyConfig::constant(1.0),
+            l2: LatencyConfig::lognormal(300.0, 2_000.0),
+            l3_read: LatencyConfig::lognormal(2_000.0, 20_000.0),
+            l3_write: LatencyConfig::lognormal(3_000.0, 30_000.0),
+            l3_batch_item_us: 20.0,
+            invalidation: LatencyConfig::lognormal(500.0, 5_000.0),
+        }
+    }
+}
+
+/// The L3 capacity model.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct L3Sim {
+    /// Requests L3 serves at once; more wait in a FIFO queue. `None`: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+}
+
+/// The latency models built from [`Latencies`].
+#[derive(Clone, Debug)]
+pub struct LatencyModels {
+    /// L1 lookup.
+    pub l1: LatencyModel,
+    /// L2 call.
+    pub l2: LatencyModel,
+    /// L3 read.
+    pub l3_read: LatencyModel,
+    /// L3 write request.
+    pub l3_write: LatencyModel,
+    /// Extra nanoseconds per batched key.
+    pub l3_batch_item_ns: u64,
+    /// Invalidation delay.
+    pub invalidation: LatencyModel,
+}
+
+impl SimConfig {
+    /// Parses TOML text (`source` names it in errors) and validates it.
+    ///
+    /// # Errors
+    /// [`SimError::Config`] naming the source, line and field.
+    pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
+        let cfg: SimConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| {
+                text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+            });
+            let at = line.map_or_else(String::new, |l| format!(" line {l}"));
+            SimError::config(format!("{source}{at}"), e.message().to_string())
+        })?;
+        cfg.validate().map_err(|e| match e {
+            SimError::Config { field, reason } => SimError::config(format!("{source}: {field}"), reason),
+            other => other,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Serialises to TOML.
+    ///
+    /// # Errors
+    /// [`SimError::Config`] if a value cannot be represented.
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| SimError::config("<sim config>", e.to_string()))
+    }
+
+    /// Checks every value (latency models included).
+    ///
+    /// # Errors
+    /// [`SimError::Config`] naming the first invalid field.
+    pub fn validate(&self) -> Result<()> {
+        if self.instances == 0 {
+            return Err(SimError::config("instances", "must be at least 1"));
+        }
+        if self.window_ms == 0 {
+            return Err(SimError::config("window_ms", "must be positive"));
+        }
+        if self.flushers == 0 {
+            return Err(SimError::config("flushers", "must be at least 1"));
+        }
+        if self.l3.concurrency == Some(0) {
+            return Err(SimError::config("l3.concurrency", "must be at least 1 (omit it for no limit)"));
+        }
+        match self.arrival {
+            Arrival::Trace { time_scale } if !(time_scale.is_finite() && time_scale >= 0.0) => {
+                return Err(SimError::config(
+                    "arrival.time_scale",
+                    format!("must be >= 0, got {time_scale}"),
+                ));
+            }
+            Arrival::Rate { per_sec } if !(per_sec.is_finite() && per_sec > 0.0) => {
+                return Err(SimError::config("arrival.per_sec", format!("must be positive, got {per_sec}")));
+            }
+            _ => {}
+        }
+        self.latency.build().map(|_| ())
+    }
+}
+
+impl Latencies {
+    /// Validates and builds every model.
+    ///
+    /// # Errors
+    /// [`SimError::Config`] naming the invalid field (`latency.l2.p99_us`).
+    pub fn build(&self) -> Result<LatencyModels> {
+        let item = self.l3_batch_item_us;
+        if !(item.is_finite() && item >= 0.0) {
+            return Err(SimError::config("latency.l3_batch_item_us", format!("must be >= 0, got {item}")));
+        }
+        Ok(LatencyModels {
+            l1: LatencyModel::new(&self.l1, "latency.l1")?,
+            l2: LatencyModel::new(&self.l2, "latency.l2")?,
+            l3_read: LatencyModel::new(&self.l3_read, "latency.l3_read")?,
+            l3_write: LatencyModel::new(&self.l3_write, "latency.l3_write")?,
+            l3_batch_item_ns: (item * 1000.0).round() as u64,
+            invalidation: LatencyModel::new(&self.invalidation, "latency.invalidation")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_validate() {
+        let cfg = SimConfig::default();
+        cfg.validate().unwrap();
+        let text = cfg.to_toml_string().unwrap();
+        assert_eq!(SimConfig::from_toml_str(&text, "x.toml").unwrap(), cfg);
+    }
+
+    #[test]
+    fn partial_file_gets_defaults() {
+        let cfg = SimConfig::from_toml_str(
+            "instances = 3\narrival = { mode = \"rate\", per_sec = 1000 }\n[latency]\nl2 = { dist = \"constant\", us = 100 }\n[l3]\nconcurrency = 8\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(cfg.instances, 3);
+        assert_eq!(cfg.arrival, Arrival::Rate { per_sec: 1000.0 });
+        assert_eq!(cfg.latency.l2, LatencyConfig::constant(100.0));
+        assert_eq!(cfg.latency.l3_read, Latencies::default().l3_read);
+        assert_eq!(cfg.l3.concurrency, Some(8));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = SimConfig::from_toml_str("seed = 1\n\ninstancez = 2\n", "s.toml").unwrap_err().to_string();
+        assert!(e.contains("s.toml line 3") && e.contains("instancez"), "{e}");
+        let e = SimConfig::from_toml_str(
+            "[latency]\nl3_read = { dist = \"lognormal\", p50_us = 5, p99_us = 1 }\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("s.toml: latency.l3_read.p99_us"), "{e}");
+        let e = SimConfig::from_toml_str("instances = 0\n", "s.toml").unwrap_err().to_string();
+        assert!(e.contains("instances"), "{e}");
+    }
+}

@@ -1,0 +1,216 @@
+//! The hit-ratio-only replay: a straight loop over the requests through
+//! each instance's L1 (and the shared L2 when configured), with no latency
+//! model and no event heap. Writes invalidate other instances at once;
+//! a due refresh-ahead reloads at once; every L3 write is one request.
+//!
+//! It drives the same `L1Store` and policies as the full engine, so its L1
+//! hits equal the full engine's whenever loads finish before the next
+//! request of their key arrives.
+
+use strata_core::config::Capacity;
+use strata_core::l1::hash_key;
+use strata_core::policy::RefreshPolicy;
+use strata_core::{CacheConfig, Instant};
+
+use crate::arrival::{Arrivals, Router};
+use crate::config::SimConfig;
+use crate::error::Result;
+use crate::replay::PROGRESS_EVERY;
+use crate::report::{Mode, Report, RunStats, add_counters};
+use crate::trace::{Op, Request};
+use crate::rng::{Stream, stream_rng};
+use crate::stats::{Counters, Series};
+use crate::tier::{L2Model, SimL1, build_l1, trace_ttl, weight};
+
+/// What one request did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A get served by L1.
+    L1Hit,
+    /// A get served by L2.
+    L2Hit,
+    /// A get loaded from L3.
+    Miss,
+    /// A set or delete.
+    Write,
+}
+
+/// The fast simulator; feed it requests with [`FastSim::step`].
+pub struct FastSim {
+    l1: Vec<SimL1<()>>,
+    refresh: Vec<RefreshPolicy<u64>>,
+    refresh_enabled: bool,
+    l2: Option<L2Model<()>>,
+    l1_capacity: Capacity,
+    arrivals: Arrivals,
+    router: Router,
+    series: Series,
+    c: Counters,
+    now: u64,
+}
+
+impl FastSim {
+    /// A fast simulation of `cache` under `sim` (latencies are ignored).
+    ///
+    /// # Errors
+    /// [`crate::SimError`] when either configuration is invalid.
+    pub fn new(cache: &CacheConfig, sim: &SimConfig) -> Result<Self> {
+        cache.validate()?;
+        sim.validate()?;
+        let n = sim.instances as usize;
+        Ok(Self {
+            l1: (0..n).map(|_| build_l1(&cache.l1)).collect(),
+            refresh: (0..n).map(|_| RefreshPolicy::new(&cache.refresh)).collect(),
+            refresh_enabled: cache.refresh.enabled,
+            l2: cache.l2.as_ref().map(L2Model::new),
+            l1_capacity: cache.l1.capacity,
+            arrivals: Arrivals::new(sim.arrival),
+            router: Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0)),
+            series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
+            c: Counters::default(),
+            now: 0,
+        })
+    }
+
+    /// Replays one request.
+    #[inline]
+    pub fn step(&mut self, r: &Request) -> Outcome {
+        let t = self.arrivals.next(r.time_ns);
+        if t != self.now {
+            self.now = t;
+            self.series.tick(t, &self.c);
+        }
+        self.c.requests += 1;
+        let now = Instant::from_nanos(t);
+        let hash = hash_key(&r.key);
+        let i = self.router.route(hash);
+        match r.op {
+            Op::Get => self.get(i, hash, r.key, r.size, now),
+            Op::Set => {
+                self.c.writes += 1;
+                self.write(i, hash, r, now);
+                Outcome::Write
+            }
+            Op::Delete => {
+                self.c.deletes += 1;
+                self.write(i, hash, r, now);
+                Outcome::Write
+            }
+        }
+    }
+
+    #[inline]
+    fn get(&mut self, i: usize, hash: u64, key: u64, size: u32, now: Instant) -> Outcome {
+        let c = &mut self.c;
+        c.reads += 1;
+        c.read_bytes += u64::from(size);
+        let l1 = &mut self.l1[i];
+        if let Some(e) = l1.get_hashed(hash, &key, now) {
+            c.l1_hits += 1;
+            c.l1_hit_bytes += u64::from(size);
+            if self.refresh_enabled {
+                let (inserted, expires) = (e.inserted_at, e.expires_at);
+                if self.refresh[i].on_hit(&key, inserted, expires, now) {
+                    c.refreshes += 1;
+                    c.l3_refresh_reads += 1;
+                    l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+                    if let Some(l2) = &mut self.l2 {
+                        l2.set(hash, key, (), size, None, now);
+                    }
+                    self.refresh[i].finish(&key);
+                }
+            }
+            return Outcome::L1Hit;
+        }
+        let outcome = match &mut self.l2 {
+            Some(l2) => {
+                if l2.get(hash, key, now).is_some() {
+                    c.l2_hits += 1;
+                    c.l2_hit_bytes += u64::from(size);
+                    Outcome::L2Hit
+                } else {
+                    c.l2_misses += 1;
+                    c.l2_miss_bytes += u64::from(size);
+                    c.l3_reads += 1;
+                    l2.set(hash, key, (), size, None, now);
+                    Outcome::Miss
+                }
+            }
+            None => {
+                c.l3_reads += 1;
+                Outcome::Miss
+            }
+        };
+        l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+        outcome
+    }
+
+    fn write(&mut self, i: usize, hash: u64, r: &Request, now: Instant) {
+        self.c.l3_write_ops += 1;
+        self.c.l3_write_requests += 1;
+        let ttl = trace_ttl(r.ttl);
+        for (j, l1) in self.l1.iter_mut().enumerate() {
+            if j == i && r.op == Op::Set {
+                l1.insert_hashed(hash, r.key, (), weight(self.l1_capacity, r.size), ttl, now);
+            } else if l1.remove(&r.key).is_some() && j != i {
+                self.c.invalidations += 1;
+            }
+        }
+        if let Some(l2) = &mut self.l2 {
+            if r.op == Op::Set {
+                l2.set(hash, r.key, (), r.size, ttl, now);
+            } else {
+                l2.remove(r.key);
+            }
+        }
+    }
+
+    /// The counters so far.
+    #[must_use]
+    pub fn counters(&self) -> &Counters {
+        &self.c
+    }
+
+    /// Ends the run and builds the report.
+    #[must_use]
+    pub fn finish(self, cache: &CacheConfig, sim: &SimConfig) -> Report {
+        let mut l1 = strata_core::l1::StoreCounters::default();
+        for s in &self.l1 {
+            add_counters(&mut l1, s.counters());
+        }
+        let stats = RunStats {
+            counters: self.c,
+            l1,
+            l2: self.l2.as_ref().map(|l2| l2.store().counters()),
+            duration_ns: self.now,
+            series: self.series.finish(&self.c),
+            ..RunStats::default()
+        };
+        stats.into_report(Mode::HitRatioOnly, cache, sim)
+    }
+}
+
+/// Replays `requests` through `cache` counting hits only; `progress` as in
+/// [`crate::replay::run`].
+///
+/// # Errors
+/// [`crate::SimError`] when either configuration is invalid.
+pub fn run_hit_ratio_only<I, P>(
+    cache: &CacheConfig,
+    sim: &SimConfig,
+    requests: I,
+    mut progress: P,
+) -> Result<Report>
+where
+    I: IntoIterator<Item = Request>,
+    P: FnMut(u64),
+{
+    let mut s = FastSim::new(cache, sim)?;
+    for r in requests {
+        s.step(&r);
+        if s.c.requests % PROGRESS_EVERY == 0 {
+            progress(s.c.requests);
+        }
+    }
+    Ok(s.finish(cache, sim))
+}

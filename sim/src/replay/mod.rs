@@ -1,0 +1,132 @@
+//! The full, discrete-event replay: requests arrive in virtual time and go
+//! through modelled tiers with sampled latencies, executing the same L1
+//! store, write and refresh-ahead decisions as the engine.
+//!
+//! Requests are pulled from the iterator one at a time (never collected);
+//! an arrival and an event at the same instant: the event goes first.
+
+mod read;
+mod state;
+mod truth;
+mod write;
+
+use strata_core::CacheConfig;
+use strata_core::l1::hash_key;
+
+use self::state::{Event, Job, Sim};
+use crate::arrival::{Arrivals, Router};
+use crate::config::SimConfig;
+use crate::error::Result;
+use crate::report::{Mode, Report, RunStats, add_counters};
+use crate::trace::{Op, Request};
+use crate::rng::{Stream, stream_rng};
+
+/// How many requests pass between two progress callbacks.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Replays `requests` through `cache` as modelled by `sim`; `progress` is
+/// called with the number of requests replayed so far every
+/// [`PROGRESS_EVERY`] requests.
+///
+/// # Errors
+/// [`crate::SimError`] when either configuration is invalid.
+pub fn run<I, P>(cache: &CacheConfig, sim: &SimConfig, requests: I, mut progress: P) -> Result<Report>
+where
+    I: IntoIterator<Item = Request>,
+    P: FnMut(u64),
+{
+    let mut s = Sim::new(cache, sim)?;
+    let mut arrivals = Arrivals::new(sim.arrival);
+    let mut router = Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0));
+    let mut requests = requests.into_iter();
+    let mut next = requests.next().map(|r| (arrivals.next(r.time_ns), r));
+    loop {
+        let event_time = s.events.peek_time();
+        match (next, event_time) {
+            (None, None) => break,
+            (Some((at, _)), Some(t)) if t <= at => s.step_event(),
+            (None, Some(_)) => s.step_event(),
+            (Some((at, r)), _) => {
+                s.advance(at);
+                s.arrive(&r, &mut router);
+                if s.c.requests % PROGRESS_EVERY == 0 {
+                    progress(s.c.requests);
+                }
+                next = requests.next().map(|r| (arrivals.next(r.time_ns), r));
+            }
+        }
+    }
+    Ok(s.finish(cache, sim))
+}
+
+impl Sim {
+    #[inline]
+    fn advance(&mut self, t: u64) {
+        self.now = self.now.max(t);
+        self.series.tick(self.now, &self.c);
+    }
+
+    fn arrive(&mut self, r: &Request, router: &mut Router) {
+        self.c.requests += 1;
+        let hash = hash_key(&r.key);
+        let i = router.route(hash);
+        match r.op {
+            Op::Get => self.on_get(i, r.key, hash, r.size),
+            Op::Set => self.on_write(i, r.key, r.size, r.ttl, false),
+            Op::Delete => self.on_write(i, r.key, r.size, r.ttl, true),
+        }
+    }
+
+    fn step_event(&mut self) {
+        let Some((t, event)) = self.events.pop() else { return };
+        self.advance(t);
+        match event {
+            Event::L2Reply { inst, key, found } => self.on_l2_reply(inst as usize, key, found),
+            Event::L3Done(job) => {
+                match job {
+                    Job::Load { inst, key, size, refresh } => {
+                        self.on_load_done(inst as usize, key, size, refresh)
+                    }
+                    Job::Write { inst, write } => self.on_write_through_done(inst as usize, write),
+                    Job::Flush { inst, ops } => self.on_flush_done(inst as usize, ops),
+                }
+                if let Some(next) = self.l3q.finish(self.now) {
+                    self.start_l3(next);
+                }
+            }
+            Event::Invalidate { inst, key } => {
+                self.c.invalidations += 1;
+                self.inst[inst as usize].l1.remove(&key);
+            }
+            Event::FlushCheck { inst } => self.on_flush_check(inst as usize),
+        }
+    }
+
+    fn finish(self, cache: &CacheConfig, sim: &SimConfig) -> Report {
+        let mut l1 = strata_core::l1::StoreCounters::default();
+        let mut coalesced = 0;
+        for inst in &self.inst {
+            add_counters(&mut l1, inst.l1.counters());
+            coalesced += inst.queue.coalesced();
+        }
+        let stats = RunStats {
+            counters: self.c,
+            read_latency: Some(self.reads),
+            write_latency: Some(self.writes),
+            batch_sizes: self.batch_sizes,
+            coalesced_writes: coalesced,
+            l1,
+            l2: self.l2.as_ref().map(|l2| l2.store().counters()),
+            l3_peak_queue: self.l3q.peak_queue_len() as u64,
+            l3_queued: self.l3q.queued(),
+            l3_wait_ns: self.l3q.total_wait_ns(),
+            max_stale_age_ns: self.max_stale_age,
+            duration_ns: self.now,
+            series: self.series.finish(&self.c),
+        };
+        stats.into_report(Mode::Full, cache, sim)
+    }
+}
+
+#[cfg(test)]
+mod tests;

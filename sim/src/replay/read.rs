@@ -1,0 +1,99 @@
+//! The read path: L1 → (own pending writes) → single-flight → L2 → L3,
+//! read-through population, refresh-ahead.
+
+use strata_core::l1::hash_key;
+
+use super::state::{Event, Job, Load, Sim, Waiter};
+use crate::tier::weight;
+
+impl Sim {
+    /// A get of `key` (`size` bytes) arrives at instance `i`.
+    pub(crate) fn on_get(&mut self, i: usize, key: u64, hash: u64, size: u32) {
+        self.c.reads += 1;
+        self.c.read_bytes += u64::from(size);
+        let l1_ns = self.l1_ns();
+        let now = self.instant();
+        let inst = &mut self.inst[i];
+        if let Some(e) = inst.l1.get_hashed(hash, &key, now) {
+            let (version, inserted, expires) = (e.value, e.inserted_at, e.expires_at);
+            self.c.l1_hits += 1;
+            self.c.l1_hit_bytes += u64::from(size);
+            if inst.refresh.is_enabled() && inst.refresh.on_hit(&key, inserted, expires, now) {
+                self.c.refreshes += 1;
+                self.submit_l3(Job::Load { inst: i as u32, key, size, refresh: true });
+            }
+            let committed = self.truth.committed(key);
+            self.finish_read(key, version, committed, l1_ns);
+            return;
+        }
+        let committed = self.truth.committed(key);
+        if let Some(&version) = inst.own_writes.get(&key) {
+            // Reads see their own writes while the queue still holds them.
+            self.c.pending_write_reads += 1;
+            self.finish_read(key, version, committed, l1_ns);
+            return;
+        }
+        let waiter = Waiter { start: self.now, extra: l1_ns, committed };
+        if let Some(load) = inst.loads.get_mut(&key) {
+            self.c.coalesced_loads += 1;
+            load.more.push(waiter);
+            return;
+        }
+        inst.loads.insert(key, Load { size, first: waiter, more: Vec::new() });
+        if self.l2.is_some() {
+            let ns = self.l2_ns();
+            let found = self.l2.as_mut().and_then(|l2| l2.get(hash, key, now).map(|e| e.value));
+            if found.is_some() {
+                self.c.l2_hits += 1;
+                self.c.l2_hit_bytes += u64::from(size);
+            } else {
+                self.c.l2_misses += 1;
+                self.c.l2_miss_bytes += u64::from(size);
+            }
+            self.events.push(self.now.saturating_add(ns), Event::L2Reply { inst: i as u32, key, found });
+        } else {
+            self.submit_l3(Job::Load { inst: i as u32, key, size, refresh: false });
+        }
+    }
+
+    /// The L2 get of instance `i` for `key` answers.
+    pub(crate) fn on_l2_reply(&mut self, i: usize, key: u64, found: Option<u64>) {
+        let Some(size) = self.inst[i].loads.get(&key).map(|l| l.size) else { return };
+        match found {
+            Some(version) => {
+                let now = self.instant();
+                let w = weight(self.l1_capacity, size);
+                self.inst[i].l1.insert_hashed(hash_key(&key), key, version, w, None, now);
+                self.resolve_load(i, key, version);
+            }
+            None => self.submit_l3(Job::Load { inst: i as u32, key, size, refresh: false }),
+        }
+    }
+
+    /// An L3 read of instance `i` completes: populate L2 and L1, answer the
+    /// waiting gets (or end the refresh).
+    pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, refresh: bool) {
+        let version = self.l3.read(key);
+        let now = self.instant();
+        let hash = hash_key(&key);
+        if let Some(l2) = &mut self.l2 {
+            l2.set(hash, key, version, size, None, now);
+        }
+        let w = weight(self.l1_capacity, size);
+        let inst = &mut self.inst[i];
+        inst.l1.insert_hashed(hash, key, version, w, None, now);
+        if refresh {
+            inst.refresh.finish(&key);
+        } else {
+            self.resolve_load(i, key, version);
+        }
+    }
+
+    fn resolve_load(&mut self, i: usize, key: u64, version: u64) {
+        let Some(load) = self.inst[i].loads.remove(&key) else { return };
+        for w in std::iter::once(load.first).chain(load.more) {
+            let latency = self.now.saturating_sub(w.start).saturating_add(w.extra);
+            self.finish_read(key, version, w.committed, latency);
+        }
+    }
+}

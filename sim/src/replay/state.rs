@@ -1,0 +1,269 @@
+//! The state of a full simulation: instances, tiers, events, measurements,
+//! and the helpers the read and write paths share.
+
+use std::collections::VecDeque;
+
+use hashbrown::HashMap;
+use strata_core::config::Capacity;
+use strata_core::l1::{KeyHasher, hash_key, key_hasher};
+use strata_core::policy::{RefreshPolicy, WriteBehindQueue, WritePlan};
+use strata_core::{CacheConfig, Instant};
+
+use super::truth::Truth;
+use crate::config::{LatencyModels, SimConfig};
+use crate::error::Result;
+use crate::event::EventQueue;
+use crate::rng::{SimRng, Stream, stream_rng};
+use crate::stats::{Counters, LatencyRecorder, Series};
+use crate::tier::{L2Model, L3Queue, L3Store, SimL1, build_l1, trace_ttl, weight};
+
+/// A get waiting for a load.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Waiter {
+    /// Arrival time.
+    pub(crate) start: u64,
+    /// L1 lookup time added to the wait.
+    pub(crate) extra: u64,
+    /// Newest committed version when the get began.
+    pub(crate) committed: u64,
+}
+
+/// A load in flight (single-flight): the first get and those coalesced into it.
+#[derive(Debug)]
+pub(crate) struct Load {
+    pub(crate) size: u32,
+    pub(crate) first: Waiter,
+    pub(crate) more: Vec<Waiter>,
+}
+
+/// A set or delete on its way.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PendingWrite {
+    pub(crate) key: u64,
+    pub(crate) version: u64,
+    pub(crate) size: u32,
+    pub(crate) ttl: Option<u32>,
+    pub(crate) delete: bool,
+    pub(crate) start: u64,
+}
+
+/// One simulated application instance: its L1 and its engine's decisions.
+#[derive(Debug)]
+pub(crate) struct Instance {
+    pub(crate) l1: SimL1<u64>,
+    pub(crate) queue: WriteBehindQueue<u64, u64>,
+    pub(crate) refresh: RefreshPolicy<u64>,
+    pub(crate) loads: HashMap<u64, Load, KeyHasher>,
+    /// Writes of this instance not yet in L3: key → version.
+    pub(crate) own_writes: HashMap<u64, u64, KeyHasher>,
+    /// Queue writes in flight to L3.
+    pub(crate) in_flight: u32,
+    /// Time of the earliest scheduled flush check.
+    pub(crate) flush_at: Option<u64>,
+    /// Writes waiting for room in a full queue.
+    pub(crate) parked: VecDeque<PendingWrite>,
+}
+
+/// An L3 request.
+#[derive(Debug)]
+pub(crate) enum Job {
+    /// Read a key for a miss (or a refresh).
+    Load { inst: u32, key: u64, size: u32, refresh: bool },
+    /// A write-through write; its writer waits.
+    Write { inst: u32, write: PendingWrite },
+    /// Queue writes (key, version); one for write-back, a batch for write-behind.
+    Flush { inst: u32, ops: Vec<(u64, u64)> },
+}
+
+/// Something that happens at a point of virtual time.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// An L2 get (issued earlier) answers.
+    L2Reply { inst: u32, key: u64, found: Option<u64> },
+    /// An L3 request completes.
+    L3Done(Job),
+    /// An invalidation reaches an instance.
+    Invalidate { inst: u32, key: u64 },
+    /// A write-behind queue may be due.
+    FlushCheck { inst: u32 },
+}
+
+/// The generators of the latency models.
+#[derive(Debug)]
+pub(crate) struct Rngs {
+    pub(crate) l1: SimRng,
+    pub(crate) l2: SimRng,
+    pub(crate) l3_read: SimRng,
+    pub(crate) l3_write: SimRng,
+    pub(crate) invalidation: SimRng,
+}
+
+/// The whole simulation.
+pub(crate) struct Sim {
+    pub(crate) now: u64,
+    pub(crate) events: EventQueue<Event>,
+    pub(crate) inst: Vec<Instance>,
+    pub(crate) l2: Option<L2Model<u64>>,
+    pub(crate) l3: L3Store,
+    pub(crate) l3q: L3Queue<Job>,
+    pub(crate) truth: Truth,
+    pub(crate) lat: LatencyModels,
+    pub(crate) rng: Rngs,
+    pub(crate) plan: WritePlan,
+    pub(crate) l1_capacity: Capacity,
+    pub(crate) flushers: u32,
+    pub(crate) backpressure_ns: u64,
+    pub(crate) c: Counters,
+    pub(crate) reads: LatencyRecorder,
+    pub(crate) writes: LatencyRecorder,
+    pub(crate) batch_sizes: LatencyRecorder,
+    pub(crate) series: Series,
+    pub(crate) max_stale_age: u64,
+}
+
+impl Sim {
+    /// A simulation of `cache` under `sim`.
+    pub(crate) fn new(cache: &CacheConfig, sim: &SimConfig) -> Result<Self> {
+        cache.validate()?;
+        sim.validate()?;
+        let lat = sim.latency.build()?;
+        let inst = (0..sim.instances)
+            .map(|_| Instance {
+                l1: build_l1(&cache.l1),
+                queue: WriteBehindQueue::from_config(&cache.write),
+                refresh: RefreshPolicy::new(&cache.refresh),
+                loads: HashMap::with_hasher(key_hasher()),
+                own_writes: HashMap::with_hasher(key_hasher()),
+                in_flight: 0,
+                flush_at: None,
+                parked: VecDeque::new(),
+            })
+            .collect();
+        let seed = sim.seed;
+        Ok(Self {
+            now: 0,
+            events: EventQueue::new(),
+            inst,
+            l2: cache.l2.as_ref().map(L2Model::new),
+            l3: L3Store::default(),
+            l3q: L3Queue::new(sim.l3.concurrency),
+            truth: Truth::default(),
+            lat,
+            rng: Rngs {
+                l1: stream_rng(seed, Stream::L1Latency, 0),
+                l2: stream_rng(seed, Stream::L2Latency, 0),
+                l3_read: stream_rng(seed, Stream::L3Read, 0),
+                l3_write: stream_rng(seed, Stream::L3Write, 0),
+                invalidation: stream_rng(seed, Stream::Invalidation, 0),
+            },
+            plan: WritePlan::of(cache.write.strategy),
+            l1_capacity: cache.l1.capacity,
+            flushers: sim.flushers,
+            backpressure_ns: u64::try_from(cache.write.backpressure_timeout.as_nanos()).unwrap_or(u64::MAX),
+            c: Counters::default(),
+            reads: LatencyRecorder::new(),
+            writes: LatencyRecorder::new(),
+            batch_sizes: LatencyRecorder::new(),
+            series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
+            max_stale_age: 0,
+        })
+    }
+
+    /// Virtual now as a core `Instant`.
+    #[inline]
+    pub(crate) fn instant(&self) -> Instant {
+        Instant::from_nanos(self.now)
+    }
+
+    #[inline]
+    pub(crate) fn l1_ns(&mut self) -> u64 {
+        self.lat.l1.sample_ns(&mut self.rng.l1)
+    }
+
+    #[inline]
+    pub(crate) fn l2_ns(&mut self) -> u64 {
+        self.lat.l2.sample_ns(&mut self.rng.l2)
+    }
+
+    /// A get of `key` that began with `committed` returned `version` after `latency`.
+    #[inline]
+    pub(crate) fn finish_read(&mut self, key: u64, version: u64, committed: u64, latency: u64) {
+        self.reads.record(latency);
+        self.series.record_read(latency);
+        if let Some(age) = self.truth.stale_age(key, version, committed, self.now) {
+            self.c.stale_reads += 1;
+            self.max_stale_age = self.max_stale_age.max(age);
+        }
+    }
+
+    /// Sends `job` to L3 now (it may wait for a free slot).
+    pub(crate) fn submit_l3(&mut self, job: Job) {
+        match &job {
+            Job::Load { refresh: false, .. } => self.c.l3_reads += 1,
+            Job::Load { refresh: true, .. } => self.c.l3_refresh_reads += 1,
+            Job::Write { .. } => {
+                self.c.l3_write_ops += 1;
+                self.c.l3_write_requests += 1;
+            }
+            Job::Flush { ops, .. } => {
+                self.c.l3_write_ops += ops.len() as u64;
+                self.c.l3_write_requests += 1;
+            }
+        }
+        if let Some(job) = self.l3q.submit(job, self.now) {
+            self.start_l3(job);
+        }
+    }
+
+    /// `job` enters service now.
+    pub(crate) fn start_l3(&mut self, job: Job) {
+        let ns = match &job {
+            Job::Load { .. } => self.lat.l3_read.sample_ns(&mut self.rng.l3_read),
+            Job::Write { .. } => self.lat.l3_write.sample_ns(&mut self.rng.l3_write),
+            Job::Flush { ops, .. } => self
+                .lat
+                .l3_write
+                .sample_ns(&mut self.rng.l3_write)
+                .saturating_add(self.lat.l3_batch_item_ns.saturating_mul(ops.len() as u64)),
+        };
+        self.events.push(self.now.saturating_add(ns), Event::L3Done(job));
+    }
+
+    /// Tells every instance but `writer` to drop `key`, each after a sampled delay.
+    pub(crate) fn invalidate_others(&mut self, writer: usize, key: u64) {
+        for j in 0..self.inst.len() {
+            if j != writer {
+                let at = self.now.saturating_add(self.lat.invalidation.sample_ns(&mut self.rng.invalidation));
+                self.events.push(at, Event::Invalidate { inst: j as u32, key });
+            }
+        }
+    }
+
+    /// Applies `w` to instance `i`'s L1 and to L2, commits it and invalidates
+    /// the other instances. Returns the L2 call's latency (0 without L2).
+    pub(crate) fn apply_to_caches(&mut self, i: usize, w: &PendingWrite) -> u64 {
+        let now = self.instant();
+        let hash = hash_key(&w.key);
+        let ttl = trace_ttl(w.ttl);
+        let inst = &mut self.inst[i];
+        if w.delete {
+            inst.l1.remove(&w.key);
+        } else {
+            inst.l1.insert_hashed(hash, w.key, w.version, weight(self.l1_capacity, w.size), ttl, now);
+        }
+        let mut l2_ns = 0;
+        if self.l2.is_some() {
+            l2_ns = self.l2_ns();
+            if let Some(l2) = &mut self.l2 {
+                if w.delete {
+                    l2.remove(w.key);
+                } else {
+                    l2.set(hash, w.key, w.version, w.size, ttl, now);
+                }
+            }
+        }
+        self.truth.commit(w.key, w.version, self.now);
+        self.invalidate_others(i, w.key);
+        l2_ns
+    }
+}

@@ -1,0 +1,297 @@
+//! Scenario tests of the full engine, with constant latencies so every
+//! number is exact.
+
+use std::time::Duration;
+
+use strata_core::CacheConfig;
+use strata_core::config::{Capacity, L2Config, WriteStrategy};
+use strata_core::policy::eviction::EvictionConfig;
+
+use super::run;
+use crate::config::{Arrival, SimConfig};
+use crate::fast::run_hit_ratio_only;
+use crate::latency::LatencyConfig;
+use crate::report::Report;
+use crate::trace::{Op, Request};
+
+const MS: u64 = 1_000_000;
+
+fn req(t_ms: u64, key: u64, op: Op) -> Request {
+    Request { time_ns: t_ms * MS, key, op, size: 100, ttl: None }
+}
+
+fn get(t_ms: u64, key: u64) -> Request {
+    req(t_ms, key, Op::Get)
+}
+
+fn set(t_ms: u64, key: u64) -> Request {
+    req(t_ms, key, Op::Set)
+}
+
+/// Constant latencies: L1 1 µs, L2 0.5 ms, L3 read 2 ms, L3 write 3 ms,
+/// invalidation 1 ms.
+fn constant_sim() -> SimConfig {
+    let mut s = SimConfig::default();
+    s.latency.l1 = LatencyConfig::constant(1.0);
+    s.latency.l2 = LatencyConfig::constant(500.0);
+    s.latency.l3_read = LatencyConfig::constant(2_000.0);
+    s.latency.l3_write = LatencyConfig::constant(3_000.0);
+    s.latency.l3_batch_item_us = 0.0;
+    s.latency.invalidation = LatencyConfig::constant(1_000.0);
+    s
+}
+
+fn cache(entries: u64) -> CacheConfig {
+    let mut c = CacheConfig::default();
+    c.l1.capacity = Capacity::Entries(entries);
+    c
+}
+
+fn full(c: &CacheConfig, s: &SimConfig, reqs: &[Request]) -> Report {
+    run(c, s, reqs.iter().copied(), |_| {}).unwrap()
+}
+
+/// A skewed pseudo-random trace (keys 0..n, low keys hot), 1 request per `gap_ms`.
+fn skewed(len: usize, n: u64, gap_ms: u64, writes_every: usize) -> Vec<Request> {
+    let mut x: u64 = 0x1234_5678;
+    (0..len)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let key = (u * u * u * n as f64) as u64;
+            let op = if writes_every > 0 && i % writes_every == 0 { Op::Set } else { Op::Get };
+            req(i as u64 * gap_ms, key, op)
+        })
+        .collect()
+}
+
+#[test]
+fn l1_hit_ratio_equals_fast_mode_when_loads_never_overlap() {
+    let reqs = skewed(5_000, 500, 100, 0);
+    for eviction in EvictionConfig::all() {
+        let mut c = cache(50);
+        c.l1.eviction = eviction;
+        c.l2 = Some(L2Config { capacity: Some(Capacity::Entries(200)), ttl: None, ..L2Config::default() });
+        let s = constant_sim();
+        let a = full(&c, &s, &reqs);
+        let b = run_hit_ratio_only(&c, &s, reqs.iter().copied(), |_| {}).unwrap();
+        assert_eq!((a.l1.hits, a.l1.misses), (b.l1.hits, b.l1.misses));
+        let (l2a, l2b) = (a.l2.unwrap(), b.l2.unwrap());
+        assert_eq!((l2a.hits, l2a.misses), (l2b.hits, l2b.misses));
+        assert_eq!(a.l3.reads, b.l3.reads);
+        assert!(a.l1.hits > 1_000 && l2a.hits > 100, "{} {}", a.l1.hits, l2a.hits);
+    }
+}
+
+#[test]
+fn latencies_follow_the_tier_that_answered() {
+    let mut c = cache(10);
+    c.l2 = Some(L2Config { capacity: None, ttl: None, ..L2Config::default() });
+    // miss everywhere, L1 hit, then (after L1 eviction by 10 other keys) an L2 hit
+    let mut reqs = vec![get(0, 1), get(10, 1)];
+    reqs.extend((0..10).map(|k| get(20 + k, 100 + k)));
+    reqs.push(get(100, 1));
+    let r = full(&c, &constant_sim(), &reqs);
+    let l = r.read_latency.unwrap();
+    assert_eq!(l.count, 13);
+    assert_eq!(l.max_us, 2_501.0, "L1 1 µs + L2 500 µs + L3 2 ms");
+    assert_eq!(l.p50_us, 2_501.0);
+    assert_eq!(r.l1.hits, 1);
+    assert_eq!(r.l2.unwrap().hits, 1);
+    let cdf_last = r.read_cdf.last().unwrap();
+    assert_eq!((cdf_last.q, cdf_last.us), (1.0, 2_501.0));
+    assert!(r.read_cdf.iter().any(|p| p.us == 1.0), "the L1 hit shows in the CDF");
+    assert_eq!(r.read_histogram.iter().map(|b| b.count).sum::<u64>(), 13);
+}
+
+#[test]
+fn concurrent_misses_share_one_load() {
+    let reqs: Vec<Request> = (0..10).map(|i| Request { time_ns: i * 1000, ..get(0, 7) }).collect();
+    let r = full(&cache(100), &constant_sim(), &reqs);
+    assert_eq!(r.l3.reads, 1);
+    assert_eq!(r.coalesced_loads, 9);
+    let l = r.read_latency.unwrap();
+    assert_eq!(l.max_us, 2_001.0);
+    assert_eq!(l.count, 10);
+    // the last waiter arrived 9 µs after the first
+    assert!(l.p50_us < 2_001.0);
+}
+
+#[test]
+fn l3_concurrency_limit_queues_fifo() {
+    let mut s = constant_sim();
+    s.l3.concurrency = Some(2);
+    let reqs: Vec<Request> = (0..6).map(|k| get(0, k)).collect();
+    let r = full(&cache(100), &s, &reqs);
+    assert_eq!(r.l3.peak_queue_len, 4);
+    assert_eq!(r.l3.queued, 4);
+    // pairs finish at 2, 4, 6 ms
+    assert_eq!(r.read_latency.unwrap().max_us, 6_001.0);
+    assert_eq!(r.l3.mean_queue_wait_us, 3_000.0, "waits of 2, 2, 4, 4 ms");
+}
+
+#[test]
+fn write_behind_batches_coalesces_and_cancels() {
+    let mut c = cache(100);
+    c.write.strategy = WriteStrategy::WriteBehind;
+    c.write.batch_size = 3;
+    c.write.flush_interval = Duration::from_millis(50);
+    let reqs = vec![
+        set(0, 1),
+        set(1, 1), // coalesced
+        set(2, 2),
+        req(3, 2, Op::Delete), // cancels the pending set of 2
+        set(4, 3),             // 3 keys pending: a batch of 3
+        set(10, 4),            // alone: flushed by age at 60 ms
+        get(11, 4),
+    ];
+    let r = full(&c, &constant_sim(), &reqs);
+    let w = &r.write_queue;
+    assert_eq!(w.batches, 2);
+    assert_eq!(w.coalesced, 1);
+    assert_eq!(w.cancelled, 1);
+    let b = w.batch_size.as_ref().unwrap();
+    assert_eq!((b.max, b.p50), (3, 1));
+    assert_eq!(r.l3.write_ops, 4);
+    assert_eq!(r.l3.write_requests, 2);
+    assert_eq!(r.l1.hits, 1);
+    assert_eq!(r.write_latency.unwrap().max_us, 1.0, "caches only, no L2");
+    assert!((r.duration_s - 0.063).abs() < 1e-9, "last batch: 60 ms + 3 ms, got {}", r.duration_s);
+}
+
+#[test]
+fn write_through_waits_for_l3_and_write_back_does_not() {
+    let reqs = vec![set(0, 1), get(10, 1)];
+    let mut c = cache(10);
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!(r.write_latency.unwrap().max_us, 3_001.0);
+    assert_eq!((r.l1.hits, r.l3.write_requests), (1, 1));
+    c.write.strategy = WriteStrategy::WriteBack;
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!(r.write_latency.unwrap().max_us, 1.0);
+    assert_eq!((r.l1.hits, r.l3.write_requests, r.write_queue.batches), (1, 1, 1));
+}
+
+#[test]
+fn reads_see_own_pending_writes_after_eviction() {
+    let mut c = cache(1);
+    c.write.strategy = WriteStrategy::WriteBehind;
+    c.write.flush_interval = Duration::from_secs(10);
+    let reqs = vec![set(0, 1), get(1, 2), get(5, 1)];
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!(r.pending_write_reads, 1);
+    assert_eq!(r.staleness.stale_reads, 0);
+}
+
+#[test]
+fn delayed_invalidation_across_instances_gives_stale_reads() {
+    let mut s = constant_sim();
+    s.instances = 2;
+    s.latency.invalidation = LatencyConfig::constant(50_000.0);
+    let mut c = cache(10);
+    c.write.strategy = WriteStrategy::WriteBack;
+    // round-robin: even requests on instance 0, odd on 1
+    let reqs = vec![
+        get(0, 1),  // i0 loads v0
+        get(10, 1), // i1 loads v0
+        set(20, 1), // i0 writes v1, commits at 20 ms; i1 learns at 70 ms
+        get(30, 1), // i1: stale (v0), 10 ms behind
+        get(40, 2),
+        get(80, 1), // i1: invalidated, loads v1 from L3 (written at 23 ms)
+    ];
+    let r = full(&c, &s, &reqs);
+    assert_eq!(r.staleness.stale_reads, 1);
+    assert_eq!(r.staleness.max_stale_age_ms, 10.0);
+    assert_eq!(r.invalidations, 1);
+    assert_eq!(r.l1.hits, 1);
+}
+
+#[test]
+fn write_behind_with_expiring_l2_reads_stale_from_l3() {
+    let mut s = constant_sim();
+    s.instances = 2;
+    let mut c = cache(10);
+    c.write.strategy = WriteStrategy::WriteBehind;
+    c.write.flush_interval = Duration::from_secs(1);
+    c.l2 = Some(L2Config { capacity: None, ttl: Some(Duration::from_millis(100)), ..L2Config::default() });
+    let reqs = vec![
+        set(0, 1),   // i0: caches + L2 now, L3 at ~1 s
+        get(500, 1), // i1: L2 entry expired at 100 ms, L3 still old: stale
+    ];
+    let r = full(&c, &s, &reqs);
+    assert_eq!(r.staleness.stale_reads, 1);
+    assert_eq!(r.l2.unwrap().expirations, 1);
+}
+
+#[test]
+fn refresh_ahead_reloads_in_the_background() {
+    let mut c = cache(10);
+    c.l1.ttl = Some(Duration::from_millis(100));
+    c.refresh.enabled = true;
+    c.refresh.threshold = 0.5;
+    // loaded at 0 (stored at 2 ms); hit at 60 ms is past 52 ms: refresh;
+    // the hit at 61 ms does not start another; at 105 ms the refreshed entry
+    // (stored at 62 ms) is live and not yet due again.
+    let reqs = vec![get(0, 1), get(60, 1), get(61, 1), get(105, 1)];
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!(r.refreshes, 1);
+    assert_eq!(r.l3.refresh_reads, 1);
+    assert_eq!(r.l1.hits, 3);
+    assert_eq!(r.read_latency.unwrap().max_us, 2_001.0, "only the first get waited for L3");
+    c.refresh.enabled = false;
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!((r.l1.hits, r.refreshes), (2, 0), "without refresh the entry expires at 102 ms");
+}
+
+#[test]
+fn backpressure_parks_writes_until_a_flush_makes_room() {
+    let mut c = cache(100);
+    c.write.strategy = WriteStrategy::WriteBehind;
+    c.write.batch_size = 2;
+    c.write.queue_capacity = 2;
+    let mut s = constant_sim();
+    s.l3.concurrency = Some(1);
+    // 2 keys → batch (in flight 3 ms); 2 more fill the queue; the 5th waits for the next batch
+    let reqs: Vec<Request> = (0..5).map(|k| set(0, k)).collect();
+    let r = full(&c, &s, &reqs);
+    assert_eq!(r.write_queue.backpressure_waits, 1);
+    assert_eq!(r.write_queue.failed, 0);
+    assert_eq!(r.l3.write_ops, 5);
+    assert_eq!(r.write_latency.unwrap().max_us, 3_001.0, "the parked write waited for the first batch");
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_latencies_same_hits() {
+    let reqs = skewed(20_000, 2_000, 1, 10);
+    let mut c = cache(200);
+    c.l2 = Some(L2Config { capacity: Some(Capacity::Entries(800)), ..L2Config::default() });
+    // far apart: no overlap, so hits do not depend on timing
+    let mut s = SimConfig { arrival: Arrival::Rate { per_sec: 1.0 }, ..SimConfig::default() };
+    let a = full(&c, &s, &reqs).to_json();
+    let b = full(&c, &s, &reqs).to_json();
+    assert_eq!(a, b);
+    s.seed += 1;
+    let other = full(&c, &s, &reqs);
+    let first: Report = serde_json::from_str(&a).unwrap();
+    assert_ne!(first.read_latency, other.read_latency);
+    assert_eq!(
+        (first.l1.hits, first.l2.as_ref().unwrap().hits),
+        (other.l1.hits, other.l2.as_ref().unwrap().hits)
+    );
+    assert_ne!(a, other.to_json());
+}
+
+#[test]
+fn series_has_windows_and_peak_qps() {
+    let mut s = constant_sim();
+    s.window_ms = 100;
+    let reqs: Vec<Request> = (0..1000).map(|i| get(i, i % 50)).collect();
+    let r = full(&cache(100), &s, &reqs);
+    assert_eq!(r.series.len(), 10, "1 s of arrivals in 100 ms windows");
+    assert_eq!(r.series[0].l3_qps, 500.0);
+    assert_eq!(r.l3.qps_peak, 500.0);
+    assert_eq!(r.series[1].l1_hit_ratio, 1.0);
+    assert_eq!(r.series.iter().map(|p| p.reads).sum::<u64>(), 1000);
+}

@@ -1,0 +1,167 @@
+//! The write path, executing `WritePlan` and `WriteBehindQueue` decisions:
+//! write-through (L3, then the caches), write-back (caches now, one L3
+//! write each), write-behind (caches now, coalesced batches flushed by size
+//! or age, bounded queue with backpressure; deletes cancel pending writes).
+
+use strata_core::policy::{Enqueued, PendingOp, WritePlan};
+
+use super::state::{Event, Job, PendingWrite, Sim};
+
+impl Sim {
+    /// A set (or delete) of `key` arrives at instance `i`.
+    pub(crate) fn on_write(&mut self, i: usize, key: u64, size: u32, ttl: Option<u32>, delete: bool) {
+        if delete {
+            self.c.deletes += 1;
+        } else {
+            self.c.writes += 1;
+        }
+        let version = self.truth.next_version();
+        let w = PendingWrite { key, version, size, ttl, delete, start: self.now };
+        if self.plan == WritePlan::L3ThenCaches {
+            self.submit_l3(Job::Write { inst: i as u32, write: w });
+            return;
+        }
+        let inst = &mut self.inst[i];
+        let blocked = !inst.parked.is_empty() || (inst.queue.is_full() && inst.queue.get(&key).is_none());
+        if blocked {
+            self.c.backpressure_waits += 1;
+            inst.parked.push_back(w);
+            return;
+        }
+        self.write_now(i, w);
+        self.pump(i);
+    }
+
+    /// Caches now, then into the queue (room is guaranteed by the caller).
+    fn write_now(&mut self, i: usize, w: PendingWrite) {
+        let l1_ns = self.l1_ns();
+        let l2_ns = self.apply_to_caches(i, &w);
+        let now = self.instant();
+        let inst = &mut self.inst[i];
+        inst.own_writes.insert(w.key, w.version);
+        let op = if w.delete {
+            if inst.queue.cancel(&w.key) {
+                self.c.cancelled_writes += 1;
+            }
+            PendingOp::Delete
+        } else {
+            PendingOp::Put(w.version)
+        };
+        // Full is impossible here: the caller checked for room.
+        let _: Enqueued = inst.queue.push(w.key, op, now);
+        let latency = self.now.saturating_sub(w.start).saturating_add(l1_ns).saturating_add(l2_ns);
+        self.writes.record(latency);
+    }
+
+    /// Starts the queue writes that are due, admits waiting writes while
+    /// there is room, and schedules the next age-based flush.
+    pub(crate) fn pump(&mut self, i: usize) {
+        loop {
+            self.dispatch(i);
+            if !self.admit_parked(i) {
+                break;
+            }
+        }
+        if self.plan == WritePlan::CachesThenL3Batched {
+            let now = self.now;
+            let inst = &mut self.inst[i];
+            if let Some(deadline) = inst.queue.next_deadline().map(|d| d.as_nanos()) {
+                // A deadline already passed means every flusher is busy: the
+                // next completion pumps again.
+                if deadline > now && inst.flush_at.is_none_or(|at| deadline < at) {
+                    inst.flush_at = Some(deadline);
+                    self.events.push(deadline, Event::FlushCheck { inst: i as u32 });
+                }
+            }
+        }
+    }
+
+    /// Takes due work off the queue while flushers are free.
+    fn dispatch(&mut self, i: usize) {
+        let now = self.instant();
+        let batched = self.plan == WritePlan::CachesThenL3Batched;
+        loop {
+            let inst = &mut self.inst[i];
+            // Write-back writes each key at once (no flusher limit); write-behind
+            // keeps at most `flushers` batches in flight.
+            if batched && inst.in_flight >= self.flushers {
+                return;
+            }
+            let taken = if batched {
+                if !inst.queue.is_due(now) {
+                    return;
+                }
+                inst.queue.take_batch()
+            } else {
+                inst.queue.take(1)
+            };
+            if taken.is_empty() {
+                return;
+            }
+            let ops: Vec<(u64, u64)> = taken
+                .into_iter()
+                .map(|(k, op)| match op {
+                    PendingOp::Put(v) => (k, v),
+                    // A delete's version is the instance's latest write of the key.
+                    PendingOp::Delete => (k, inst.own_writes.get(&k).copied().unwrap_or(0)),
+                })
+                .collect();
+            inst.in_flight += 1;
+            self.batch_sizes.record(ops.len() as u64);
+            self.submit_l3(Job::Flush { inst: i as u32, ops });
+        }
+    }
+
+    /// Admits parked writes while the queue has room (failing those that
+    /// waited past the backpressure timeout). Returns whether any left.
+    fn admit_parked(&mut self, i: usize) -> bool {
+        let mut progressed = false;
+        while let Some(&w) = self.inst[i].parked.front() {
+            if self.now.saturating_sub(w.start) > self.backpressure_ns {
+                self.inst[i].parked.pop_front();
+                self.c.failed_writes += 1;
+                progressed = true;
+                continue;
+            }
+            let q = &self.inst[i].queue;
+            if q.is_full() && q.get(&w.key).is_none() {
+                break;
+            }
+            self.inst[i].parked.pop_front();
+            self.write_now(i, w);
+            progressed = true;
+        }
+        progressed
+    }
+
+    /// A write-through write completed in L3: now the caches, then the ack.
+    pub(crate) fn on_write_through_done(&mut self, i: usize, w: PendingWrite) {
+        self.l3.apply(w.key, w.version);
+        let l1_ns = self.l1_ns();
+        let l2_ns = self.apply_to_caches(i, &w);
+        let latency = self.now.saturating_sub(w.start).saturating_add(l1_ns).saturating_add(l2_ns);
+        self.writes.record(latency);
+    }
+
+    /// Queue writes of instance `i` reached L3.
+    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<(u64, u64)>) {
+        let inst = &mut self.inst[i];
+        for (key, version) in ops {
+            self.l3.apply(key, version);
+            if inst.own_writes.get(&key) == Some(&version) {
+                inst.own_writes.remove(&key);
+            }
+        }
+        inst.in_flight = inst.in_flight.saturating_sub(1);
+        self.pump(i);
+    }
+
+    /// A scheduled flush check of instance `i` fires.
+    pub(crate) fn on_flush_check(&mut self, i: usize) {
+        let inst = &mut self.inst[i];
+        if inst.flush_at == Some(self.now) {
+            inst.flush_at = None;
+        }
+        self.pump(i);
+    }
+}

@@ -1,0 +1,84 @@
+//! What a run counts and measures while it runs; [`crate::report`] turns it
+//! into the report.
+
+mod latency;
+mod series;
+
+pub use latency::{LatencyRecorder, MAX_TRACKED_NS};
+pub use series::{Series, WindowPoint};
+
+macro_rules! counters {
+    ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
+        /// Event counts of a run (totals; a window is a difference of two).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct Counters {
+            $($(#[doc = $doc])* pub $name: u64,)*
+        }
+
+        impl Counters {
+            /// `self - earlier`, field by field.
+            #[must_use]
+            pub fn since(&self, earlier: &Counters) -> Counters {
+                Counters { $($name: self.$name.saturating_sub(earlier.$name),)* }
+            }
+        }
+    };
+}
+
+counters! {
+    /// Requests of every kind.
+    requests,
+    /// Get requests.
+    reads,
+    /// Set requests.
+    writes,
+    /// Delete requests.
+    deletes,
+    /// Bytes asked for by gets.
+    read_bytes,
+    /// Gets served by L1.
+    l1_hits,
+    /// Bytes of gets served by L1.
+    l1_hit_bytes,
+    /// Gets that missed L1 but were served from the instance's own
+    /// not-yet-durable writes.
+    pending_write_reads,
+    /// Gets that missed L1 and waited for a load already in flight.
+    coalesced_loads,
+    /// L2 lookups that found the key.
+    l2_hits,
+    /// L2 lookups that did not.
+    l2_misses,
+    /// Bytes of L2 hits.
+    l2_hit_bytes,
+    /// Bytes of L2 misses.
+    l2_miss_bytes,
+    /// L3 reads for misses.
+    l3_reads,
+    /// L3 reads for refresh-ahead.
+    l3_refresh_reads,
+    /// Keys written to L3 (a batch counts each key).
+    l3_write_ops,
+    /// L3 write requests (a batch counts once).
+    l3_write_requests,
+    /// Refresh-ahead reloads started.
+    refreshes,
+    /// Reads that returned a value older than the latest committed write.
+    stale_reads,
+    /// Invalidation messages delivered to other instances.
+    invalidations,
+    /// Pending writes cancelled by a delete of the same key.
+    cancelled_writes,
+    /// Writes that had to wait for room in a full write queue.
+    backpressure_waits,
+    /// Writes that gave up after waiting the backpressure timeout.
+    failed_writes,
+}
+
+impl Counters {
+    /// Requests sent to L3.
+    #[must_use]
+    pub fn l3_requests(&self) -> u64 {
+        self.l3_reads + self.l3_refresh_reads + self.l3_write_requests
+    }
+}

@@ -1,0 +1,41 @@
+//! The modelled tiers: L1 is `strata-core`'s own [`L1Store`] (one per
+//! simulated instance), L2 an LRU [`L1Store`] standing in for Redis, L3 a
+//! versioned store behind a concurrency-limited FIFO queue.
+
+mod l2;
+mod l3;
+
+use std::time::Duration;
+
+use strata_core::config::{Capacity, L1Config};
+use strata_core::l1::L1Store;
+use strata_core::policy::eviction::AnyPolicy;
+
+pub use l2::L2Model;
+pub use l3::{L3Queue, L3Store};
+
+/// An L1 store of the simulator: the engine's store with `u64` keys.
+pub type SimL1<V> = L1Store<u64, V, AnyPolicy>;
+
+/// The L1 store `cfg` describes, built through `EvictionConfig::build`.
+#[must_use]
+pub fn build_l1<V>(cfg: &L1Config) -> SimL1<V> {
+    let units = cfg.capacity.units();
+    L1Store::new(units, cfg.eviction.build(units), cfg.ttl)
+}
+
+/// The weight of an object of `size` bytes under `capacity`: 1 when
+/// counting entries, the size (at least 1) when counting bytes. The trace's
+/// size covers key and value.
+#[inline]
+#[must_use]
+pub fn weight(capacity: Capacity, size: u32) -> u64 {
+    capacity.weigh(0, size as usize).max(1)
+}
+
+/// A TTL given by the trace (seconds) as a `Duration`.
+#[inline]
+#[must_use]
+pub fn trace_ttl(ttl: Option<u32>) -> Option<Duration> {
+    ttl.filter(|&s| s > 0).map(|s| Duration::from_secs(u64::from(s)))
+}
