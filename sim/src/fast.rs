@@ -17,10 +17,10 @@ use crate::config::SimConfig;
 use crate::error::Result;
 use crate::replay::PROGRESS_EVERY;
 use crate::report::{Mode, Report, RunStats, add_counters};
-use crate::trace::{Op, Request};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
 use crate::tier::{L2Model, SimL1, build_l1, trace_ttl, weight};
+use crate::trace::{Op, Request};
 
 /// What one request did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

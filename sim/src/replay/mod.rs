@@ -18,8 +18,8 @@ use crate::arrival::{Arrivals, Router};
 use crate::config::SimConfig;
 use crate::error::Result;
 use crate::report::{Mode, Report, RunStats, add_counters};
-use crate::trace::{Op, Request};
 use crate::rng::{Stream, stream_rng};
+use crate::trace::{Op, Request};
 
 /// How many requests pass between two progress callbacks.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
