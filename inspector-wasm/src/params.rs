@@ -1,0 +1,130 @@
+//! The settings the page's controls produce (JSON from JavaScript), and their
+//! translation into the types of `strata-core` and `strata-sim`. Strings are
+//! parsed here, at the wasm edge, into typed configuration.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use strata_core::CacheConfig;
+use strata_core::config::{Capacity, L1Config, L2Config, RefreshConfig, WriteConfig, WriteStrategy};
+use strata_core::policy::eviction::EvictionConfig;
+
+use crate::error::InspectError;
+
+/// Everything the page lets the user set.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageConfig {
+    /// L1 capacity in entries.
+    pub l1_capacity: u64,
+    /// L1 time to live in milliseconds; `None` or 0: no expiry.
+    #[serde(default)]
+    pub l1_ttl_ms: Option<u64>,
+    /// Eviction policy name (`EvictionConfig::name`).
+    pub policy: String,
+    /// L2 capacity in entries; `None`: no L2 tier.
+    #[serde(default)]
+    pub l2_capacity: Option<u64>,
+    /// L2 time to live in milliseconds; `None` or 0: no expiry.
+    #[serde(default)]
+    pub l2_ttl_ms: Option<u64>,
+    /// Write strategy (`write-through`, `write-back`, `write-behind`).
+    pub write: WriteStrategy,
+    /// Refresh-ahead threshold as a fraction of the TTL; `None`: off.
+    #[serde(default)]
+    pub refresh_threshold: Option<f64>,
+    /// Latency model per tier, in the simulator's own format.
+    #[serde(default)]
+    pub latency: serde_json::Value,
+}
+
+/// The eviction policy called `name`.
+///
+/// # Errors
+/// [`InspectError::Param`] when no policy has that name.
+pub fn policy_named(name: &str) -> Result<EvictionConfig, InspectError> {
+    EvictionConfig::all().into_iter().find(|p| p.name() == name).ok_or_else(|| InspectError::Param {
+        field: "policy",
+        reason: format!(
+            "unknown policy {name:?} (known: {})",
+            EvictionConfig::all().iter().map(EvictionConfig::name).collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+fn ttl(ms: Option<u64>) -> Option<Duration> {
+    ms.filter(|&ms| ms > 0).map(Duration::from_millis)
+}
+
+impl PageConfig {
+    /// Parses the page's JSON.
+    ///
+    /// # Errors
+    /// [`InspectError::Param`] naming the field.
+    pub fn from_json(json: &str) -> Result<Self, InspectError> {
+        serde_json::from_str(json).map_err(|e| InspectError::Param { field: "config", reason: e.to_string() })
+    }
+
+    /// The production configuration these settings describe; validated.
+    ///
+    /// # Errors
+    /// [`InspectError::Param`] for an unknown policy, [`InspectError::Config`]
+    /// when `strata-core` rejects a value.
+    pub fn cache_config(&self) -> Result<CacheConfig, InspectError> {
+        let cfg = CacheConfig {
+            l1: L1Config {
+                capacity: Capacity::Entries(self.l1_capacity),
+                ttl: ttl(self.l1_ttl_ms),
+                eviction: policy_named(&self.policy)?,
+                ..L1Config::default()
+            },
+            l2: self.l2_capacity.map(|n| L2Config {
+                ttl: ttl(self.l2_ttl_ms),
+                capacity: Some(Capacity::Entries(n)),
+                ..L2Config::default()
+            }),
+            write: WriteConfig { strategy: self.write, ..WriteConfig::default() },
+            refresh: match self.refresh_threshold {
+                Some(threshold) => RefreshConfig { enabled: true, threshold },
+                None => RefreshConfig::default(),
+            },
+            ..CacheConfig::default()
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JSON: &str = r#"{"l1_capacity": 2000, "l1_ttl_ms": 0, "policy": "lru", "l2_capacity": 20000,
+        "l2_ttl_ms": 60000, "write": "write-behind", "refresh_threshold": 0.75}"#;
+
+    #[test]
+    fn page_settings_become_a_core_config_that_round_trips_through_toml() {
+        let cfg = PageConfig::from_json(JSON).unwrap().cache_config().unwrap();
+        assert_eq!(cfg.l1.capacity, Capacity::Entries(2000));
+        assert_eq!(cfg.l1.ttl, None);
+        let l2 = cfg.l2.as_ref().unwrap();
+        assert_eq!((l2.ttl, l2.capacity), (Some(Duration::from_secs(60)), Some(Capacity::Entries(20000))));
+        assert_eq!(cfg.write.strategy, WriteStrategy::WriteBehind);
+        assert_eq!(cfg.refresh, RefreshConfig { enabled: true, threshold: 0.75 });
+        let text = cfg.to_toml_string().unwrap();
+        assert_eq!(CacheConfig::from_toml_str(&text, "export").unwrap(), cfg);
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let e =
+            PageConfig::from_json(&JSON.replace("\"lru\"", "\"nope\"")).unwrap().cache_config().unwrap_err();
+        assert!(e.to_string().contains("policy") && e.to_string().contains("nope"), "{e}");
+        let e = PageConfig::from_json(&JSON.replace("2000,", "0,")).unwrap().cache_config().unwrap_err();
+        assert!(e.to_string().contains("l1.capacity"), "{e}");
+        let e = PageConfig::from_json(&JSON.replace("0.75", "1.5")).unwrap().cache_config().unwrap_err();
+        assert!(e.to_string().contains("refresh.threshold"), "{e}");
+        let e = PageConfig::from_json(&JSON.replace("write-behind", "write-sideways")).unwrap_err();
+        assert!(e.to_string().contains("write-sideways"), "{e}");
+    }
+}
