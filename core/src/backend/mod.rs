@@ -146,3 +146,27 @@ impl<B: StateBackend + ?Sized> StateBackend for std::sync::Arc<B> {
         (**self).name()
     }
 }
+
+/// Opens the backend `config` names (PostgreSQL: connects and migrates).
+///
+/// # Errors
+/// When the backend cannot be opened, or its feature is not built in.
+pub async fn open_backend(config: &crate::config::L3Config) -> Result<std::sync::Arc<dyn StateBackend>> {
+    use crate::config::L3Config;
+    match config {
+        L3Config::Memory => Ok(std::sync::Arc::new(MemoryStateBackend::new())),
+        #[cfg(feature = "sled")]
+        L3Config::Sled { path } => Ok(std::sync::Arc::new(SledStateBackend::open(path).await?)),
+        #[cfg(feature = "postgres")]
+        L3Config::Postgres { url, table } => {
+            let pg = PostgresStateBackend::connect(url, table).await?;
+            pg.migrate().await?;
+            Ok(std::sync::Arc::new(pg))
+        }
+        #[allow(unreachable_patterns)]
+        other => Err(crate::error::StateError::config(
+            "l3.backend",
+            format!("{other:?} is not built into this binary (cargo feature missing)"),
+        )),
+    }
+}

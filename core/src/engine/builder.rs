@@ -14,8 +14,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::CacheConfig;
 use crate::error::{Result, StateError};
 use crate::l1::ShardedL1;
+use crate::l2::L2Tier;
 use crate::policy::{RefreshPolicy, WriteBehindQueue, WritePlan};
-use crate::stats::Metrics;
+use crate::stats::{Counter, Metrics};
 
 /// Smallest capacity (in units) a shard gets when the shard count is automatic.
 const MIN_SHARD_CAPACITY: u64 = 256;
@@ -26,11 +27,12 @@ pub struct CacheBuilder<B> {
     backend: B,
     config: CacheConfig,
     clock: Option<Arc<dyn Clock>>,
+    l2: Option<Arc<dyn L2Tier>>,
 }
 
 impl<B: StateBackend> CacheBuilder<B> {
     pub(crate) fn new(backend: B) -> Self {
-        Self { backend, config: CacheConfig::default(), clock: None }
+        Self { backend, config: CacheConfig::default(), clock: None, l2: None }
     }
 
     /// Uses `config`.
@@ -45,6 +47,13 @@ impl<B: StateBackend> CacheBuilder<B> {
         self
     }
 
+    /// Puts `tier` in front of L3 as the shared L2 (its TTL comes from
+    /// `config.l2`). Needs a tokio runtime at `build()`.
+    pub fn l2(mut self, tier: Arc<dyn L2Tier>) -> Self {
+        self.l2 = Some(tier);
+        self
+    }
+
     /// Validates the configuration and starts the engine (and, for queued
     /// write strategies, its flusher task on the current tokio runtime).
     ///
@@ -56,6 +65,9 @@ impl<B: StateBackend> CacheBuilder<B> {
         cfg.validate()?;
         let plan = WritePlan::of(cfg.write.strategy);
         let runtime = tokio::runtime::Handle::try_current();
+        if self.l2.is_some() && runtime.is_err() {
+            return Err(StateError::config("l2", "an L2 tier needs a tokio runtime: build inside one"));
+        }
         if plan.is_queued() && runtime.is_err() {
             return Err(StateError::config(
                 "write.strategy",
@@ -75,7 +87,11 @@ impl<B: StateBackend> CacheBuilder<B> {
         };
         let eviction = cfg.l1.eviction.clone();
         let l1 = ShardedL1::new(shards, capacity, cfg.l1.ttl, |cap| eviction.build(cap));
+        let (ready_tx, subscribed) = tokio::sync::watch::channel(self.l2.is_none());
         let inner = Arc::new(Inner {
+            l2: self.l2,
+            l2_populate_errors: Arc::new(Counter::default()),
+            subscribed,
             l1,
             weigher: cfg.l1.capacity,
             l3: self.backend,
@@ -96,6 +112,11 @@ impl<B: StateBackend> CacheBuilder<B> {
             flusher: Mutex::new(None),
             config: cfg,
         });
+        if inner.l2.is_some()
+            && let Ok(handle) = &runtime
+        {
+            handle.spawn(super::shared::subscriber(Arc::downgrade(&inner), ready_tx));
+        }
         if plan.is_queued()
             && let Ok(handle) = runtime
         {

@@ -25,11 +25,14 @@
 mod backend_impl;
 mod builder;
 mod flusher;
+mod open;
 mod read;
+mod shared;
 mod single_flight;
 mod write;
 
 pub use builder::CacheBuilder;
+pub use open::DynCache;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -45,9 +48,10 @@ use crate::clock::Clock;
 use crate::config::{CacheConfig, Capacity};
 use crate::error::Result;
 use crate::l1::{KeyHasher, ShardedL1};
+use crate::l2::L2Tier;
 use crate::policy::eviction::AnyPolicy;
 use crate::policy::{PendingOp, RefreshPolicy, WriteBehindQueue, WritePlan};
-use crate::stats::{CacheStats, Metrics, TierStats};
+use crate::stats::{CacheStats, Counter, Metrics, TierStats};
 use single_flight::SingleFlight;
 
 /// Pending L3 writes: queued, and taken by the flusher but not yet written.
@@ -75,6 +79,12 @@ pub(crate) struct Inner<B> {
     pub(crate) loads: SingleFlight,
     pub(crate) metrics: Metrics,
     pub(crate) shut_down: AtomicBool,
+    /// The shared tier, if any.
+    pub(crate) l2: Option<Arc<dyn L2Tier>>,
+    /// Background L2 population failures.
+    pub(crate) l2_populate_errors: Arc<Counter>,
+    /// True once the invalidation subscription is live (or there is no L2).
+    pub(crate) subscribed: tokio::sync::watch::Receiver<bool>,
     /// The flusher task, awaited by `shutdown`.
     pub(crate) flusher: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -220,6 +230,19 @@ impl<B: StateBackend> CachedStateBackend<B> {
         &self.inner.config
     }
 
+    /// Waits until this instance receives other instances' invalidations
+    /// (immediately without L2), at most `limit`. Returns whether it does.
+    pub async fn ready(&self, limit: Duration) -> bool {
+        let mut rx = self.inner.subscribed.clone();
+        matches!(tokio::time::timeout(limit, rx.wait_for(|s| *s)).await, Ok(Ok(_)))
+    }
+
+    /// The state of the L2 circuit breaker (`None` without L2).
+    #[must_use]
+    pub fn l2_breaker(&self) -> Option<crate::l2::BreakerState> {
+        self.inner.l2.as_ref().map(|l2| l2.breaker_state())
+    }
+
     /// The L3 backend.
     #[must_use]
     pub fn backend(&self) -> &B {
@@ -246,7 +269,7 @@ impl<B: StateBackend> Inner<B> {
         let l2 = TierStats {
             hits: m.l2_hits.get(),
             misses: m.l2_misses.get(),
-            errors: m.l2_errors.get(),
+            errors: m.l2_errors.get() + self.l2_populate_errors.get(),
             latency: m.l2_latency.summary(),
             ..TierStats::default()
         }
@@ -277,6 +300,7 @@ impl<B: StateBackend> Inner<B> {
             refresh_ahead: m.refresh_ahead.get(),
             coalesced_loads: m.coalesced_loads.get(),
             remote_invalidations: m.remote_invalidations.get(),
+            l2_breaker: self.l2.as_ref().map(|l2| l2.breaker_state().as_str().to_string()),
         }
     }
 }

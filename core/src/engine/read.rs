@@ -106,18 +106,36 @@ impl<B: StateBackend> Inner<B> {
             return result;
         }
         let span = tracing::debug_span!("strata.load", key_len = leader.key().len());
-        let result: Shared = self.load_l3(leader.key()).instrument(span).await.map_err(Arc::new);
-        self.complete_and_populate(leader, &result);
-        result
+        async {
+            if let Some(v) = self.l2_get(leader.key()).await {
+                let result: Shared = Ok(Some(v));
+                self.complete_and_populate(leader, &result, false);
+                return result;
+            }
+            let result: Shared = self.load_l3(leader.key()).await.map_err(Arc::new);
+            self.complete_and_populate(leader, &result, true);
+            result
+        }
+        .instrument(span)
+        .await
     }
 
-    fn complete_and_populate(&self, leader: Leader<'_>, result: &Shared) {
+    /// Completes the flight; unless a write raced with the load, stores the
+    /// value in L1 (and, when it came from L3, in L2).
+    fn complete_and_populate(&self, leader: Leader<'_>, result: &Shared, to_l2: bool) {
         let key = leader.key().clone();
+        let mut populate_l2 = None;
         leader.complete(result.clone(), |fresh| {
             if fresh && let Ok(Some(v)) = result {
-                self.l1_store(key, v.clone(), None);
+                self.l1_store(key.clone(), v.clone(), None);
+                if to_l2 {
+                    populate_l2 = Some((key, v.clone()));
+                }
             }
         });
+        if let Some(e) = populate_l2 {
+            self.l2_populate(vec![e]);
+        }
     }
 
     /// One read of L3, timed and counted.
@@ -157,6 +175,24 @@ impl<B: StateBackend> Inner<B> {
         if to_load.is_empty() {
             return Ok(out);
         }
+        if self.l2.is_some() {
+            let keys: Vec<Bytes> = to_load.iter().map(|(_, l)| l.key().clone()).collect();
+            let found = self.l2_get_many(&keys).await;
+            let mut rest = Vec::with_capacity(to_load.len());
+            for ((i, leader), v) in to_load.into_iter().zip(found) {
+                match v {
+                    Some(v) => {
+                        out[i] = Some(v.clone());
+                        self.complete_and_populate(leader, &Ok(Some(v)), false);
+                    }
+                    None => rest.push((i, leader)),
+                }
+            }
+            to_load = rest;
+            if to_load.is_empty() {
+                return Ok(out);
+            }
+        }
         let keys: Vec<Bytes> = to_load.iter().map(|(_, l)| l.key().clone()).collect();
         let t0 = self.clock.now();
         let r = self.l3.get_many(&keys).await;
@@ -164,10 +200,18 @@ impl<B: StateBackend> Inner<B> {
             Ok(values) if values.len() == keys.len() => {
                 let outcomes: Vec<_> = values.iter().map(|v| Ok(v.is_some())).collect();
                 self.record_l3(t0, &outcomes);
+                let mut to_l2 = Vec::new();
                 for ((i, leader), v) in to_load.into_iter().zip(values) {
                     out[i] = v.clone();
-                    self.complete_and_populate(leader, &Ok(v));
+                    let key = leader.key().clone();
+                    leader.complete(Ok(v.clone()), |fresh| {
+                        if fresh && let Some(v) = v {
+                            self.l1_store(key.clone(), v.clone(), None);
+                            to_l2.push((key, v));
+                        }
+                    });
                 }
+                self.l2_populate(to_l2);
                 Ok(out)
             }
             Ok(values) => {

@@ -76,7 +76,8 @@ impl<B: StateBackend> Inner<B> {
             }
             self.metrics.writes.incr();
             self.loads.invalidate(&key);
-            self.l1_store(key, value, ttl);
+            self.l1_store(key.clone(), value.clone(), ttl);
+            self.l2_write(&[(key, value)]).await;
             Ok(())
         }
         .instrument(span)
@@ -103,11 +104,12 @@ impl<B: StateBackend> Inner<B> {
                     }
                 }
             }
-            for (k, v) in entries {
+            for (k, v) in &entries {
                 self.metrics.writes.incr();
-                self.loads.invalidate(&k);
-                self.l1_store(k, v, None);
+                self.loads.invalidate(k);
+                self.l1_store(k.clone(), v.clone(), None);
             }
+            self.l2_write(&entries).await;
             Ok(())
         }
         .instrument(span)
@@ -149,6 +151,9 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) async fn drop_from_caches(&self, key: &[u8]) {
         self.loads.invalidate(key);
         self.l1.remove(key);
+        if self.l2.is_some() {
+            self.l2_remove(&[Bytes::copy_from_slice(key)]).await;
+        }
     }
 
     pub(crate) async fn invalidate(&self, key: &[u8]) {
@@ -165,5 +170,6 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) async fn clear_cache(&self) {
         self.loads.invalidate_all();
         self.l1.clear();
+        self.l2_clear().await;
     }
 }

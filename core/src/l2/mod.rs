@@ -82,6 +82,21 @@ pub trait L2Tier: Send + Sync + 'static {
     /// duplicate key wins).
     async fn put_many(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) -> Result<()>;
 
+    /// Stores `key → value` only if the key is absent (Redis `SET NX`):
+    /// how a read populates L2, so it never overwrites a newer write.
+    /// The default is a plain `put`, for tiers without conditional writes.
+    async fn populate(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<()> {
+        self.put(key, value, ttl).await
+    }
+
+    /// [`L2Tier::populate`] for many entries, in one round trip where the tier can.
+    async fn populate_many(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) -> Result<()> {
+        for (k, v) in entries {
+            self.populate(k, v.clone(), ttl).await?;
+        }
+        Ok(())
+    }
+
     /// Removes `key` (absent is not an error).
     async fn delete(&self, key: &[u8]) -> Result<()>;
 

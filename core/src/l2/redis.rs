@@ -289,6 +289,33 @@ impl L2Tier for RedisTier {
         self.call("put_many", async move { pipe.query_async::<()>(&mut conn).await }).await
     }
 
+    async fn populate(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<()> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.redis_key(key)).arg(value.as_ref()).arg("NX");
+        if let Some(ms) = px_millis(ttl) {
+            cmd.arg("PX").arg(ms);
+        }
+        let mut conn = self.conn.clone();
+        self.call("populate", async move { cmd.query_async::<()>(&mut conn).await }).await
+    }
+
+    async fn populate_many(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let px = px_millis(ttl);
+        let mut pipe = redis::pipe();
+        for (k, v) in entries {
+            let cmd = pipe.cmd("SET").arg(self.redis_key(k)).arg(v.as_ref()).arg("NX");
+            if let Some(ms) = px {
+                cmd.arg("PX").arg(ms);
+            }
+            cmd.ignore();
+        }
+        let mut conn = self.conn.clone();
+        self.call("populate_many", async move { pipe.query_async::<()>(&mut conn).await }).await
+    }
+
     async fn delete(&self, key: &[u8]) -> Result<()> {
         let k = self.redis_key(key);
         let mut conn = self.conn.clone();

@@ -82,6 +82,8 @@ pub struct CacheStats {
     pub coalesced_loads: u64,
     /// Invalidations received from other instances.
     pub remote_invalidations: u64,
+    /// The L2 circuit breaker: `closed`, `open` (L2 bypassed) or `half-open`.
+    pub l2_breaker: Option<String>,
 }
 
 /// The engine's live counters; [`crate::stats::CacheStats`] is built from them.

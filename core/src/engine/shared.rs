@@ -1,0 +1,181 @@
+//! How the engine uses L2: every call is counted and timed, and an error is
+//! never the caller's: a failed read is a miss, a failed write is counted and
+//! the key is deleted best-effort (so L2 does not keep a value older than
+//! L3 for long; its TTL bounds the rest). Coherence: after a write, delete or
+//! invalidation the key is published; the subscriber task drops keys other
+//! instances published from this instance's L1.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use super::Inner;
+use crate::backend::StateBackend;
+use crate::l2::Invalidation;
+
+const SUBSCRIBE_RETRY_MAX: Duration = Duration::from_secs(5);
+
+impl<B: StateBackend> Inner<B> {
+    fn l2_ttl(&self) -> Option<Duration> {
+        self.config.l2.as_ref().and_then(|c| c.ttl)
+    }
+
+    /// Reads `key` from L2: `None` on a miss or an error (counted).
+    pub(crate) async fn l2_get(&self, key: &[u8]) -> Option<Bytes> {
+        let l2 = self.l2.as_ref()?;
+        let t0 = self.clock.now();
+        let r = l2.get(key).await;
+        self.metrics.l2_latency.record_nanos(self.clock.now().as_nanos().saturating_sub(t0.as_nanos()));
+        match r {
+            Ok(Some(v)) => {
+                self.metrics.l2_hits.incr();
+                Some(v)
+            }
+            Ok(None) => {
+                self.metrics.l2_misses.incr();
+                None
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "strata: L2 read failed; going to L3");
+                self.metrics.l2_misses.incr();
+                self.metrics.l2_errors.incr();
+                None
+            }
+        }
+    }
+
+    /// Reads `keys` from L2 in one round trip: all `None` on an error.
+    pub(crate) async fn l2_get_many(&self, keys: &[Bytes]) -> Vec<Option<Bytes>> {
+        let Some(l2) = self.l2.as_ref() else { return vec![None; keys.len()] };
+        let t0 = self.clock.now();
+        let r = l2.get_many(keys).await;
+        self.metrics.l2_latency.record_nanos(self.clock.now().as_nanos().saturating_sub(t0.as_nanos()));
+        match r {
+            Ok(v) if v.len() == keys.len() => {
+                let hits = v.iter().filter(|x| x.is_some()).count() as u64;
+                self.metrics.l2_hits.add(hits);
+                self.metrics.l2_misses.add(keys.len() as u64 - hits);
+                v
+            }
+            _ => {
+                self.metrics.l2_errors.incr();
+                self.metrics.l2_misses.add(keys.len() as u64);
+                vec![None; keys.len()]
+            }
+        }
+    }
+
+    /// Copies values loaded from L3 into L2 without overwriting newer writes
+    /// (in the background: the read does not wait for it).
+    pub(crate) fn l2_populate(&self, entries: Vec<(Bytes, Bytes)>) {
+        let Some(l2) = self.l2.clone() else { return };
+        if entries.is_empty() {
+            return;
+        }
+        let ttl = self.l2_ttl();
+        let errors = Arc::clone(&self.l2_populate_errors);
+        tokio::spawn(async move {
+            let r = if entries.len() == 1 {
+                let (k, v) = &entries[0];
+                l2.populate(k, v.clone(), ttl).await
+            } else {
+                l2.populate_many(&entries, ttl).await
+            };
+            if r.is_err() {
+                errors.incr();
+            }
+        });
+    }
+
+    /// Writes values to L2 and tells the other instances.
+    pub(crate) async fn l2_write(&self, entries: &[(Bytes, Bytes)]) {
+        let Some(l2) = self.l2.as_ref() else { return };
+        let r = match entries {
+            [(k, v)] => l2.put(k, v.clone(), self.l2_ttl()).await,
+            _ => l2.put_many(entries, self.l2_ttl()).await,
+        };
+        let keys: Vec<Bytes> = entries.iter().map(|(k, _)| k.clone()).collect();
+        if r.is_err() {
+            self.metrics.l2_errors.incr();
+            // Do not leave an older value behind (best effort; TTL bounds it).
+            if l2.delete_many(&keys).await.is_err() {
+                self.metrics.l2_errors.incr();
+            }
+        }
+        self.l2_publish(&keys).await;
+    }
+
+    /// Deletes keys from L2 and tells the other instances.
+    pub(crate) async fn l2_remove(&self, keys: &[Bytes]) {
+        let Some(l2) = self.l2.as_ref() else { return };
+        let r = match keys {
+            [k] => l2.delete(k).await,
+            _ => l2.delete_many(keys).await,
+        };
+        if r.is_err() {
+            self.metrics.l2_errors.incr();
+        }
+        self.l2_publish(keys).await;
+    }
+
+    async fn l2_publish(&self, keys: &[Bytes]) {
+        if let Some(l2) = self.l2.as_ref()
+            && l2.publish_invalidation(keys).await.is_err()
+        {
+            self.metrics.l2_errors.incr();
+        }
+    }
+
+    /// Empties this namespace of L2 and tells the other instances.
+    pub(crate) async fn l2_clear(&self) {
+        let Some(l2) = self.l2.as_ref() else { return };
+        if l2.clear().await.is_err() {
+            self.metrics.l2_errors.incr();
+        }
+        if l2.publish_clear().await.is_err() {
+            self.metrics.l2_errors.incr();
+        }
+    }
+
+    /// Applies an invalidation received from another instance.
+    fn apply_remote(&self, msg: Invalidation) {
+        self.metrics.remote_invalidations.incr();
+        match msg {
+            Invalidation::Key(k) => {
+                self.loads.invalidate(&k);
+                self.refresh.lock().finish(&k[..]);
+                self.l1.remove(&k[..]);
+            }
+            Invalidation::All => {
+                self.loads.invalidate_all();
+                self.l1.clear();
+            }
+        }
+    }
+}
+
+/// The subscriber task: subscribes (retrying with backoff until it works),
+/// marks `ready`, then applies invalidations until the cache is dropped.
+pub(crate) async fn subscriber<B: StateBackend>(weak: Weak<Inner<B>>, ready: watch::Sender<bool>) {
+    let mut backoff = Duration::from_millis(50);
+    let mut rx = loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let Some(l2) = inner.l2.clone() else { return };
+        drop(inner);
+        match l2.subscribe_invalidations().await {
+            Ok(rx) => break rx,
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?backoff, "strata: L2 invalidation subscribe failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(SUBSCRIBE_RETRY_MAX);
+            }
+        }
+    };
+    let _ = ready.send(true);
+    while let Some(msg) = rx.recv().await {
+        let Some(inner) = weak.upgrade() else { return };
+        inner.apply_remote(msg);
+    }
+}

@@ -1,0 +1,154 @@
+//! The engine with a real Redis L2 (`REDIS_URL`): reads served by L2, L2
+//! populated without overwriting newer writes, cross-instance coherence (with
+//! the measured delay), and clear_cache limited to the namespace.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/redis_env.rs"]
+mod redis_env;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use redis::AsyncCommands;
+use redis_env::{clock, config, raw, redis_url};
+use strata::core::config::{CacheConfig, L2Config, WriteStrategy};
+use strata::core::l2::RedisTier;
+use strata::core::{CachedStateBackend, MemoryStateBackend, StateBackend};
+
+type Cache = CachedStateBackend<Arc<MemoryStateBackend>>;
+
+async fn instance(l3: &Arc<MemoryStateBackend>, l2: &L2Config, strategy: WriteStrategy) -> Cache {
+    let mut cfg = CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() };
+    cfg.write.strategy = strategy;
+    cfg.write.flush_interval = Duration::from_millis(5);
+    let tier = RedisTier::connect(l2, clock()).await.unwrap();
+    let cache = CachedStateBackend::builder(Arc::clone(l3)).config(cfg).l2(Arc::new(tier)).build().unwrap();
+    assert!(cache.ready(Duration::from_secs(5)).await, "subscribed");
+    cache
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_instance_reads_from_l2_not_l3() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let l2 = config(&redis_url(), "engine-l2-read");
+    let a = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
+    let b = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
+    a.put(b"k", Bytes::from_static(b"v")).await.unwrap();
+    let l3_calls = l3.calls();
+    assert_eq!(b.get(b"k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(l3.calls(), l3_calls, "served by L2");
+    let s = b.stats();
+    assert_eq!((s.l1.misses, s.l2.hits, s.l3.hits + s.l3.misses), (1, 1, 0));
+    assert_eq!(b.get(b"k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(b.stats().l1.hits, 1, "then from L1");
+    assert_eq!(s.l2_breaker.as_deref(), Some("closed"));
+    a.clear_cache().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l3_loads_populate_l2_and_batches_use_l2() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    for i in 0..50u32 {
+        l3.put(format!("k{i}").as_bytes(), Bytes::from(format!("v{i}"))).await.unwrap();
+    }
+    let l2 = config(&redis_url(), "engine-l2-populate");
+    let a = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
+    let keys: Vec<Bytes> = (0..50u32).map(|i| Bytes::from(format!("k{i}"))).collect();
+    assert_eq!(a.get_batch(&keys).await.unwrap()[9].as_deref(), Some(&b"v9"[..]));
+    // Population is in the background: wait for it.
+    let mut conn = raw().await;
+    let raw_key = |k: &str| [l2.namespace.as_bytes(), b":", k.as_bytes()].concat();
+    for _ in 0..100 {
+        if conn.exists::<_, bool>(raw_key("k49")).await.unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let b = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
+    let calls = l3.calls();
+    let got = b.get_batch(&keys).await.unwrap();
+    assert_eq!(got[49].as_deref(), Some(&b"v49"[..]));
+    assert_eq!(l3.calls(), calls, "the whole batch came from L2 in one MGET");
+    assert_eq!(b.stats().l2.hits, 50);
+    a.clear_cache().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_on_one_instance_reach_the_others_l1_quickly() {
+    for strategy in [WriteStrategy::WriteThrough, WriteStrategy::WriteBehind] {
+        let l3 = Arc::new(MemoryStateBackend::new());
+        let l2 = config(&redis_url(), "engine-l2-coherence");
+        let a = instance(&l3, &l2, strategy).await;
+        let b = instance(&l3, &l2, strategy).await;
+        let mut delays = Vec::new();
+        for round in 0..40u32 {
+            let key = format!("k{}", round % 4);
+            a.put(key.as_bytes(), Bytes::from(format!("old{round}"))).await.unwrap();
+            // B holds the current value in L1 (once the previous round's
+            // invalidation has reached it).
+            let old = Some(Bytes::from(format!("old{round}")));
+            for _ in 0..1000 {
+                if b.get(key.as_bytes()).await.unwrap() == old {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+            assert_eq!(b.get(key.as_bytes()).await.unwrap(), old);
+            let new = Bytes::from(format!("new{round}"));
+            #[allow(clippy::disallowed_methods)] // measuring real delivery delay
+            let start = std::time::Instant::now();
+            a.put(key.as_bytes(), new.clone()).await.unwrap();
+            loop {
+                if b.get(key.as_bytes()).await.unwrap() == Some(new.clone()) {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_millis(100),
+                    "{strategy:?}: B saw the new value too late"
+                );
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+            delays.push(start.elapsed());
+        }
+        delays.sort();
+        println!(
+            "{strategy:?}: invalidation delay p50 {:?}, max {:?} over {} writes",
+            delays[delays.len() / 2],
+            delays[delays.len() - 1],
+            delays.len()
+        );
+        assert!(b.stats().remote_invalidations >= 40);
+        a.shutdown(Duration::from_secs(5)).await.unwrap();
+        b.shutdown(Duration::from_secs(5)).await.unwrap();
+        a.clear_cache().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_cache_touches_only_its_namespace_and_never_l3() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let mine = config(&redis_url(), "engine-l2-clear-a");
+    let other = config(&redis_url(), "engine-l2-clear-b");
+    let a = instance(&l3, &mine, WriteStrategy::WriteThrough).await;
+    let o = instance(&l3, &other, WriteStrategy::WriteThrough).await;
+    let a2 = instance(&l3, &mine, WriteStrategy::WriteThrough).await;
+    a.put(b"x", Bytes::from_static(b"1")).await.unwrap();
+    o.put(b"y", Bytes::from_static(b"2")).await.unwrap();
+    assert!(a2.get(b"x").await.unwrap().is_some()); // a2 holds x in L1
+    a.clear_cache().await;
+    let mut conn = raw().await;
+    let key = |ns: &str, k: &str| [ns.as_bytes(), b":", k.as_bytes()].concat();
+    assert!(!conn.exists::<_, bool>(key(&mine.namespace, "x")).await.unwrap());
+    assert!(conn.exists::<_, bool>(key(&other.namespace, "y")).await.unwrap());
+    assert_eq!(l3.get(b"x").await.unwrap().as_deref(), Some(&b"1"[..]), "L3 untouched");
+    // The clear reached the other instance of the namespace.
+    for _ in 0..100 {
+        if a2.stats().l1.size == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(a2.stats().l1.size, 0);
+    o.clear_cache().await;
+}
