@@ -33,6 +33,7 @@ mod write;
 
 pub use builder::CacheBuilder;
 pub use open::DynCache;
+pub use shared::TOMBSTONE_TTL;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

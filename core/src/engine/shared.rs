@@ -17,6 +17,38 @@ use crate::l2::Invalidation;
 
 const SUBSCRIBE_RETRY_MAX: Duration = Duration::from_secs(5);
 
+/// How long a delete's tombstone stays in L2.
+///
+/// A reader that loaded a key from L3 just before another instance deleted
+/// it would otherwise re-populate L2 (`SET NX`) after the delete's removal,
+/// resurrecting the key in L2 until its TTL. The tombstone makes that `SET
+/// NX` a no-op; it outlives any load in flight by far.
+pub const TOMBSTONE_TTL: Duration = Duration::from_secs(10);
+
+/// L2 values carry one tag byte: a value, or a tombstone (read as a miss).
+const TAG_VALUE: u8 = 0;
+const TAG_TOMBSTONE: u8 = 1;
+
+fn encode(v: &Bytes) -> Bytes {
+    let mut out = Vec::with_capacity(v.len() + 1);
+    out.push(TAG_VALUE);
+    out.extend_from_slice(v);
+    Bytes::from(out)
+}
+
+/// The value of an L2 entry; `None` for a tombstone or an unknown tag (an
+/// entry not written by Strata is treated as absent).
+fn decode(v: Bytes) -> Option<Bytes> {
+    match v.first() {
+        Some(&TAG_VALUE) => Some(v.slice(1..)),
+        _ => None,
+    }
+}
+
+fn encode_all(entries: &[(Bytes, Bytes)]) -> Vec<(Bytes, Bytes)> {
+    entries.iter().map(|(k, v)| (k.clone(), encode(v))).collect()
+}
+
 impl<B: StateBackend> Inner<B> {
     fn l2_ttl(&self) -> Option<Duration> {
         self.config.l2.as_ref().and_then(|c| c.ttl)
@@ -28,7 +60,7 @@ impl<B: StateBackend> Inner<B> {
         let t0 = self.clock.now();
         let r = l2.get(key).await;
         self.metrics.l2_latency.record_nanos(self.clock.now().as_nanos().saturating_sub(t0.as_nanos()));
-        match r {
+        match r.map(|v| v.and_then(decode)) {
             Ok(Some(v)) => {
                 self.metrics.l2_hits.incr();
                 Some(v)
@@ -54,6 +86,7 @@ impl<B: StateBackend> Inner<B> {
         self.metrics.l2_latency.record_nanos(self.clock.now().as_nanos().saturating_sub(t0.as_nanos()));
         match r {
             Ok(v) if v.len() == keys.len() => {
+                let v: Vec<Option<Bytes>> = v.into_iter().map(|x| x.and_then(decode)).collect();
                 let hits = v.iter().filter(|x| x.is_some()).count() as u64;
                 self.metrics.l2_hits.add(hits);
                 self.metrics.l2_misses.add(keys.len() as u64 - hits);
@@ -76,6 +109,7 @@ impl<B: StateBackend> Inner<B> {
         }
         let ttl = self.l2_ttl();
         let errors = Arc::clone(&self.l2_populate_errors);
+        let entries = encode_all(&entries);
         tokio::spawn(async move {
             let r = if entries.len() == 1 {
                 let (k, v) = &entries[0];
@@ -93,8 +127,8 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) async fn l2_write(&self, entries: &[(Bytes, Bytes)]) {
         let Some(l2) = self.l2.as_ref() else { return };
         let r = match entries {
-            [(k, v)] => l2.put(k, v.clone(), self.l2_ttl()).await,
-            _ => l2.put_many(entries, self.l2_ttl()).await,
+            [(k, v)] => l2.put(k, encode(v), self.l2_ttl()).await,
+            _ => l2.put_many(&encode_all(entries), self.l2_ttl()).await,
         };
         let keys: Vec<Bytes> = entries.iter().map(|(k, _)| k.clone()).collect();
         if r.is_err() {
@@ -107,12 +141,21 @@ impl<B: StateBackend> Inner<B> {
         self.l2_publish(&keys).await;
     }
 
-    /// Deletes keys from L2 and tells the other instances.
-    pub(crate) async fn l2_remove(&self, keys: &[Bytes]) {
+    /// Removes keys from L2 and tells the other instances. After a delete
+    /// (`tombstone`), the keys are replaced by tombstones (see
+    /// [`TOMBSTONE_TTL`]) rather than removed.
+    pub(crate) async fn l2_remove(&self, keys: &[Bytes], tombstone: bool) {
         let Some(l2) = self.l2.as_ref() else { return };
-        let r = match keys {
-            [k] => l2.delete(k).await,
-            _ => l2.delete_many(keys).await,
+        let tomb = Bytes::from_static(&[TAG_TOMBSTONE]);
+        let ttl = Some(self.l2_ttl().map_or(TOMBSTONE_TTL, |t| t.min(TOMBSTONE_TTL)));
+        let r = match (keys, tombstone) {
+            ([k], true) => l2.put(k, tomb, ttl).await,
+            (_, true) => {
+                let entries: Vec<(Bytes, Bytes)> = keys.iter().map(|k| (k.clone(), tomb.clone())).collect();
+                l2.put_many(&entries, ttl).await
+            }
+            ([k], false) => l2.delete(k).await,
+            (_, false) => l2.delete_many(keys).await,
         };
         if r.is_err() {
             self.metrics.l2_errors.incr();
@@ -177,5 +220,20 @@ pub(crate) async fn subscriber<B: StateBackend>(weak: Weak<Inner<B>>, ready: wat
     while let Some(msg) = rx.recv().await {
         let Some(inner) = weak.upgrade() else { return };
         inner.apply_remote(msg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_tombstones_read_as_absent() {
+        for v in [Bytes::new(), Bytes::from_static(&[1]), Bytes::from_static(b"\x00\x01abc")] {
+            assert_eq!(decode(encode(&v)), Some(v));
+        }
+        assert_eq!(decode(Bytes::from_static(&[TAG_TOMBSTONE])), None);
+        assert_eq!(decode(Bytes::new()), None);
+        assert_eq!(decode(Bytes::from_static(b"foreign")), None);
     }
 }

@@ -66,7 +66,7 @@ impl<B: StateBackend> Inner<B> {
                         self.metrics.write_errors.incr();
                         // L3 may or may not have applied it: no cache may
                         // keep a value L3 does not have.
-                        self.drop_from_caches(&key).await;
+                        self.drop_from_caches(&key, false).await;
                         return Err(e);
                     }
                 }
@@ -93,7 +93,7 @@ impl<B: StateBackend> Inner<B> {
                     if let Err(e) = self.l3.put_many(entries.clone()).await {
                         self.metrics.write_errors.incr();
                         for (k, _) in &entries {
-                            self.drop_from_caches(k).await;
+                            self.drop_from_caches(k, false).await;
                         }
                         return Err(e);
                     }
@@ -124,7 +124,7 @@ impl<B: StateBackend> Inner<B> {
                 WritePlan::L3ThenCaches => {
                     let r = self.l3.delete(&key).await;
                     // Whatever L3 did, the caches must not keep the key.
-                    self.drop_from_caches(&key).await;
+                    self.drop_from_caches(&key, r.is_ok()).await;
                     r.inspect_err(|_| self.metrics.write_errors.incr())?
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
@@ -135,7 +135,7 @@ impl<B: StateBackend> Inner<B> {
                         }
                     };
                     self.enqueue(key.clone(), PendingOp::Delete).await?;
-                    self.drop_from_caches(&key).await;
+                    self.drop_from_caches(&key, true).await;
                     visible
                 }
             };
@@ -147,12 +147,13 @@ impl<B: StateBackend> Inner<B> {
     }
 
     /// Removes `key` from L1 (and L2) and stops loads in flight from
-    /// re-populating it.
-    pub(crate) async fn drop_from_caches(&self, key: &[u8]) {
+    /// re-populating it; `deleted`: the key is gone from L3 (L2 keeps a
+    /// tombstone).
+    pub(crate) async fn drop_from_caches(&self, key: &[u8], deleted: bool) {
         self.loads.invalidate(key);
         self.l1.remove(key);
         if self.l2.is_some() {
-            self.l2_remove(&[Bytes::copy_from_slice(key)]).await;
+            self.l2_remove(&[Bytes::copy_from_slice(key)], deleted).await;
         }
     }
 
@@ -164,7 +165,7 @@ impl<B: StateBackend> Inner<B> {
             }
         }
         self.refresh.lock().finish(key);
-        self.drop_from_caches(key).await;
+        self.drop_from_caches(key, false).await;
     }
 
     pub(crate) async fn clear_cache(&self) {

@@ -1,0 +1,275 @@
+//! The whole engine against the real servers (Redis at `REDIS_URL`,
+//! PostgreSQL at `DATABASE_URL`), with the fault-injecting proxy between the
+//! engine and each server: nothing is lost, reads never fail because Redis
+//! did, and two instances agree with PostgreSQL after concurrent writes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/proxy.rs"]
+mod proxy;
+#[path = "support/redis_env.rs"]
+mod redis_env;
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use proxy::Proxy;
+use redis_env::{clock, config, redis_url, unique_namespace};
+use strata::core::backend::{PostgresOptions, PostgresStateBackend};
+use strata::core::config::{CacheConfig, L2Config, WriteStrategy};
+use strata::core::l2::RedisTier;
+use strata::core::{CachedStateBackend, StateBackend, StateError};
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn addr_of(host_port: &str) -> SocketAddr {
+    host_port.to_socket_addrs().expect("resolve").next().expect("an address")
+}
+
+fn redis_addr() -> SocketAddr {
+    let url = redis_url();
+    addr_of(&redis::Client::open(url.as_str()).expect("REDIS_URL").get_connection_info().addr().to_string())
+}
+
+fn pg_addr() -> SocketAddr {
+    let url = database_url();
+    let rest = url.split('@').next_back().expect("url");
+    addr_of(rest.split('/').next().expect("host:port"))
+}
+
+/// `DATABASE_URL` with its host:port replaced by `addr`.
+fn pg_url_via(addr: SocketAddr) -> String {
+    let url = database_url();
+    let (head, rest) = url.rsplit_once('@').expect("user@host");
+    let path = rest.split_once('/').map_or("", |(_, p)| p);
+    format!("{head}@{addr}/{path}")
+}
+
+fn table(name: &str) -> String {
+    unique_namespace(name).replace('-', "_")
+}
+
+async fn postgres(url: &str, table: &str) -> PostgresStateBackend {
+    let opts = PostgresOptions {
+        acquire_timeout: Duration::from_millis(1500),
+        op_timeout: Duration::from_millis(1500),
+        ..PostgresOptions::default()
+    };
+    let pg = PostgresStateBackend::connect_with(url, table, opts).await.expect("connect to PostgreSQL");
+    pg.migrate().await.unwrap();
+    pg
+}
+
+async fn drop_table(table: &str) {
+    let pg = postgres(&database_url(), table).await;
+    let stmt = format!("DROP TABLE IF EXISTS \"{table}\"");
+    sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(pg.pool()).await.unwrap();
+}
+
+async fn engine<B: StateBackend>(
+    l3: B,
+    l2: Option<&L2Config>,
+    strategy: WriteStrategy,
+) -> CachedStateBackend<B> {
+    let mut cfg = CacheConfig { l2: l2.cloned(), ..CacheConfig::default() };
+    cfg.write.strategy = strategy;
+    cfg.write.flush_interval = Duration::from_millis(10);
+    let mut b = CachedStateBackend::builder(l3).config(cfg);
+    if let Some(l2) = l2 {
+        b = b.l2(Arc::new(RedisTier::connect(l2, clock()).await.unwrap()));
+    }
+    let cache = b.build().unwrap();
+    assert!(cache.ready(Duration::from_secs(5)).await);
+    cache
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cut_reads_go_on_from_l1_and_l3_then_l2_is_used_again() {
+    let t = table("eng_redis_cut");
+    let pg = postgres(&database_url(), &t).await;
+    for i in 0..20u32 {
+        pg.put(format!("k{i}").as_bytes(), Bytes::from(format!("v{i}"))).await.unwrap();
+    }
+    let proxy = Proxy::start(redis_addr()).await.unwrap();
+    let mut l2 = config(&format!("redis://{}", proxy.addr()), "eng-redis-cut");
+    l2.timeout = Duration::from_millis(100);
+    l2.breaker_failures = 3;
+    l2.breaker_cooldown = Duration::from_millis(300);
+    let cache = engine(pg, Some(&l2), WriteStrategy::WriteThrough).await;
+    assert_eq!(cache.get(b"k0").await.unwrap().as_deref(), Some(&b"v0"[..])); // now in L1
+    proxy.cut();
+    // L1 hits and L3 loads go on, without an error.
+    assert_eq!(cache.get(b"k0").await.unwrap().as_deref(), Some(&b"v0"[..]));
+    for i in 1..20u32 {
+        assert_eq!(cache.get(format!("k{i}").as_bytes()).await.unwrap(), Some(Bytes::from(format!("v{i}"))));
+    }
+    let during = cache.stats();
+    assert!(during.l2.errors >= 3, "{during:?}");
+    assert_eq!(during.l2_breaker.as_deref(), Some("open"), "breaker opened: L2 bypassed");
+    proxy.heal();
+    tokio::time::sleep(Duration::from_millis(400)).await; // cool-down
+    cache.clear_cache().await; // half-open probe, then L2 works again
+    cache.put(b"fresh", Bytes::from_static(b"x")).await.unwrap();
+    let b = engine(postgres(&database_url(), &t).await, Some(&l2), WriteStrategy::WriteThrough).await;
+    assert_eq!(b.get(b"fresh").await.unwrap().as_deref(), Some(&b"x"[..]));
+    let after = b.stats();
+    assert_eq!(after.l2.hits, 1, "served by L2 again: {after:?}");
+    assert_eq!(cache.stats().l2_breaker.as_deref(), Some("closed"));
+    cache.clear_cache().await;
+    drop_table(&t).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cut_write_through_put_fails_and_no_tier_keeps_the_value() {
+    let t = table("eng_pg_cut_wt");
+    let proxy = Proxy::start(pg_addr()).await.unwrap();
+    let pg = postgres(&pg_url_via(proxy.addr()), &t).await;
+    let l2 = config(&redis_url(), "eng-pg-cut-wt");
+    let cache = engine(pg, Some(&l2), WriteStrategy::WriteThrough).await;
+    cache.put(b"k", Bytes::from_static(b"persisted")).await.unwrap();
+    proxy.cut();
+    let err = cache.put(b"k", Bytes::from_static(b"unpersisted")).await.unwrap_err();
+    assert!(err.to_string().contains("L3 (postgres)"), "{err}");
+    // Neither L1 nor L2 (seen by a second instance reading Redis) has it.
+    let direct = postgres(&database_url(), &t).await;
+    let other = engine(direct, Some(&l2), WriteStrategy::WriteThrough).await;
+    assert_eq!(other.get(b"k").await.unwrap().as_deref(), Some(&b"persisted"[..]));
+    proxy.heal();
+    assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"persisted"[..]));
+    cache.clear_cache().await;
+    drop_table(&t).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cut_write_behind_keeps_queue_applies_backpressure_and_lands_everything() {
+    let t = table("eng_pg_cut_wb");
+    let proxy = Proxy::start(pg_addr()).await.unwrap();
+    let pg = postgres(&pg_url_via(proxy.addr()), &t).await;
+    let mut cfg = CacheConfig::default();
+    cfg.write.strategy = WriteStrategy::WriteBehind;
+    cfg.write.batch_size = 50;
+    cfg.write.queue_capacity = 200;
+    cfg.write.flush_interval = Duration::from_millis(10);
+    cfg.write.backpressure_timeout = Duration::from_millis(300);
+    let cache = CachedStateBackend::builder(pg).config(cfg).build().unwrap();
+    proxy.cut();
+    let mut accepted = 0u32;
+    let err = loop {
+        match cache.put(format!("k{accepted}").as_bytes(), Bytes::from(format!("v{accepted}"))).await {
+            Ok(()) => accepted += 1,
+            Err(e) => break e,
+        }
+        assert!(accepted < 1000, "the queue is bounded");
+    };
+    assert!(matches!(err, StateError::QueueFull { .. }), "{err}");
+    assert!((200..=250).contains(&accepted), "{accepted}");
+    // Reads see every accepted write meanwhile.
+    assert_eq!(cache.get(b"k150").await.unwrap().as_deref(), Some(&b"v150"[..]));
+    // A deadline that passes while PostgreSQL is down reports what is left.
+    let direct = postgres(&database_url(), &t).await;
+    proxy.heal();
+    cache.shutdown(Duration::from_secs(20)).await.expect("everything lands after the heal");
+    assert_eq!(direct.count().await.unwrap(), u64::from(accepted));
+    assert_eq!(direct.get(b"k0").await.unwrap().as_deref(), Some(&b"v0"[..]));
+    drop_table(&t).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_deadline_reports_unwritten_keys_while_postgres_is_down() {
+    let t = table("eng_pg_down_shutdown");
+    let proxy = Proxy::start(pg_addr()).await.unwrap();
+    let pg = postgres(&pg_url_via(proxy.addr()), &t).await;
+    let mut cfg = CacheConfig::default();
+    cfg.write.strategy = WriteStrategy::WriteBehind;
+    cfg.write.flush_interval = Duration::from_secs(3600);
+    let cache = CachedStateBackend::builder(pg).config(cfg).build().unwrap();
+    proxy.cut();
+    cache.put(b"a", Bytes::from_static(b"1")).await.unwrap();
+    match cache.shutdown(Duration::from_secs(2)).await {
+        Err(StateError::Unflushed { keys, last_error }) => {
+            assert_eq!(keys, vec![Bytes::from_static(b"a")]);
+            assert!(last_error.is_some());
+        }
+        other => panic!("expected Unflushed, got {other:?}"),
+    }
+    drop_table(&t).await;
+}
+
+/// One write as the test saw it: when it started and ended, what it wrote.
+struct Write {
+    start: u64,
+    end: u64,
+    value: Option<Bytes>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_eight_tasks_each_agree_with_postgres() {
+    let t = table("eng_two_instances");
+    let l2 = config(&redis_url(), "eng-two-instances");
+    let a = engine(postgres(&database_url(), &t).await, Some(&l2), WriteStrategy::WriteThrough).await;
+    let b = engine(postgres(&database_url(), &t).await, Some(&l2), WriteStrategy::WriteThrough).await;
+    let clock = Arc::new(AtomicU64::new(0)); // a logical clock ordering starts and ends
+    let mut tasks = Vec::new();
+    for (inst, cache) in [(0u64, a.clone()), (1, b.clone())] {
+        for task in 0..8u64 {
+            let cache = cache.clone();
+            let clock = Arc::clone(&clock);
+            tasks.push(tokio::spawn(async move {
+                let mut log: Vec<(Bytes, Write)> = Vec::new();
+                let mut x = inst * 1000 + task * 7 + 1;
+                for i in 0..1000u64 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let key = Bytes::from(format!("k{}", x % 50)); // overlapping keys
+                    match x % 10 {
+                        0..=3 => {
+                            let v = Bytes::from(format!("{inst}/{task}/{i}"));
+                            let start = clock.fetch_add(1, Ordering::SeqCst);
+                            cache.put(&key, v.clone()).await.unwrap();
+                            let end = clock.fetch_add(1, Ordering::SeqCst);
+                            log.push((key, Write { start, end, value: Some(v) }));
+                        }
+                        4 => {
+                            let start = clock.fetch_add(1, Ordering::SeqCst);
+                            cache.delete(&key).await.unwrap();
+                            let end = clock.fetch_add(1, Ordering::SeqCst);
+                            log.push((key, Write { start, end, value: None }));
+                        }
+                        _ => {
+                            cache.get(&key).await.unwrap();
+                        }
+                    }
+                }
+                log
+            }));
+        }
+    }
+    let mut writes: HashMap<Bytes, Vec<Write>> = HashMap::new();
+    for t in tasks {
+        for (k, w) in t.await.unwrap() {
+            writes.entry(k).or_default().push(w);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await; // let the last invalidations arrive
+    let direct = postgres(&database_url(), &t).await;
+    for (key, ws) in &writes {
+        let in_pg = direct.get(key).await.unwrap();
+        // The value PostgreSQL holds must come from a write that no other
+        // write of the key strictly followed (a last write).
+        let last: Vec<&Write> = ws.iter().filter(|w| !ws.iter().any(|o| o.start > w.end)).collect();
+        assert!(
+            last.iter().any(|w| w.value == in_pg),
+            "key {key:?}: PostgreSQL has {in_pg:?}, not one of the last writes"
+        );
+        assert_eq!(a.get(key).await.unwrap(), in_pg, "instance A reads PostgreSQL's value for {key:?}");
+        assert_eq!(b.get(key).await.unwrap(), in_pg, "instance B reads PostgreSQL's value for {key:?}");
+    }
+    a.clear_cache().await;
+    drop_table(&t).await;
+}
