@@ -150,6 +150,9 @@ async fn batches_are_one_round_trip() {
     t.put_many(&entries, Some(Duration::from_secs(60))).await.unwrap();
     let put_many = time(start);
     let start = clk.now();
+    t.populate_many(&entries, Some(Duration::from_secs(60))).await.unwrap();
+    let populate_many = time(start);
+    let start = clk.now();
     let got = t.get_many(&keys).await.unwrap();
     let get_many = time(start);
     assert!(got.iter().zip(&entries).all(|(g, (_, v))| g.as_ref() == Some(v)));
@@ -165,7 +168,7 @@ async fn batches_are_one_round_trip() {
     }
     let ten_gets = time(start);
     println!(
-        "50 ms each way: put_many(200) {put_many:?}, get_many(200) {get_many:?}, publish(200) {publish:?}, delete_many(200) {delete_many:?}, 10 x get {ten_gets:?}"
+        "50 ms each way: put_many(200) {put_many:?}, populate_many(200) {populate_many:?}, get_many(200) {get_many:?}, publish(200) {publish:?}, delete_many(200) {delete_many:?}, 10 x get {ten_gets:?}"
     );
     for (what, d) in
         [("put_many", put_many), ("get_many", get_many), ("publish", publish), ("delete_many", delete_many)]

@@ -104,6 +104,30 @@ async fn put_many_stores_every_pair_with_the_ttl_and_last_duplicate_wins() {
 }
 
 #[tokio::test]
+async fn populate_sets_only_absent_keys_with_the_ttl() {
+    let t = tier("populate").await;
+    let mut r = raw().await;
+    t.put(b"newer", b("written"), None).await.unwrap();
+    t.populate(b"newer", b("stale read"), Some(Duration::from_secs(60))).await.unwrap();
+    t.populate(b"absent", b("read"), Some(Duration::from_secs(60))).await.unwrap();
+    assert_eq!(t.get(b"newer").await.unwrap(), Some(b("written")), "populate never overwrites");
+    assert_eq!(t.get(b"absent").await.unwrap(), Some(b("read")));
+    let pttl: i64 = r.pttl(t.redis_key(b"newer")).await.unwrap();
+    assert_eq!(pttl, -1, "the refused populate left the TTL alone");
+    let pttl: i64 = r.pttl(t.redis_key(b"absent")).await.unwrap();
+    assert!(pttl > 55_000 && pttl <= 60_000, "PTTL {pttl}");
+
+    t.put_many(&[(b("m1"), b("written"))], None).await.unwrap();
+    let batch = [(b("m1"), b("stale")), (b("m2"), b("read2")), (b("m3"), b("read3")), (b("m3"), b("dup"))];
+    t.populate_many(&batch, None).await.unwrap();
+    let got = t.get_many(&[b("m1"), b("m2"), b("m3")]).await.unwrap();
+    // Within one batch the first write of a key wins (later ones find it present).
+    assert_eq!(got, vec![Some(b("written")), Some(b("read2")), Some(b("read3"))]);
+    t.populate_many(&[], None).await.unwrap();
+    assert_eq!(t.clear().await.unwrap(), 5);
+}
+
+#[tokio::test]
 async fn binary_keys_and_values_are_stored_verbatim() {
     let t = tier("binary").await;
     let keys: Vec<Bytes> = vec![
