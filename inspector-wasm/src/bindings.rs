@@ -74,6 +74,20 @@ impl Inspector {
     pub fn stats(&self) -> Result<String, JsError> {
         to_json(&self.session.trace().map_err(js_err)?.summary)
     }
+
+    /// Runs the page's settings (`PageConfig` JSON) on the loaded trace and
+    /// returns the results as JSON (`RunOutput`): the simulator's report
+    /// (summary, time series, latency CDF and histogram), the same settings
+    /// with every policy, the miss-ratio curves, and the charts as SVG.
+    /// `progress(phase, done, total)` is called every 65 536 requests.
+    ///
+    /// # Errors
+    /// No trace is loaded, or a setting is invalid (named in the message).
+    pub fn run(&mut self, config: &str, progress: Option<Function>) -> Result<String, JsError> {
+        let cfg = PageConfig::from_json(config).map_err(js_err)?;
+        let out = self.session.run(&cfg, &mut reporter(progress.as_ref())).map_err(js_err)?;
+        to_json(&out)
+    }
 }
 
 /// The `strata_core::CacheConfig` TOML of the page's settings (`PageConfig`

@@ -55,6 +55,18 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// An optional vertical marker.
     pub marker: Option<Marker>,
+    /// Where the legend goes.
+    pub legend: Legend,
+}
+
+/// Corner of the plot holding the legend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Legend {
+    /// Top right (for falling or flat lines).
+    #[default]
+    TopRight,
+    /// Bottom right (for rising lines).
+    BottomRight,
 }
 
 /// Maps data coordinates into the plot rectangle.
@@ -149,8 +161,11 @@ impl LineChart {
                 r#"<path class="series" data-series="{n}" fill="none" stroke="{colour}" stroke-width="2" d="{d}"/>"#,
                 n = escape(&series.name)
             );
-            let lx = f.width - MARGIN.1 - 150.0;
-            let ly = MARGIN.2 + 14.0 * i as f64;
+            let lx = f.width - MARGIN.1 - 110.0;
+            let ly = match self.legend {
+                Legend::TopRight => MARGIN.2 + 14.0 * i as f64,
+                Legend::BottomRight => f.height - MARGIN.3 - 14.0 * (self.series.len() - i) as f64 - 4.0,
+            };
             let _ = write!(
                 s,
                 r#"<g class="legend"><rect x="{lx:.1}" y="{:.1}" width="10" height="3" fill="{colour}"/><text x="{:.1}" y="{:.1}">{}</text></g>"#,
@@ -162,13 +177,14 @@ impl LineChart {
         }
         if let Some(m) = self.marker.as_ref().filter(|m| self.usable((m.x, 0.0))) {
             let x = f.tx(m.x);
+            // The label goes on the side of the line with more room.
+            let (tx, anchor) = if x > f.width / 2.0 { (x - 4.0, "end") } else { (x + 4.0, "start") };
             let _ = write!(
                 s,
-                r##"<g class="marker"><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#d00" stroke-dasharray="4 3"/><text x="{:.1}" y="{:.1}" fill="#d00">{}</text></g>"##,
+                r##"<g class="marker"><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#d00" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{:.1}" fill="#d00" text-anchor="{anchor}">{}</text></g>"##,
                 f.ty(y1),
                 f.ty(y0),
-                x + 4.0,
-                f.ty(y1) + 12.0,
+                f.ty(y0) - 6.0,
                 escape(&m.label)
             );
         }
@@ -286,6 +302,7 @@ mod tests {
             y_range: Some((0.0, 1.0)),
             series,
             marker: None,
+            legend: Legend::TopRight,
         }
     }
 

@@ -18,6 +18,9 @@ pub enum InspectError {
     /// `strata-core` rejected the configuration.
     #[error(transparent)]
     Config(#[from] StateError),
+    /// The simulator rejected its settings.
+    #[error(transparent)]
+    Sim(#[from] strata_sim::SimError),
     /// The trace could not be read.
     #[error(transparent)]
     Trace(#[from] strata_sim::trace::TraceError),

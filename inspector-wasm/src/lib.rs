@@ -6,6 +6,8 @@
 
 pub mod bindings;
 pub mod chart;
+pub mod charts;
+pub mod curves;
 pub mod error;
 pub mod loaded;
 pub mod params;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use strata_core::CacheConfig;
 use strata_core::config::{Capacity, L1Config, L2Config, RefreshConfig, WriteConfig, WriteStrategy};
 use strata_core::policy::eviction::EvictionConfig;
+use strata_sim::SimConfig;
 
 use crate::error::InspectError;
 
@@ -33,9 +34,12 @@ pub struct PageConfig {
     /// Refresh-ahead threshold as a fraction of the TTL; `None`: off.
     #[serde(default)]
     pub refresh_threshold: Option<f64>,
-    /// Latency model per tier, in the simulator's own format.
+    /// The simulator's settings (latency model per tier, arrivals, seed),
+    /// in its own format; absent fields get the simulator's defaults. The
+    /// time-series window is chosen by the inspector (see
+    /// [`crate::session::Session::run`]).
     #[serde(default)]
-    pub latency: serde_json::Value,
+    pub sim: SimConfig,
 }
 
 /// The eviction policy called `name`.
@@ -103,8 +107,22 @@ mod tests {
         "l2_ttl_ms": 60000, "write": "write-behind", "refresh_threshold": 0.75}"#;
 
     #[test]
+    fn simulator_settings_use_the_simulator_format() {
+        let json = JSON.replace(
+            "}",
+            r#", "sim": {"arrival": {"mode": "rate", "per_sec": 5000}, "latency": {"l2": {"dist": "constant", "us": 250}}}}"#,
+        );
+        let page = PageConfig::from_json(&json).unwrap();
+        assert_eq!(page.sim.arrival, strata_sim::config::Arrival::Rate { per_sec: 5000.0 });
+        assert_eq!(page.sim.latency.l2, strata_sim::latency::LatencyConfig::constant(250.0));
+        assert_eq!(page.sim.latency.l3_read, SimConfig::default().latency.l3_read);
+    }
+
+    #[test]
     fn page_settings_become_a_core_config_that_round_trips_through_toml() {
-        let cfg = PageConfig::from_json(JSON).unwrap().cache_config().unwrap();
+        let page = PageConfig::from_json(JSON).unwrap();
+        assert_eq!(page.sim, SimConfig::default());
+        let cfg = page.cache_config().unwrap();
         assert_eq!(cfg.l1.capacity, Capacity::Entries(2000));
         assert_eq!(cfg.l1.ttl, None);
         let l2 = cfg.l2.as_ref().unwrap();
@@ -126,5 +144,10 @@ mod tests {
         assert!(e.to_string().contains("refresh.threshold"), "{e}");
         let e = PageConfig::from_json(&JSON.replace("write-behind", "write-sideways")).unwrap_err();
         assert!(e.to_string().contains("write-sideways"), "{e}");
+        let e = PageConfig::from_json(
+            &JSON.replace("}", r#", "sim": {"latency": {"l2": {"dist": "weibull"}}}}"#),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("weibull"), "{e}");
     }
 }

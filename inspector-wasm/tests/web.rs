@@ -83,3 +83,41 @@ fn lists_policies_and_formats() {
     let f = json(&formats());
     assert!(f.as_array().unwrap().iter().any(|n| n == "cache2k"));
 }
+
+/// web07 at LRU 2,000 entries, requests 10 ms apart and constant latencies,
+/// so every load finishes before the next request: the L1 misses are
+/// the published reference (traces/README.md).
+const WEB07_LRU_2000: &str = r#"{"l1_capacity": 2000, "policy": "lru", "write": "write-through",
+    "sim": {"arrival": {"mode": "rate", "per_sec": 100},
+            "latency": {"l1": {"dist": "constant", "us": 1}, "l3_read": {"dist": "constant", "us": 2000}}}}"#;
+
+#[wasm_bindgen_test]
+fn runs_a_config_with_progress_and_returns_report_curves_and_charts() {
+    let mut inspector = Inspector::new();
+    inspector.load(WEB07, "web07.trace.xz", None, None).unwrap();
+    let (f, calls, _keep) = recorder();
+    let out = json(&inspector.run(WEB07_LRU_2000, Some(f)).unwrap());
+    let report = &out["report"];
+    assert_eq!(report["l1"]["lookups"], 76_118);
+    assert_eq!(report["l1"]["misses"], 33_873);
+    assert_eq!(report["mode"], "full");
+    assert!(report["series"].as_array().unwrap().len() >= 100);
+    assert!(!report["read_cdf"].as_array().unwrap().is_empty());
+    let policies = json(&policies());
+    assert_eq!(out["policies"].as_array().unwrap().len(), policies.as_array().unwrap().len());
+    assert_eq!(out["curves"].as_array().unwrap().len(), policies.as_array().unwrap().len());
+    for chart in ["hit_ratio", "mrc", "latency"] {
+        let svg = out["svg"][chart].as_str().unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("class=\"series\""), "{chart}");
+    }
+    let calls = calls.borrow();
+    let phases: Vec<&str> = calls.iter().map(|c| c.0.as_str()).collect();
+    assert!(phases.contains(&"replay") && phases.contains(&"LRU curve"), "{phases:?}");
+    assert!(calls.iter().all(|c| c.1 <= c.2), "done never passes total");
+
+    // A bad setting is an Error naming it.
+    let bad = WEB07_LRU_2000.replace("\"us\": 2000", "\"us\": -1");
+    let err = JsValue::from(inspector.run(&bad, None).unwrap_err());
+    let message = js_sys::Error::from(err).message().as_string().unwrap();
+    assert!(message.contains("latency.l3_read"), "{message}");
+}

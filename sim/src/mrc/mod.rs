@@ -40,21 +40,19 @@
 
 mod fenwick;
 mod histogram;
+mod sample;
 mod simulate;
 mod stack;
 
 use serde::Serialize;
-use strata_core::l1::hash_key;
 
-pub use simulate::{SimPoint, simulate_curves};
+pub use sample::KeySample;
+pub use simulate::{SimPoint, simulate_curves, simulate_curves_sampled};
 
 use crate::trace::{Op, Request};
 use crate::unit::Unit;
 use histogram::{Cumulative, Histogram};
 use stack::StackDistances;
-
-/// SHARDS hashes keys into `[0, 2^24)` and keeps those under `R × 2^24`.
-const SAMPLE_SPACE: u64 = 1 << 24;
 
 /// The absolute miss-ratio error SHARDS is held to (see the module docs).
 pub const SHARDS_ERROR_BOUND: f64 = 0.02;
@@ -77,7 +75,7 @@ enum Engine {
 #[derive(Debug)]
 pub struct MrcBuilder {
     unit: Unit,
-    threshold: u64,
+    sample: KeySample,
     engine: Engine,
     hist: Histogram,
     accesses: u64,
@@ -94,7 +92,7 @@ impl MrcBuilder {
             Unit::Objects => (Engine::Objects(StackDistances::new()), Histogram::exact()),
             Unit::Bytes => (Engine::Bytes(StackDistances::new()), Histogram::log_linear()),
         };
-        Self { unit, threshold: SAMPLE_SPACE, engine, hist, accesses: 0, sampled: 0, cold: 0, ignored: 0 }
+        Self { unit, sample: KeySample::all(), engine, hist, accesses: 0, sampled: 0, cold: 0, ignored: 0 }
     }
 
     /// A SHARDS estimate sampling keys at `rate` (rounded to a multiple of
@@ -103,17 +101,13 @@ impl MrcBuilder {
     /// # Errors
     /// [`SampleRateError`] unless `2^-24 ≤ rate ≤ 1`.
     pub fn sampled(unit: Unit, rate: f64) -> Result<Self, SampleRateError> {
-        let threshold = (rate * SAMPLE_SPACE as f64).round();
-        if !(rate.is_finite() && rate <= 1.0 && threshold >= 1.0) {
-            return Err(SampleRateError(rate));
-        }
-        Ok(Self { threshold: threshold as u64, ..Self::new(unit) })
+        Ok(Self { sample: KeySample::new(rate)?, ..Self::new(unit) })
     }
 
     /// The sampling rate actually used.
     #[must_use]
     pub fn rate(&self) -> f64 {
-        self.threshold as f64 / SAMPLE_SPACE as f64
+        self.sample.rate()
     }
 
     /// Feeds one request.
@@ -124,7 +118,7 @@ impl MrcBuilder {
             return;
         }
         self.accesses += 1;
-        if self.threshold < SAMPLE_SPACE && (hash_key(&r.key) >> 40) >= self.threshold {
+        if !self.sample.contains(r.key) {
             return;
         }
         self.sampled += 1;

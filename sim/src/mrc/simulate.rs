@@ -121,3 +121,43 @@ fn run_chunk(sims: &mut [Sim], chunk: &[Access]) {
 fn run_chunk(sims: &mut [Sim], chunk: &[Access]) {
     sims.iter_mut().for_each(|s| s.run(chunk));
 }
+
+/// [`simulate_curves`] on a spatial sample of the keys (SHARDS "miniature
+/// simulations"): only the requests of keys in `sample` are replayed, each
+/// cache with `capacity × rate` (at least 1). The points keep the full
+/// capacities and the full trace's accesses; their misses are the sampled
+/// misses divided by the rate, so [`SimPoint::miss_ratio`] is the sampled
+/// misses over the *expected* sampled accesses (the SHARDS adjustment: a
+/// sample that happens to hold more or fewer accesses than `rate × accesses`
+/// is not mistaken for a different miss ratio). Like SHARDS for LRU, the
+/// estimate is good where a sampled cache still holds about 100 objects or
+/// more (`capacity × rate ≥ 100` in objects).
+///
+/// # Errors
+/// The first error of `requests`.
+pub fn simulate_curves_sampled<E>(
+    requests: impl IntoIterator<Item = Result<Request, E>>,
+    policies: &[EvictionConfig],
+    capacities: &[u64],
+    unit: Unit,
+    sample: super::KeySample,
+) -> Result<Vec<SimPoint>, E> {
+    let rate = sample.rate();
+    let scaled: Vec<u64> = capacities.iter().map(|&c| ((c as f64 * rate).round() as u64).max(1)).collect();
+    let mut accesses = 0u64;
+    let kept = requests.into_iter().filter(|r| match r {
+        Ok(r) if r.op == Op::Delete => false,
+        Ok(r) => {
+            accesses += 1;
+            sample.contains(r.key)
+        }
+        Err(_) => true,
+    });
+    let mut points = simulate_curves(kept, policies, &scaled, unit)?;
+    for (p, &c) in points.iter_mut().zip(capacities.iter().cycle()) {
+        p.capacity = c;
+        p.accesses = accesses;
+        p.misses = ((p.misses as f64 / rate).round() as u64).min(accesses);
+    }
+    Ok(points)
+}

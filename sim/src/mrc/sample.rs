@@ -1,0 +1,119 @@
+//! SHARDS spatial sampling: a fixed subset of the keys, chosen by hash.
+
+use strata_core::l1::hash_key;
+
+use super::SampleRateError;
+
+/// SHARDS hashes keys into `[0, 2^24)` and keeps those under `R × 2^24`.
+pub(super) const SAMPLE_SPACE: u64 = 1 << 24;
+
+/// The keys whose hash falls under `rate × 2^24`: every request of a key
+/// in the sample is kept, every request of another key dropped, so a
+/// sampled trace is a miniature of the whole one at `rate` of its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySample {
+    threshold: u64,
+}
+
+impl KeySample {
+    /// Every key.
+    #[must_use]
+    pub fn all() -> Self {
+        Self { threshold: SAMPLE_SPACE }
+    }
+
+    /// A sample at `rate` (rounded to a multiple of 2^-24; 1 is every key).
+    ///
+    /// # Errors
+    /// [`SampleRateError`] unless `2^-24 ≤ rate ≤ 1`.
+    pub fn new(rate: f64) -> Result<Self, SampleRateError> {
+        let threshold = (rate * SAMPLE_SPACE as f64).round();
+        if !(rate.is_finite() && rate <= 1.0 && threshold >= 1.0) {
+            return Err(SampleRateError(rate));
+        }
+        Ok(Self { threshold: threshold as u64 })
+    }
+
+    /// The rate actually used.
+    #[must_use]
+    pub fn rate(self) -> f64 {
+        self.threshold as f64 / SAMPLE_SPACE as f64
+    }
+
+    /// Whether every key is in the sample.
+    #[must_use]
+    pub fn is_all(self) -> bool {
+        self.threshold >= SAMPLE_SPACE
+    }
+
+    /// Whether `key` is in the sample.
+    #[inline]
+    #[must_use]
+    pub fn contains(self, key: u64) -> bool {
+        self.is_all() || (hash_key(&key) >> 40) < self.threshold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use strata_core::policy::eviction::EvictionConfig;
+
+    use super::*;
+    use crate::Unit;
+    use crate::generate::{GenConfig, KeyDist};
+    use crate::mrc::{simulate_curves, simulate_curves_sampled};
+    use crate::trace::Request;
+
+    #[test]
+    fn rates_and_membership() {
+        assert!(KeySample::all().is_all() && KeySample::new(1.0).unwrap().is_all());
+        assert!(
+            KeySample::new(0.0).is_err() && KeySample::new(1.5).is_err() && KeySample::new(f64::NAN).is_err()
+        );
+        let s = KeySample::new(0.25).unwrap();
+        assert_eq!(s.rate(), 0.25);
+        let kept = (0..100_000u64).filter(|&k| s.contains(k)).count();
+        assert!((23_000..27_000).contains(&kept), "{kept}");
+        assert!((0..1000u64).all(|k| KeySample::all().contains(k)));
+    }
+
+    #[test]
+    fn miniature_simulations_estimate_every_policy_within_two_points() {
+        let requests: Vec<Request> = GenConfig {
+            dist: KeyDist::Zipf { alpha: 0.9 },
+            keys: 20_000,
+            requests: 200_000,
+            ..GenConfig::default()
+        }
+        .build()
+        .unwrap()
+        .collect();
+        let ok = || requests.iter().map(|r| Ok::<Request, Infallible>(*r));
+        let policies = EvictionConfig::all();
+        let capacities = [1_000, 4_000];
+        let Ok(exact) = simulate_curves(ok(), &policies, &capacities, Unit::Objects);
+        let Ok(sampled) = simulate_curves_sampled(
+            ok(),
+            &policies,
+            &capacities,
+            Unit::Objects,
+            KeySample::new(0.1).unwrap(),
+        );
+        assert_eq!(exact.len(), sampled.len());
+        for (e, s) in exact.iter().zip(&sampled) {
+            assert_eq!((e.policy, e.capacity), (s.policy, s.capacity));
+            assert_eq!(s.accesses, e.accesses);
+            let err = (e.miss_ratio() - s.miss_ratio()).abs();
+            assert!(
+                err < 0.02,
+                "{} at {}: exact {} sampled {}",
+                e.policy,
+                e.capacity,
+                e.miss_ratio(),
+                s.miss_ratio()
+            );
+        }
+    }
+}
