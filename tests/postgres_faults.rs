@@ -127,9 +127,11 @@ async fn connect_through_a_cut_proxy_fails_within_the_acquire_timeout() {
     let proxy = Proxy::start(pg_env::upstream()).await.expect("proxy");
     proxy.cut();
     let url = pg_env::url_via(proxy.addr());
-    fails_within("connect", ACQUIRE + SLACK, PostgresStateBackend::connect_with(&url, &table.0, options())).await;
+    fails_within("connect", ACQUIRE + SLACK, PostgresStateBackend::connect_with(&url, &table.0, options()))
+        .await;
     proxy.blackhole();
-    fails_within("connect", ACQUIRE + SLACK, PostgresStateBackend::connect_with(&url, &table.0, options())).await;
+    fails_within("connect", ACQUIRE + SLACK, PostgresStateBackend::connect_with(&url, &table.0, options()))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
