@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use proxy::Proxy;
-use redis_env::{clock, config, redis_url};
+use redis_env::{clock, config, publish_until_received, recv, redis_url};
 use strata::core::config::L2Config;
 use strata::core::l2::{BreakerState, Invalidation, L2Tier, RedisTier};
 use strata::core::policy::breaker::Rejected;
 use strata::core::{Clock, StateError, SystemClock};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 fn upstream() -> SocketAddr {
     let url = redis_url();
@@ -178,36 +177,6 @@ async fn batches_are_one_round_trip() {
     assert!(ten_gets >= Duration::from_millis(1000), "10 round trips took only {ten_gets:?}");
     proxy.heal();
     t.clear().await.unwrap();
-}
-
-async fn recv(rx: &mut UnboundedReceiver<Invalidation>, within: Duration) -> Option<Invalidation> {
-    tokio::time::timeout(within, rx.recv()).await.ok().flatten()
-}
-
-/// Publishes `key` from `publisher` every 50 ms until `rx` yields it; other
-/// notices on the way are returned too.
-async fn publish_until_received(
-    publisher: &RedisTier,
-    rx: &mut UnboundedReceiver<Invalidation>,
-    key: &Bytes,
-    within: Duration,
-) -> Vec<Invalidation> {
-    let clk = SystemClock::new();
-    let mut seen = Vec::new();
-    loop {
-        publisher.publish_invalidation(std::slice::from_ref(key)).await.expect("publish");
-        if let Some(inv) = recv(rx, Duration::from_millis(50)).await {
-            let done = inv == Invalidation::Key(key.clone());
-            seen.push(inv);
-            if done {
-                return seen;
-            }
-        }
-        assert!(
-            clk.now().saturating_duration_since(strata::core::Instant::ZERO) < within,
-            "not received within {within:?}; seen {seen:?}"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use redis::AsyncCommands;
-use redis_env::{clock, config, raw, redis_url, tier};
+use redis_env::{clock, config, raw, recv, redis_url, tier};
 use strata::core::l2::{BreakerState, Invalidation, L2Tier, RedisTier};
 use strata::core::{Clock, StateError, SystemClock, Tier};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 fn b<T: AsRef<[u8]> + ?Sized>(s: &'static T) -> Bytes {
     Bytes::from_static(s.as_ref())
@@ -217,10 +216,6 @@ async fn clear_removes_exactly_its_namespace_over_many_scan_batches() {
     assert_eq!(t.clear().await.unwrap(), 0);
     let n: u64 = r.del(&neighbours[..]).await.unwrap();
     assert_eq!(n, neighbours.len() as u64);
-}
-
-async fn recv(rx: &mut UnboundedReceiver<Invalidation>, within: Duration) -> Option<Invalidation> {
-    tokio::time::timeout(within, rx.recv()).await.ok().flatten()
 }
 
 /// Two instances on one namespace: B receives A's notices, and measures how

@@ -5,34 +5,22 @@
 //! Skipped (with a message) only when `redis-server` or `openssl` is not
 //! installed.
 
+#[path = "support/private_redis.rs"]
+mod private_redis;
 #[path = "support/redis_env.rs"]
 mod redis_env;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
+use private_redis::{PrivateRedis, free_port, have};
 use redis_env::{clock, config};
 use strata::core::StateError;
 use strata::core::l2::{L2Tier, RedisTier};
 
 const PASSWORD: &str = "s3cret-pass";
-
-/// Kills the private server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-}
 
 fn run(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl").args(args).current_dir(dir).output().expect("run openssl");
@@ -77,29 +65,29 @@ fn make_certificates(dir: &Path) {
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-async fn start_tls_server(dir: &Path, port: u16) -> Server {
+async fn start_tls_server(dir: &Path, port: u16) -> PrivateRedis {
     let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    let child = Command::new("redis-server")
-        .args(["--port", "0", "--tls-port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--tls-cert-file", &d("server.crt"), "--tls-key-file", &d("server.key")])
-        .args(["--tls-ca-cert-file", &d("ca.crt"), "--tls-auth-clients", "no"])
-        .args(["--requirepass", PASSWORD, "--save", "", "--appendonly", "no", "--dir", &d("")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let server = Server(child);
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("private redis-server did not listen on {port}");
+    let port_arg = port.to_string();
+    let (cert, key, ca, data) = (d("server.crt"), d("server.key"), d("ca.crt"), d(""));
+    let args = [
+        "--port",
+        "0",
+        "--tls-port",
+        &port_arg,
+        "--tls-cert-file",
+        &cert,
+        "--tls-key-file",
+        &key,
+        "--tls-ca-cert-file",
+        &ca,
+        "--tls-auth-clients",
+        "no",
+        "--requirepass",
+        PASSWORD,
+        "--dir",
+        &data,
+    ];
+    PrivateRedis::start(port, &args).await
 }
 
 #[tokio::test]

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use strata::core::config::L2Config;
-use strata::core::l2::RedisTier;
+use strata::core::l2::{Invalidation, L2Tier, RedisTier};
 use strata::core::{Clock, SystemClock};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// `REDIS_URL`, or the machine's server.
 pub fn redis_url() -> String {
@@ -52,4 +54,35 @@ pub async fn raw() -> redis::aio::MultiplexedConnection {
         .get_multiplexed_async_connection()
         .await
         .expect("connect to Redis")
+}
+
+/// The next notice, if one comes `within`.
+pub async fn recv(rx: &mut UnboundedReceiver<Invalidation>, within: Duration) -> Option<Invalidation> {
+    tokio::time::timeout(within, rx.recv()).await.ok().flatten()
+}
+
+/// Publishes `key` from `publisher` every 50 ms until `rx` yields it; other
+/// notices on the way are returned too.
+pub async fn publish_until_received(
+    publisher: &RedisTier,
+    rx: &mut UnboundedReceiver<Invalidation>,
+    key: &Bytes,
+    within: Duration,
+) -> Vec<Invalidation> {
+    let clk = SystemClock::new();
+    let mut seen = Vec::new();
+    loop {
+        publisher.publish_invalidation(std::slice::from_ref(key)).await.expect("publish");
+        if let Some(inv) = recv(rx, Duration::from_millis(50)).await {
+            let done = inv == Invalidation::Key(key.clone());
+            seen.push(inv);
+            if done {
+                return seen;
+            }
+        }
+        assert!(
+            clk.now().saturating_duration_since(strata::core::Instant::ZERO) < within,
+            "not received within {within:?}; seen {seen:?}"
+        );
+    }
 }

@@ -6,7 +6,10 @@
 //! - Commands go through one [`ConnectionManager`] (a multiplexed connection
 //!   that reconnects by itself). Every round trip is bounded by
 //!   `L2Config::timeout` and passes the [`CircuitBreaker`] first: while it is
-//!   open, calls fail at once without touching the network.
+//!   open, calls fail at once without touching the network. A command that
+//!   finds its connection dropped (the server restarted while it sat idle)
+//!   is sent once more on the reconnected connection, within the same
+//!   deadline; every command used here is idempotent.
 //! - Invalidation notices travel on the channel `namespace ":invalidate"`
 //!   (format in `notice.rs`). Each subscription has its own pub/sub
 //!   connection and task; the task pings the server every
@@ -24,7 +27,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use parking_lot::Mutex;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink, PubSubStream};
-use redis::{AsyncConnectionConfig, Client, RedisResult, Value};
+use redis::{AsyncConnectionConfig, Client, Cmd, FromRedisValue, Pipeline, RedisResult, Value};
 use tokio::sync::{mpsc, watch};
 
 use super::notice;
@@ -164,14 +167,48 @@ impl RedisTier {
         k
     }
 
-    /// Runs one round trip through the breaker and the timeout.
-    async fn call<T>(&self, op: &'static str, fut: impl Future<Output = RedisResult<T>> + Send) -> Result<T> {
+    /// Runs one command through the breaker and the timeout.
+    async fn query<T: FromRedisValue>(&self, op: &'static str, cmd: &Cmd) -> Result<T> {
+        self.call(op, || {
+            let mut conn = self.conn.clone();
+            async move { cmd.query_async(&mut conn).await }
+        })
+        .await
+    }
+
+    /// Runs one pipeline (one round trip) through the breaker and the timeout.
+    async fn query_pipe(&self, op: &'static str, pipe: &Pipeline) -> Result<()> {
+        self.call(op, || {
+            let mut conn = self.conn.clone();
+            async move { pipe.query_async::<()>(&mut conn).await }
+        })
+        .await
+    }
+
+    /// Runs `attempt` through the breaker, bounded by the timeout. An attempt
+    /// that finds the connection dropped (the server restarted while the
+    /// connection sat idle) is made once more on the reconnected manager,
+    /// within the same deadline: every L2 command is idempotent.
+    async fn call<T, F, Fut>(&self, op: &'static str, mut attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut + Send,
+        Fut: Future<Output = RedisResult<T>> + Send,
+    {
         let permit = self
             .breaker
             .lock()
             .try_acquire(self.clock.now())
             .map_err(|rejected| StateError::backend(Tier::L2, BACKEND, op, rejected))?;
-        let outcome = tokio::time::timeout(self.timeout, fut).await;
+        let attempts = async {
+            match attempt().await {
+                Err(e) if e.is_connection_dropped() => {
+                    tracing::debug!(namespace = %self.namespace, error = %e, op, "L2 connection dropped; retrying once");
+                    attempt().await
+                }
+                done => done,
+            }
+        };
+        let outcome = tokio::time::timeout(self.timeout, attempts).await;
         let now = self.clock.now();
         let err = match outcome {
             Ok(Ok(v)) => {
@@ -236,8 +273,7 @@ impl L2Tier for RedisTier {
 
     async fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
         let k = self.redis_key(key);
-        let mut conn = self.conn.clone();
-        self.call("get", async move { redis::cmd("GET").arg(&k).query_async(&mut conn).await }).await
+        self.query("get", redis::cmd("GET").arg(&k)).await
     }
 
     async fn get_many(&self, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>> {
@@ -248,9 +284,7 @@ impl L2Tier for RedisTier {
         for k in keys {
             cmd.arg(self.redis_key(k));
         }
-        let mut conn = self.conn.clone();
-        let values: Vec<Option<Bytes>> =
-            self.call("get_many", async move { cmd.query_async(&mut conn).await }).await?;
+        let values: Vec<Option<Bytes>> = self.query("get_many", &cmd).await?;
         if values.len() != keys.len() {
             return Err(StateError::backend(
                 Tier::L2,
@@ -268,8 +302,7 @@ impl L2Tier for RedisTier {
         if let Some(ms) = px_millis(ttl) {
             cmd.arg("PX").arg(ms);
         }
-        let mut conn = self.conn.clone();
-        self.call("put", async move { cmd.query_async::<()>(&mut conn).await }).await
+        self.query("put", &cmd).await
     }
 
     async fn put_many(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) -> Result<()> {
@@ -285,8 +318,7 @@ impl L2Tier for RedisTier {
             }
             cmd.ignore();
         }
-        let mut conn = self.conn.clone();
-        self.call("put_many", async move { pipe.query_async::<()>(&mut conn).await }).await
+        self.query_pipe("put_many", &pipe).await
     }
 
     async fn populate(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<()> {
@@ -295,8 +327,7 @@ impl L2Tier for RedisTier {
         if let Some(ms) = px_millis(ttl) {
             cmd.arg("PX").arg(ms);
         }
-        let mut conn = self.conn.clone();
-        self.call("populate", async move { cmd.query_async::<()>(&mut conn).await }).await
+        self.query("populate", &cmd).await
     }
 
     async fn populate_many(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) -> Result<()> {
@@ -312,15 +343,12 @@ impl L2Tier for RedisTier {
             }
             cmd.ignore();
         }
-        let mut conn = self.conn.clone();
-        self.call("populate_many", async move { pipe.query_async::<()>(&mut conn).await }).await
+        self.query_pipe("populate_many", &pipe).await
     }
 
     async fn delete(&self, key: &[u8]) -> Result<()> {
         let k = self.redis_key(key);
-        let mut conn = self.conn.clone();
-        self.call("delete", async move { redis::cmd("UNLINK").arg(&k).query_async::<()>(&mut conn).await })
-            .await
+        self.query("delete", redis::cmd("UNLINK").arg(&k)).await
     }
 
     async fn delete_many(&self, keys: &[Bytes]) -> Result<()> {
@@ -331,8 +359,7 @@ impl L2Tier for RedisTier {
         for k in keys {
             cmd.arg(self.redis_key(k));
         }
-        let mut conn = self.conn.clone();
-        self.call("delete_many", async move { cmd.query_async::<()>(&mut conn).await }).await
+        self.query("delete_many", &cmd).await
     }
 
     /// `SCAN MATCH namespace:*` in rounds of [`SCAN_BATCH`], each round's
@@ -344,16 +371,13 @@ impl L2Tier for RedisTier {
         let mut cursor: u64 = 0;
         let mut removed = 0u64;
         loop {
-            let mut conn = self.conn.clone();
             let mut scan = redis::cmd("SCAN");
             scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_BATCH);
-            let (next, keys): (u64, Vec<Vec<u8>>) =
-                self.call("clear", async move { scan.query_async(&mut conn).await }).await?;
+            let (next, keys): (u64, Vec<Vec<u8>>) = self.query("clear", &scan).await?;
             if !keys.is_empty() {
                 let mut unlink = redis::cmd("UNLINK");
                 unlink.arg(keys);
-                let mut conn = self.conn.clone();
-                let n: u64 = self.call("clear", async move { unlink.query_async(&mut conn).await }).await?;
+                let n: u64 = self.query("clear", &unlink).await?;
                 removed += n;
             }
             if next == 0 {
@@ -371,15 +395,13 @@ impl L2Tier for RedisTier {
         for k in keys {
             pipe.cmd("PUBLISH").arg(&self.channel).arg(notice::encode_key(self.instance_id, k)).ignore();
         }
-        let mut conn = self.conn.clone();
-        self.call("publish", async move { pipe.query_async::<()>(&mut conn).await }).await
+        self.query_pipe("publish", &pipe).await
     }
 
     async fn publish_clear(&self) -> Result<()> {
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(&self.channel).arg(notice::encode_all(self.instance_id));
-        let mut conn = self.conn.clone();
-        self.call("publish", async move { cmd.query_async::<()>(&mut conn).await }).await
+        self.query("publish", &cmd).await
     }
 
     async fn subscribe_invalidations(&self) -> Result<mpsc::UnboundedReceiver<Invalidation>> {
