@@ -35,6 +35,16 @@ async fn second_instance_reads_from_l2_not_l3() {
     let a = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
     let b = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
     a.put(b"k", Bytes::from_static(b"v")).await.unwrap();
+    // Let A's notice for `k` reach B first: arriving after B's read, it would
+    // (correctly, harmlessly) drop the entry B just cached, and the L1 hit
+    // checked below would be a miss.
+    for _ in 0..200 {
+        if b.stats().remote_invalidations >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(b.stats().remote_invalidations, 1);
     let l3_calls = l3.calls();
     assert_eq!(b.get(b"k").await.unwrap().as_deref(), Some(&b"v"[..]));
     assert_eq!(l3.calls(), l3_calls, "served by L2");
