@@ -59,6 +59,10 @@ impl<B: StateBackend> StateBackend for CachedStateBackend<B> {
         }
         Ok(n)
     }
+    async fn persist(&self) -> Result<()> {
+        self.flush().await?;
+        self.inner.l3.persist().await
+    }
     fn name(&self) -> &'static str {
         "strata"
     }

@@ -195,7 +195,10 @@ impl<B: StateBackend> Inner<B> {
         let mut last_error = None;
         loop {
             match tokio::time::timeout_at(end, self.flush()).await {
-                Ok(Ok(())) => return Ok(()),
+                Ok(Ok(())) => {
+                    // Written is not yet durable for buffering backends (sled).
+                    return self.l3.persist().await;
+                }
                 Ok(Err(e)) => {
                     last_error = Some(e.to_string());
                     backoff = next_backoff(backoff);
