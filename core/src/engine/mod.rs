@@ -2,16 +2,16 @@
 //!
 //! It executes the decisions of the sans-IO policies with real I/O:
 //!
-//! - **Read** ([`read`]): L1 hit → return (and maybe start one refresh-ahead
+//! - **Read** (`read.rs`): L1 hit → return (and maybe start one refresh-ahead
 //!   reload in the background). L1 miss → a pending write of the key answers
 //!   (read-your-writes) → otherwise one load per key (single-flight) from L2,
 //!   then L3; what is found is copied into the tiers above with their TTLs,
 //!   unless a write to the key happened meanwhile.
-//! - **Write** ([`write`]): per [`WritePlan`]: write-through persists to L3
+//! - **Write** (`write.rs`): per [`WritePlan`]: write-through persists to L3
 //!   first and only then updates the caches (an L3 error leaves no cache
 //!   holding the value); write-back and write-behind update the caches now and
 //!   queue the L3 write in the [`WriteBehindQueue`], which a background
-//!   flusher ([`flusher`]) drains, one call per write (write-back) or in
+//!   flusher (`flusher.rs`) drains, one call per write (write-back) or in
 //!   coalesced batches (write-behind), retrying with backoff on errors.
 //!   A full queue makes `put` wait (backpressure), then fail with
 //!   `QueueFull`: a write is never dropped silently.
