@@ -6,6 +6,7 @@ pub(crate) trait Weight: Copy + Default + Eq + std::fmt::Debug {
     fn add(self, other: Self) -> Self;
     fn sub(self, other: Self) -> Self;
     fn to_u64(self) -> u64;
+    fn from_u32(w: u32) -> Self;
 }
 
 macro_rules! weight {
@@ -22,6 +23,10 @@ macro_rules! weight {
             #[inline]
             fn to_u64(self) -> u64 {
                 u64::from(self)
+            }
+            #[inline]
+            fn from_u32(w: u32) -> Self {
+                Self::from(w)
             }
         }
     )*};

@@ -124,7 +124,7 @@ impl MrcBuilder {
         self.sampled += 1;
         let d = match &mut self.engine {
             Engine::Objects(s) => s.access(r.key, 1),
-            Engine::Bytes(s) => s.access(r.key, self.unit.weight(r)),
+            Engine::Bytes(s) => s.access(r.key, r.size.max(1)),
         };
         match d {
             Some(d) => self.hist.add(d),

@@ -24,11 +24,26 @@ pub(super) fn is_header(line: &str) -> bool {
     first.eq_ignore_ascii_case("timestamp") || first.eq_ignore_ascii_case("time")
 }
 
-fn field<'a>(fields: &[&'a str], i: usize, name: &str) -> Result<&'a str, String> {
+/// The first [`MAX_FIELDS`] fields of a line, trimmed, without allocating.
+struct Fields<'a> {
+    f: [&'a str; MAX_FIELDS],
+    n: usize,
+}
+
+/// Fields past this are ignored (no format uses more).
+const MAX_FIELDS: usize = 8;
+
+impl<'a> Fields<'a> {
+    fn get(&self, i: usize) -> Option<&'a str> {
+        (i < self.n.min(MAX_FIELDS)).then(|| self.f[i])
+    }
+}
+
+fn field<'a>(fields: &Fields<'a>, i: usize, name: &str) -> Result<&'a str, String> {
     match fields.get(i) {
         Some(f) if !f.is_empty() => Ok(f),
         Some(_) => Err(format!("field {} ({name}) is empty", i + 1)),
-        None => Err(format!("missing field {} ({name}): the line has {} field(s)", i + 1, fields.len())),
+        None => Err(format!("missing field {} ({name}): the line has {} field(s)", i + 1, fields.n)),
     }
 }
 
@@ -46,15 +61,22 @@ fn kind<T>() -> &'static str {
 }
 
 /// An optional numeric field: absent or empty → `None`.
-fn optional<T: FromStr>(fields: &[&str], i: usize, name: &str) -> Result<Option<T>, String> {
+fn optional<T: FromStr>(fields: &Fields<'_>, i: usize, name: &str) -> Result<Option<T>, String> {
     match fields.get(i) {
-        None | Some(&"") => Ok(None),
+        None | Some("") => Ok(None),
         Some(s) => number(s, i, name).map(Some),
     }
 }
 
-fn split(line: &str) -> Vec<&str> {
-    line.split(',').map(str::trim).collect()
+fn split(line: &str) -> Fields<'_> {
+    let mut fields = Fields { f: [""; MAX_FIELDS], n: 0 };
+    for part in line.split(',') {
+        if fields.n < MAX_FIELDS {
+            fields.f[fields.n] = part.trim();
+        }
+        fields.n += 1;
+    }
+    fields
 }
 
 /// Strata's CSV: `timestamp,key,op,size,ttl` (see the module docs).
@@ -63,7 +85,7 @@ pub(super) fn parse_csv(line: &str) -> Result<Request, String> {
     let time_ns = number::<u64>(field(&f, 0, "timestamp")?, 0, "timestamp")?;
     let key = key_of(field(&f, 1, "key")?);
     let op = match f.get(2) {
-        None | Some(&"") => Op::Get,
+        None | Some("") => Op::Get,
         Some(s) => s.parse::<Op>().map_err(|e| format!("field 3 (op): {e}"))?,
     };
     let size = optional::<u32>(&f, 3, "size")?.unwrap_or(1);

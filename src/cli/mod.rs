@@ -1,0 +1,70 @@
+//! The subcommands of `strata`, one module each. To add one: a module with
+//! an `Args` struct (clap derive) and a `run(args) -> anyhow::Result<()>`,
+//! a variant in [`Command`], and a line in [`Command::run`].
+
+mod generate;
+mod mrc;
+mod progress;
+
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::Context;
+use clap::Subcommand;
+use strata_sim::trace::{ReaderOptions, TraceFormat, TraceReader, detect};
+
+/// A `strata` subcommand.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate a synthetic trace (Zipf, uniform, scan, loop, hot set) into a file.
+    #[command(name = "gen")]
+    Gen(generate::Args),
+    /// Miss-ratio curve of a trace: exact LRU in one pass, SHARDS sampling, or simulated policies.
+    Mrc(mrc::Args),
+}
+
+impl Command {
+    /// Runs the subcommand.
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::Gen(args) => generate::run(args),
+            Command::Mrc(args) => mrc::run(args),
+        }
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), without repeating a
+/// cause whose text the message already contains.
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text.lines().next().unwrap_or(""));
+    }
+    out
+}
+
+/// A trace reader over `path` with a progress bar on the file's bytes.
+pub(crate) fn open_trace(
+    path: &Path,
+    format: Option<TraceFormat>,
+    skip_bad: bool,
+) -> anyhow::Result<TraceReader<indicatif::ProgressBarIter<File>>> {
+    let (format, compression) = detect(path, format)?;
+    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress::bytes(len, &format!("reading {}", path.display()));
+    Ok(TraceReader::new(
+        bar.wrap_read(file),
+        format,
+        compression,
+        path.display().to_string(),
+        ReaderOptions { skip_bad },
+    ))
+}

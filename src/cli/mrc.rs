@@ -1,0 +1,155 @@
+//! `strata mrc`: the miss-ratio curve of a trace.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde::Serialize;
+use strata_core::policy::eviction::EvictionConfig;
+use strata_sim::Unit;
+use strata_sim::mrc::{CurveReport, MissRatioCurve, MrcBuilder, SimPoint, simulate_curves};
+use strata_sim::trace::TraceFormat;
+
+use super::open_trace;
+
+/// `strata mrc` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The trace (format from the file name unless --format; .zst and .xz are decompressed).
+    trace: PathBuf,
+    /// Trace format: csv, oracle-general, twitter, text, cache2k.
+    #[arg(long)]
+    format: Option<TraceFormat>,
+    /// Capacities in bytes (object sizes from the trace) instead of objects.
+    #[arg(long)]
+    bytes: bool,
+    /// SHARDS sampling rate in (0, 1] for large traces (an estimate with a stated error).
+    #[arg(long)]
+    sample_rate: Option<f64>,
+    /// Also simulate these eviction policies at the same capacities
+    /// (comma-separated: lru, lfu, fifo, sieve, s3fifo, tinylfu, or all).
+    #[arg(long, value_delimiter = ',')]
+    policy: Vec<String>,
+    /// Capacities to report, comma-separated (default: 0.1 % to 100 % of the footprint).
+    #[arg(long, value_delimiter = ',')]
+    capacities: Vec<u64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Skip unparsable lines (counted and reported) instead of failing.
+    #[arg(long)]
+    skip_bad: bool,
+}
+
+/// The `--json` output.
+#[derive(Debug, Serialize)]
+struct Output {
+    trace: String,
+    format: String,
+    skipped: u64,
+    lru: CurveReport,
+    simulated: Vec<SimPoint>,
+}
+
+fn policies(names: &[String]) -> anyhow::Result<Vec<EvictionConfig>> {
+    if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+        return Ok(EvictionConfig::all());
+    }
+    names.iter().map(|n| n.parse::<EvictionConfig>().map_err(anyhow::Error::new)).collect()
+}
+
+/// Runs `strata mrc`.
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let unit = if args.bytes { Unit::Bytes } else { Unit::Objects };
+    let policies = policies(&args.policy)?;
+    let mut builder = match args.sample_rate {
+        Some(rate) => MrcBuilder::sampled(unit, rate)?,
+        None => MrcBuilder::new(unit),
+    };
+    let mut reader = open_trace(&args.trace, args.format, args.skip_bad)?;
+    builder.feed(reader.by_ref())?;
+    let skipped = reader.skipped();
+    if let Some(first) = reader.first_skipped() {
+        eprintln!("skipped {skipped} bad record(s); the first: {first}");
+    }
+    let format = reader.format();
+    drop(reader);
+    let curve = builder.finish();
+    let capacities =
+        if args.capacities.is_empty() { curve.default_capacities() } else { args.capacities.clone() };
+    let simulated = if policies.is_empty() {
+        Vec::new()
+    } else {
+        let reader = open_trace(&args.trace, Some(format), args.skip_bad)?;
+        simulate_curves(reader, &policies, &capacities, unit)
+            .with_context(|| format!("{}: simulating", args.trace.display()))?
+    };
+    if args.json {
+        let out = Output {
+            trace: args.trace.display().to_string(),
+            format: format.to_string(),
+            skipped,
+            lru: curve.report(&capacities),
+            simulated,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", table(&args.trace.display().to_string(), &curve, &capacities, &policies, &simulated));
+    }
+    Ok(())
+}
+
+fn table(
+    trace: &str,
+    curve: &MissRatioCurve,
+    capacities: &[u64],
+    policies: &[EvictionConfig],
+    simulated: &[SimPoint],
+) -> String {
+    let mut s = String::new();
+    let unit = curve.unit();
+    let mode = if curve.sample_rate() < 1.0 {
+        let rate = format!("{:.6}", curve.sample_rate());
+        let rate = rate.trim_end_matches('0');
+        format!("SHARDS estimate at rate {rate} (~: estimated; ?: beyond the stated error bound)")
+    } else if unit == Unit::Bytes {
+        "exact LRU, one pass (~: interpolated within 1/256 of the capacity)".to_owned()
+    } else {
+        "exact LRU, one pass".to_owned()
+    };
+    let _ = writeln!(s, "{trace}: {mode}");
+    if !policies.is_empty() {
+        let _ = writeln!(s, "policy columns: miss ratios simulated through the L1 store");
+    }
+    let _ = writeln!(
+        s,
+        "accesses {}, ignored deletes {}, distinct keys {}, cold misses {}, footprint {} {u}; capacities in {u}",
+        curve.accesses(),
+        curve.ignored(),
+        curve.distinct_keys(),
+        curve.cold_misses(),
+        curve.footprint(),
+        u = unit.name(),
+    );
+    let _ = write!(s, "{:>14} {:>9} {:>10} {:>12}", "capacity", "footprint", "lru", "lru misses");
+    for p in policies {
+        let _ = write!(s, " {:>10}", p.name());
+    }
+    s.push('\n');
+    let footprint = curve.footprint().max(1) as f64;
+    for (i, &cap) in capacities.iter().enumerate() {
+        let point = curve.point(cap);
+        let mark = if point.exact { "" } else { "~" };
+        let bound = if point.error_bound.is_none() { "?" } else { "" };
+        let ratio = format!("{mark}{:.4}{bound}", point.miss_ratio);
+        let _ =
+            write!(s, "{cap:>14} {:>8.1}% {ratio:>10} {:>12}", 100.0 * cap as f64 / footprint, point.misses);
+        for j in 0..policies.len() {
+            if let Some(p) = simulated.get(j * capacities.len() + i) {
+                let _ = write!(s, " {:>10.4}", p.miss_ratio());
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
