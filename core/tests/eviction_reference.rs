@@ -1,4 +1,4 @@
-//! LRU, FIFO, LFU and SIEVE against naive reference implementations (plain
+//! LRU, FIFO, LFU, CLOCK and SIEVE against naive reference implementations (plain
 //! `Vec`s, O(n) per operation, written to be obviously right) on random
 //! sequences: same hits, same victims in the same order, weights included.
 #![allow(clippy::unwrap_used)]
@@ -27,6 +27,7 @@ enum Kind {
     Lru,
     Fifo,
     Lfu,
+    Clock,
     Sieve,
 }
 
@@ -40,8 +41,9 @@ struct Item {
 }
 
 /// The naive model. `items` is ordered oldest (index 0) to newest; LRU
-/// moves an accessed item to the end, FIFO and SIEVE never move items, LFU
-/// picks its victim by scanning for the smallest (count, last access).
+/// moves an accessed item to the end, FIFO and SIEVE never move items, CLOCK
+/// moves a referenced front item to the end, LFU picks its victim by
+/// scanning for the smallest (count, last access).
 struct Reference {
     kind: Kind,
     capacity: u64,
@@ -78,7 +80,7 @@ impl Reference {
                 self.items[at].freq += 1;
                 self.items[at].last = self.tick;
             }
-            Kind::Sieve => self.items[at].visited = true,
+            Kind::Sieve | Kind::Clock => self.items[at].visited = true,
         }
     }
 
@@ -98,6 +100,14 @@ impl Reference {
     fn evict_one(&mut self) {
         let at = match self.kind {
             Kind::Lru | Kind::Fifo => 0,
+            Kind::Clock => {
+                while self.items[0].visited {
+                    let mut it = self.items.remove(0);
+                    it.visited = false;
+                    self.items.push(it);
+                }
+                0
+            }
             Kind::Lfu => {
                 (0..self.items.len()).min_by_key(|&i| (self.items[i].freq, self.items[i].last)).unwrap()
             }
@@ -164,6 +174,7 @@ fn config(kind: Kind) -> EvictionConfig {
         Kind::Lru => EvictionConfig::Lru,
         Kind::Fifo => EvictionConfig::Fifo,
         Kind::Lfu => EvictionConfig::Lfu,
+        Kind::Clock => "clock".parse().unwrap(),
         Kind::Sieve => EvictionConfig::Sieve,
     }
 }
@@ -227,6 +238,8 @@ proptest! {
     #[test]
     fn lfu_matches_reference(cap in 1..10u64, ops in ops(1)) { check(Kind::Lfu, cap, &ops)?; }
     #[test]
+    fn clock_matches_reference(cap in 1..10u64, ops in ops(1)) { check(Kind::Clock, cap, &ops)?; }
+    #[test]
     fn sieve_matches_reference(cap in 1..10u64, ops in ops(1)) { check(Kind::Sieve, cap, &ops)?; }
 
     #[test]
@@ -235,6 +248,8 @@ proptest! {
     fn weighted_fifo_matches_reference(cap in 3..16u64, ops in ops(4)) { check(Kind::Fifo, cap, &ops)?; }
     #[test]
     fn weighted_lfu_matches_reference(cap in 3..16u64, ops in ops(4)) { check(Kind::Lfu, cap, &ops)?; }
+    #[test]
+    fn weighted_clock_matches_reference(cap in 3..16u64, ops in ops(4)) { check(Kind::Clock, cap, &ops)?; }
     #[test]
     fn weighted_sieve_matches_reference(cap in 3..16u64, ops in ops(4)) { check(Kind::Sieve, cap, &ops)?; }
 }

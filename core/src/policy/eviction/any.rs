@@ -1,6 +1,6 @@
 //! [`AnyPolicy`]: the built-in policies behind one type, dispatched by `match`.
 
-use super::{EvictionPolicy, Fifo, Lfu, Lru, S3Fifo, Sieve, Slot, TinyLfu};
+use super::{Clock, EvictionPolicy, Fifo, Lfu, Lru, S3Fifo, Sieve, Slot, TinyLfu};
 
 /// Any of the built-in policies, chosen at run time (see
 /// [`super::EvictionConfig::build`]), dispatched by `match` (no vtable).
@@ -13,6 +13,8 @@ pub enum AnyPolicy {
     Lfu(Lfu),
     /// See [`Fifo`].
     Fifo(Fifo),
+    /// See [`Clock`].
+    Clock(Clock),
     /// See [`Sieve`].
     Sieve(Sieve),
     /// See [`S3Fifo`].
@@ -27,6 +29,7 @@ macro_rules! dispatch {
             AnyPolicy::Lru($p) => $e,
             AnyPolicy::Lfu($p) => $e,
             AnyPolicy::Fifo($p) => $e,
+            AnyPolicy::Clock($p) => $e,
             AnyPolicy::Sieve($p) => $e,
             AnyPolicy::S3Fifo($p) => $e,
             AnyPolicy::TinyLfu($p) => $e,

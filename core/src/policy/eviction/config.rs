@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AnyPolicy, Fifo, Lfu, Lru, S3Fifo, Sieve, TinyLfu};
+use super::{AnyPolicy, Clock, Fifo, Lfu, Lru, S3Fifo, Sieve, TinyLfu};
 use crate::error::{Result, StateError};
 
 /// Default share of the capacity given to S3-FIFO's small queue.
@@ -18,6 +18,20 @@ pub const DEFAULT_S3FIFO_GHOST_RATIO: f64 = 0.90;
 pub const DEFAULT_TINYLFU_WINDOW_RATIO: f64 = 0.01;
 /// Default share of W-TinyLFU's main space given to its protected segment.
 pub const DEFAULT_TINYLFU_PROTECTED_RATIO: f64 = 0.80;
+
+/// Parameters of [`Clock`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClockConfig {
+    /// Bits of the per-entry use counter, 1..=8 (1: the classic reference bit).
+    pub bits: u8,
+}
+
+impl Default for ClockConfig {
+    fn default() -> Self {
+        Self { bits: 1 }
+    }
+}
 
 /// Parameters of [`S3Fifo`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,7 +70,7 @@ impl Default for TinyLfuConfig {
 /// `CacheConfig` as e.g. `eviction = { policy = "s3fifo", small_ratio = 0.1 }`;
 /// parameters left out take their defaults.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "policy", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "policy", rename_all = "lowercase", from = "Repr")]
 #[non_exhaustive]
 pub enum EvictionConfig {
     /// Least recently used ([`Lru`]).
@@ -66,6 +80,8 @@ pub enum EvictionConfig {
     Lfu,
     /// First in, first out ([`Fifo`]).
     Fifo,
+    /// CLOCK, second chance ([`Clock`]).
+    Clock(ClockConfig),
     /// SIEVE ([`Sieve`]).
     Sieve,
     /// S3-FIFO ([`S3Fifo`]).
@@ -74,9 +90,42 @@ pub enum EvictionConfig {
     TinyLfu(TinyLfuConfig),
 }
 
+/// What [`EvictionConfig`] is read from: the same shape, with the
+/// parameterless policies as empty structs so that a stray field (a typo, a
+/// parameter of another policy) is an error rather than silently ignored.
+#[derive(Deserialize)]
+#[serde(tag = "policy", rename_all = "lowercase")]
+enum Repr {
+    Lru(NoParams),
+    Lfu(NoParams),
+    Fifo(NoParams),
+    Clock(ClockConfig),
+    Sieve(NoParams),
+    S3Fifo(S3FifoConfig),
+    TinyLfu(TinyLfuConfig),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+impl From<Repr> for EvictionConfig {
+    fn from(r: Repr) -> Self {
+        match r {
+            Repr::Lru(_) => EvictionConfig::Lru,
+            Repr::Lfu(_) => EvictionConfig::Lfu,
+            Repr::Fifo(_) => EvictionConfig::Fifo,
+            Repr::Clock(c) => EvictionConfig::Clock(c),
+            Repr::Sieve(_) => EvictionConfig::Sieve,
+            Repr::S3Fifo(c) => EvictionConfig::S3Fifo(c),
+            Repr::TinyLfu(c) => EvictionConfig::TinyLfu(c),
+        }
+    }
+}
+
 impl EvictionConfig {
     /// The short names [`FromStr`] accepts, in the order of [`Self::all`].
-    pub const NAMES: [&'static str; 6] = ["lru", "lfu", "fifo", "sieve", "s3fifo", "tinylfu"];
+    pub const NAMES: [&'static str; 7] = ["lru", "lfu", "fifo", "clock", "sieve", "s3fifo", "tinylfu"];
 
     /// Every policy with default parameters, for comparisons.
     #[must_use]
@@ -85,6 +134,7 @@ impl EvictionConfig {
             EvictionConfig::Lru,
             EvictionConfig::Lfu,
             EvictionConfig::Fifo,
+            EvictionConfig::Clock(ClockConfig::default()),
             EvictionConfig::Sieve,
             EvictionConfig::S3Fifo(S3FifoConfig::default()),
             EvictionConfig::TinyLfu(TinyLfuConfig::default()),
@@ -98,6 +148,7 @@ impl EvictionConfig {
             EvictionConfig::Lru => "lru",
             EvictionConfig::Lfu => "lfu",
             EvictionConfig::Fifo => "fifo",
+            EvictionConfig::Clock(_) => "clock",
             EvictionConfig::Sieve => "sieve",
             EvictionConfig::S3Fifo(_) => "s3fifo",
             EvictionConfig::TinyLfu(_) => "tinylfu",
@@ -112,6 +163,7 @@ impl EvictionConfig {
             EvictionConfig::Lru => AnyPolicy::Lru(Lru::new()),
             EvictionConfig::Lfu => AnyPolicy::Lfu(Lfu::new()),
             EvictionConfig::Fifo => AnyPolicy::Fifo(Fifo::new()),
+            EvictionConfig::Clock(c) => AnyPolicy::Clock(Clock::with_config(*c)),
             EvictionConfig::Sieve => AnyPolicy::Sieve(Sieve::new()),
             EvictionConfig::S3Fifo(c) => AnyPolicy::S3Fifo(S3Fifo::with_config(capacity, *c)),
             EvictionConfig::TinyLfu(c) => AnyPolicy::TinyLfu(TinyLfu::with_config(capacity, *c)),
@@ -122,8 +174,17 @@ impl EvictionConfig {
     /// the enclosing configuration (`l1.eviction`), used in the error.
     ///
     /// # Errors
-    /// [`StateError::Config`] naming the first ratio outside `[0, 1]`.
+    /// [`StateError::Config`] naming the first ratio outside `[0, 1]` or a
+    /// CLOCK counter width outside 1..=8.
     pub fn validate(&self, path: &str) -> Result<()> {
+        if let EvictionConfig::Clock(c) = self
+            && !(1..=8).contains(&c.bits)
+        {
+            return Err(StateError::config(
+                format!("{path}.bits"),
+                format!("must be in 1..=8, got {}", c.bits),
+            ));
+        }
         let ratios: &[(&str, f64)] = match self {
             EvictionConfig::S3Fifo(c) => &[("small_ratio", c.small_ratio), ("ghost_ratio", c.ghost_ratio)],
             EvictionConfig::TinyLfu(c) => {
@@ -152,7 +213,7 @@ impl fmt::Display for EvictionConfig {
 impl FromStr for EvictionConfig {
     type Err = StateError;
 
-    /// Parses a short name (`lru`, `lfu`, `fifo`, `sieve`, `s3fifo`,
+    /// Parses a short name (`lru`, `lfu`, `fifo`, `clock`, `sieve`, `s3fifo`,
     /// `tinylfu`; case-insensitive) into the policy with default parameters.
     fn from_str(s: &str) -> Result<Self> {
         let name = s.trim().to_ascii_lowercase();
@@ -190,7 +251,7 @@ mod tests {
     #[test]
     fn unknown_name_lists_the_valid_ones() {
         let e = "arc2".parse::<EvictionConfig>().unwrap_err().to_string();
-        assert!(e.contains("`arc2`") && e.contains("lru, lfu, fifo, sieve, s3fifo, tinylfu"), "{e}");
+        assert!(e.contains("`arc2`") && e.contains("lru, lfu, fifo, clock, sieve, s3fifo, tinylfu"), "{e}");
     }
 
     #[test]
@@ -207,7 +268,10 @@ mod tests {
         }
         let e = toml::from_str::<Wrap>("eviction = { policy = \"s3fifo\", smal_ratio = 0.2 }").unwrap_err();
         assert!(e.to_string().contains("smal_ratio"), "{e}");
-        assert!(toml::from_str::<Wrap>("eviction = { policy = \"clock\" }").is_err());
+        assert!(toml::from_str::<Wrap>("eviction = { policy = \"arc\" }").is_err());
+        assert!(toml::from_str::<Wrap>("eviction = { policy = \"lru\", bits = 2 }").is_err());
+        let w: Wrap = toml::from_str("eviction = { policy = \"clock\", bits = 2 }").unwrap();
+        assert_eq!(w.eviction, EvictionConfig::Clock(ClockConfig { bits: 2 }));
     }
 
     #[test]
@@ -215,6 +279,8 @@ mod tests {
         let bad = EvictionConfig::TinyLfu(TinyLfuConfig { window_ratio: 1.5, ..TinyLfuConfig::default() });
         let e = bad.validate("l1.eviction").unwrap_err().to_string();
         assert!(e.contains("l1.eviction.window_ratio") && e.contains("1.5"), "{e}");
+        let e = EvictionConfig::Clock(ClockConfig { bits: 0 }).validate("l1.eviction").unwrap_err();
+        assert!(e.to_string().contains("l1.eviction.bits"), "{e}");
         for cfg in EvictionConfig::all() {
             cfg.validate("l1.eviction").unwrap();
         }

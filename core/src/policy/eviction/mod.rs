@@ -16,7 +16,7 @@
 //! - While the store's total weight exceeds its capacity it calls
 //!   [`EvictionPolicy::evict`], which forgets and returns one slot (possibly
 //!   the entry just inserted: that is how admission policies reject).
-//! - Policies that model "evict, then insert" (LFU, SIEVE, S3-FIFO) keep
+//! - Policies that model "evict, then insert" (LFU, CLOCK, SIEVE, S3-FIFO) keep
 //!   the entry just inserted out of their queues until the next call that
 //!   is not `evict`, so it is never its own insert's victim unless nothing
 //!   else is left; LRU and FIFO give the same victims either way, and
@@ -29,6 +29,7 @@
 //! onto the concrete types with a `match` (static dispatch, no vtable).
 
 mod any;
+mod clock;
 mod config;
 mod fifo;
 mod ghost;
@@ -41,8 +42,9 @@ mod sketch;
 mod tinylfu;
 
 pub use any::AnyPolicy;
+pub use clock::Clock;
 pub use config::{
-    DEFAULT_S3FIFO_GHOST_RATIO, DEFAULT_S3FIFO_SMALL_RATIO, DEFAULT_TINYLFU_PROTECTED_RATIO,
+    ClockConfig, DEFAULT_S3FIFO_GHOST_RATIO, DEFAULT_S3FIFO_SMALL_RATIO, DEFAULT_TINYLFU_PROTECTED_RATIO,
     DEFAULT_TINYLFU_WINDOW_RATIO, EvictionConfig, S3FifoConfig, TinyLfuConfig,
 };
 pub use fifo::Fifo;
@@ -110,6 +112,14 @@ impl Pending {
     #[inline]
     pub(crate) fn take(&mut self) -> Option<Slot> {
         std::mem::replace(self, Pending(NIL)).get()
+    }
+
+    /// Releases the held slot, if any, to the front of `list`.
+    #[inline]
+    pub(crate) fn release_to_front(&mut self, list: &mut List, links: &mut Links) {
+        if let Some(slot) = self.take() {
+            list.push_front(links, slot);
+        }
     }
 
     /// If `slot` is the one held, drops it and returns true.

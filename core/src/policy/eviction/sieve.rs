@@ -51,9 +51,7 @@ impl Sieve {
 
     #[inline]
     fn settle(&mut self) {
-        if let Some(slot) = self.pending.take() {
-            self.queue.push_front(&mut self.links, slot);
-        }
+        self.pending.release_to_front(&mut self.queue, &mut self.links);
     }
 }
 
