@@ -27,7 +27,7 @@ pub(crate) struct Args {
     #[arg(long)]
     sample_rate: Option<f64>,
     /// Also simulate these eviction policies at the same capacities
-    /// (comma-separated: lru, lfu, fifo, sieve, s3fifo, tinylfu, or all).
+    /// (comma-separated: lru, lfu, fifo, clock, sieve, s3fifo, tinylfu, or all).
     #[arg(long, value_delimiter = ',')]
     policy: Vec<String>,
     /// Capacities to report, comma-separated (default: 0.1 % to 100 % of the footprint).
