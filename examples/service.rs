@@ -22,6 +22,7 @@ const REQUESTS_PER_TASK: u32 = 20_000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // ANCHOR: load
     let path = std::env::args().nth(1).unwrap_or_else(|| "examples/production.toml".into());
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     let mut config = CacheConfig::from_toml_str(&text, &path)?;
@@ -32,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
         *u = url;
     }
     let cache = CachedStateBackend::open(config).await?;
+    // ANCHOR_END: load
 
     // Seed the source of truth once.
     if cache.backend().count().await? < u64::from(USERS) {
