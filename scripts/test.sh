@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+# The book: installs the pinned mdBook if needed, builds and tests it.
+book/build.sh
