@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use strata::core::config::{CacheConfig, WriteStrategy};
+use strata::core::config::{CacheConfig, WriteConfig, WriteStrategy};
 use strata::core::{CachedStateBackend, MemoryStateBackend, StateBackend, StateError, Tier};
 
 /// The in-memory backend behind a switch: while `down`, every call fails.
@@ -91,12 +91,16 @@ async fn write_through() -> anyhow::Result<()> {
 async fn write_behind() -> anyhow::Result<()> {
     let l3 = Arc::new(Switchable::default());
     // ANCHOR: write_behind_config
-    let mut config = CacheConfig::default();
-    config.write.strategy = WriteStrategy::WriteBehind;
-    config.write.batch_size = 4;
-    config.write.flush_interval = Duration::from_millis(10);
-    config.write.queue_capacity = 8; // pending keys before puts wait
-    config.write.backpressure_timeout = Duration::from_millis(200); // then QueueFull
+    let config = CacheConfig {
+        write: WriteConfig {
+            strategy: WriteStrategy::WriteBehind,
+            batch_size: 4,
+            flush_interval: Duration::from_millis(10),
+            queue_capacity: 8, // pending keys before puts wait,
+            backpressure_timeout: Duration::from_millis(200), // then fail with QueueFull
+        },
+        ..CacheConfig::default()
+    };
     // ANCHOR_END: write_behind_config
     let cache = CachedStateBackend::builder(Arc::clone(&l3)).config(config).build()?;
 

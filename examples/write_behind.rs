@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use strata::core::config::{CacheConfig, WriteStrategy};
+use strata::core::config::{CacheConfig, WriteConfig, WriteStrategy};
 use strata::core::{CachedStateBackend, MemoryStateBackend, StateBackend};
 
 #[tokio::main]
@@ -15,10 +15,15 @@ async fn main() -> anyhow::Result<()> {
     let l3 = Arc::new(MemoryStateBackend::new());
 
     // ANCHOR: config
-    let mut config = CacheConfig::default();
-    config.write.strategy = WriteStrategy::WriteBehind;
-    config.write.batch_size = 1_000; // flush when 1,000 keys are pending,
-    config.write.flush_interval = Duration::from_secs(10); // or every 10 s
+    let config = CacheConfig {
+        write: WriteConfig {
+            strategy: WriteStrategy::WriteBehind,
+            batch_size: 1_000,                       // flush when 1,000 keys are pending,
+            flush_interval: Duration::from_secs(10), // or when the oldest is 10 s old
+            ..WriteConfig::default()
+        },
+        ..CacheConfig::default()
+    };
     let cache = CachedStateBackend::builder(Arc::clone(&l3)).config(config).build()?;
     // ANCHOR_END: config
 
