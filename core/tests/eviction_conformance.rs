@@ -21,6 +21,8 @@ enum Op {
     Put(u64, u64),
     Remove(u64),
     Clear,
+    /// Advance the clock (entries put with a TTL expire).
+    Tick(u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -29,23 +31,28 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (0..40u64, 0..6u64).prop_map(|(k, w)| Op::Put(k, w)),
         2 => (0..40u64).prop_map(Op::Remove),
         1 => Just(Op::Clear),
+        2 => (1..20u64).prop_map(Op::Tick),
     ]
 }
 
-/// Applies `ops` (a `Get` miss inserts with weight `1 + k % 3`) and checks
-/// the invariants after each; returns the victims' hashes.
+/// Applies `ops` (a `Get` miss inserts with weight `1 + k % 3`; odd keys
+/// put get a TTL) and checks the invariants after each; returns the
+/// victims' hashes.
 fn run(cfg: &EvictionConfig, capacity: u64, ops: &[Op]) -> Vec<u64> {
     let mut s = store(cfg, capacity);
     let name = cfg.name();
+    let mut now = Instant::ZERO;
     for op in ops {
         match *op {
             Op::Get(k) => {
-                if s.get(&k, Instant::ZERO).is_none() {
-                    s.insert(k, k, 1 + k % 3, None, Instant::ZERO);
+                if s.get(&k, now).is_none() {
+                    s.insert(k, k, 1 + k % 3, None, now);
                 }
             }
+            Op::Tick(ns) => now = Instant::from_nanos(now.as_nanos() + ns),
             Op::Put(k, w) => {
-                let out = s.insert(k, k + 1, w, None, Instant::ZERO);
+                let ttl = (k % 2 == 1).then(|| std::time::Duration::from_nanos(5 * (k % 7 + 1)));
+                let out = s.insert(k, k + 1, w, ttl, now);
                 if w <= capacity {
                     assert_ne!(out, InsertOutcome::TooLarge, "{name}");
                 }
@@ -198,5 +205,27 @@ fn hit_path_is_exercised_for_every_policy() {
         assert_eq!(ma, mb, "{}", cfg.name());
         assert!(a.counters().hits > 1000, "{}: {:?}", cfg.name(), a.counters());
         assert_eq!(a.policy().victims, b.policy().victims);
+    }
+}
+
+#[test]
+fn expired_entries_leave_the_policy_too() {
+    use std::time::Duration;
+    for cfg in EvictionConfig::all() {
+        let name = cfg.name();
+        let mut s = store(&cfg, 4);
+        let t = |ns: u64| Instant::from_nanos(ns);
+        for k in 0..4 {
+            s.insert(k, k, 1, Some(Duration::from_nanos(10 + k)), t(0));
+        }
+        // 0 and 1 expire; reading them drops them from the store, and the
+        // policy must forget their slots, which new keys then reuse.
+        assert!(s.get(&0, t(11)).is_none() && s.get(&1, t(11)).is_none());
+        assert_eq!(s.policy().live(), 2, "{name}");
+        for k in 10..20 {
+            s.insert(k, k, 1, None, t(11));
+            assert_eq!(s.len(), s.policy().live(), "{name}");
+        }
+        assert_eq!(s.counters().expirations, 2, "{name}");
     }
 }

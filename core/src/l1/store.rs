@@ -155,6 +155,7 @@ where
             Some(slot) => {
                 let expired = self.entries[slot as usize].as_ref().is_some_and(|e| e.is_expired(now));
                 if expired {
+                    self.policy.on_remove(slot);
                     self.drop_slot(slot, hash);
                     self.counters.expirations += 1;
                     self.counters.misses += 1;
