@@ -22,3 +22,6 @@ mod book_examples {
     #[doc = concat!("```\n", include_str!("../examples/l3_outage.rs"), "\n```")]
     struct L3Outage;
 }
+
+#[cfg(feature = "sled")]
+pub mod demo;

@@ -2,7 +2,7 @@
 //! decision that depends on a hash (sketches, ghosts, shard choice) is the
 //! same on every run and machine.
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::BuildHasher;
 
 /// The hasher builder used by the L1 store and the policies.
 pub type KeyHasher = foldhash::fast::FixedState;
@@ -14,9 +14,100 @@ pub fn key_hasher() -> KeyHasher {
     foldhash::fast::FixedState::with_seed(0x5757_a7a5_c0de_cafe)
 }
 
-/// The 64-bit hash of `key`.
+/// A key the L1 store can hash. Byte-like keys hash their bytes; a `u64`
+/// (the simulator's trace key) hashes as its 8 big-endian bytes, exactly like
+/// the engine key the simulator's keys stand for, so hash-dependent policy
+/// decisions (TinyLFU's sketch, S3-FIFO's ghost) are the same in both worlds.
+pub trait KeyHash {
+    /// The key's 64-bit hash under Strata's fixed seed.
+    fn key_hash(&self) -> u64;
+}
+
+#[inline]
+fn hash_bytes(b: &[u8]) -> u64 {
+    key_hasher().hash_one(b)
+}
+
+impl KeyHash for [u8] {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        hash_bytes(self)
+    }
+}
+
+impl KeyHash for str {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        hash_bytes(self.as_bytes())
+    }
+}
+
+macro_rules! int_key_hash {
+    ($($t:ty),*) => {$(
+        impl KeyHash for $t {
+            #[inline]
+            fn key_hash(&self) -> u64 {
+                hash_bytes(&self.to_be_bytes())
+            }
+        }
+    )*};
+}
+
+int_key_hash!(u16, u32, u64, u128, usize, i16, i32, i64, i128, isize);
+
+impl KeyHash for bytes::Bytes {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        hash_bytes(self)
+    }
+}
+
+impl KeyHash for Vec<u8> {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        hash_bytes(self)
+    }
+}
+
+impl KeyHash for Box<[u8]> {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        hash_bytes(self)
+    }
+}
+
+impl KeyHash for String {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        hash_bytes(self.as_bytes())
+    }
+}
+
+impl<T: KeyHash + ?Sized> KeyHash for &T {
+    #[inline]
+    fn key_hash(&self) -> u64 {
+        (**self).key_hash()
+    }
+}
+
+/// The 64-bit hash of `key` (see [`KeyHash`]).
 #[inline]
 #[must_use]
-pub fn hash_key<Q: Hash + ?Sized>(key: &Q) -> u64 {
-    key_hasher().hash_one(key)
+pub fn hash_key<Q: KeyHash + ?Sized>(key: &Q) -> u64 {
+    key.key_hash()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn u64_keys_hash_like_their_engine_bytes() {
+        for k in [0u64, 1, 42, u64::MAX] {
+            assert_eq!(hash_key(&k), hash_key(&k.to_be_bytes()[..]));
+            assert_eq!(hash_key(&k), hash_key(&bytes::Bytes::copy_from_slice(&k.to_be_bytes())));
+        }
+        assert_eq!(hash_key("ab"), hash_key(&b"ab"[..]));
+        assert_ne!(hash_key(&1u64), hash_key(&2u64));
+    }
 }

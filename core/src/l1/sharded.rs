@@ -2,8 +2,8 @@
 //! its own lock, chosen by the key's hash. One policy per shard; with one
 //! shard it behaves exactly like the store the simulator drives.
 
+use super::hash::KeyHash;
 use std::borrow::Borrow;
-use std::hash::Hash;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -41,7 +41,7 @@ impl<K, V, P> std::fmt::Debug for ShardedL1<K, V, P> {
 
 impl<K, V, P> ShardedL1<K, V, P>
 where
-    K: Hash + Eq,
+    K: KeyHash + Eq,
     V: Clone,
     P: EvictionPolicy,
 {
@@ -84,7 +84,7 @@ where
     pub fn get<Q>(&self, key: &Q, now: Instant) -> Option<L1Hit<V>>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: KeyHash + Eq + ?Sized,
     {
         let hash = hash_key(key);
         let mut shard = self.shard(hash).lock();
@@ -99,7 +99,7 @@ where
     pub fn contains<Q>(&self, key: &Q, now: Instant) -> bool
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: KeyHash + Eq + ?Sized,
     {
         let hash = hash_key(key);
         self.shard(hash).lock().peek(key, now).is_some()
@@ -122,7 +122,7 @@ where
     pub fn remove<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: KeyHash + Eq + ?Sized,
     {
         let hash = hash_key(key);
         self.shard(hash).lock().remove(key).is_some()

@@ -9,8 +9,8 @@
 //! exceeds `capacity` after a public method returns. The hit path does not
 //! allocate.
 
+use super::hash::KeyHash;
 use std::borrow::Borrow;
-use std::hash::Hash;
 use std::time::Duration;
 
 use hashbrown::HashTable;
@@ -101,7 +101,7 @@ pub struct L1Store<K, V, P> {
 
 impl<K, V, P> L1Store<K, V, P>
 where
-    K: Hash + Eq,
+    K: KeyHash + Eq,
     P: EvictionPolicy,
 {
     /// A store holding at most `capacity` weight units, with `policy`, and
@@ -139,7 +139,7 @@ where
     pub fn get<Q>(&mut self, key: &Q, now: Instant) -> Option<&Entry<K, V>>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: KeyHash + Eq + ?Sized,
     {
         self.get_hashed(hash_key(key), key, now)
     }
@@ -180,7 +180,7 @@ where
     pub fn peek<Q>(&self, key: &Q, now: Instant) -> Option<&Entry<K, V>>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: KeyHash + Eq + ?Sized,
     {
         let slot = self.find(hash_key(key), key)?;
         self.entries[slot as usize].as_ref().filter(|e| !e.is_expired(now))
@@ -287,7 +287,7 @@ where
     pub fn remove<Q>(&mut self, key: &Q) -> Option<Entry<K, V>>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: KeyHash + Eq + ?Sized,
     {
         let hash = hash_key(key);
         let slot = self.find(hash, key)?;

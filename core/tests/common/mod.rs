@@ -82,7 +82,7 @@ pub fn keys_of(hashes: &[u64], n: u64) -> Vec<u64> {
 /// Reads every key; a miss inserts it (default value, weight 1). Returns the misses.
 pub fn replay<K, V, P>(store: &mut L1Store<K, V, P>, keys: impl IntoIterator<Item = K>) -> u64
 where
-    K: std::hash::Hash + Eq,
+    K: strata_core::l1::KeyHash + Eq,
     V: Default,
     P: EvictionPolicy,
 {

@@ -1,0 +1,45 @@
+//! Fidelity: one trace and one configuration through the real engine (L1 +
+//! sled) and through the simulator give identical L1 hit counts, for every
+//! eviction policy and write strategy.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use strata::core::config::{Capacity, WriteStrategy};
+use strata::core::policy::eviction::EvictionConfig;
+use strata::demo::{DemoOptions, default_config, run};
+
+fn trace(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces").join(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_and_simulator_l1_hits_are_identical() {
+    for eviction in EvictionConfig::all() {
+        for strategy in [WriteStrategy::WriteThrough, WriteStrategy::WriteBehind] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut config = default_config();
+            config.l1.capacity = Capacity::Entries(500);
+            config.l1.eviction = eviction.clone();
+            config.write.strategy = strategy;
+            let opts = DemoOptions {
+                trace: trace("web07.trace.xz"),
+                format: None,
+                config,
+                data_dir: dir.path().to_path_buf(),
+                default_value_size: 16,
+            };
+            let r = run(&opts).await.unwrap();
+            assert_eq!(r.requests, 76_118);
+            assert_eq!(
+                r.engine.l1.hits,
+                r.simulator.l1.hits,
+                "{} / {strategy:?}: engine {} vs simulator {}",
+                eviction.name(),
+                r.engine.l1.hits,
+                r.simulator.l1.hits
+            );
+            assert!(r.engine.l1.hits > 10_000, "{}: the cache does work", eviction.name());
+        }
+    }
+}
