@@ -145,7 +145,7 @@ function showResult(out, config) {
   $('chart-mrc').innerHTML = out.svg.mrc;
   $('chart-latency').innerHTML = out.svg.latency;
   $('policy-table').querySelector('thead').innerHTML =
-    '<tr><th>Policy</th><th>L1 hit ratio</th><th>L2 hit ratio</th><th>Hit ratio</th><th>Read p50</th><th>Read p99</th><th>L3 reads</th></tr>';
+    '<tr><th>Policy</th><th>L1 hits</th><th>L2 hits</th><th>All hits</th><th>Read p50</th><th>Read p99</th><th>L3 reads</th></tr>';
   $('policy-table').querySelector('tbody').innerHTML = out.policies.map((p) => `
     <tr class="${p.policy === config.policy ? 'current' : ''}" data-policy="${p.policy}">
       <td>${p.policy}</td><td>${fmtRatio(p.l1_hit_ratio)}</td>
@@ -168,6 +168,7 @@ async function run() {
     const config = currentConfig();
     const result = await call('run', { config });
     showResult(result, config);
+    window.strataInspector.last = { config, result };
     const secs = (performance.now() - started) / 1000;
     status(`${loaded.name}: ${fmtInt(loaded.stats.requests)} requests, replayed with ${result.policies.length} policies in ${secs.toFixed(2)} s.`);
     $('progress').value = $('progress').max;
@@ -241,6 +242,9 @@ async function onReady({ policies, formats }) {
     status('Open or drop a trace file.');
   }
 }
+
+// For tests and the console: the settings and the last run's output.
+window.strataInspector = { currentConfig, last: null };
 
 buildLatencyControls();
 $('controls').addEventListener('submit', (e) => { e.preventDefault(); run(); });
