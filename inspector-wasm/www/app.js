@@ -145,7 +145,8 @@ function showResult(out, config) {
   $('chart-mrc').innerHTML = out.svg.mrc;
   $('chart-latency').innerHTML = out.svg.latency;
   $('policy-table').querySelector('thead').innerHTML =
-    '<tr><th>Policy</th><th>L1 hits</th><th>L2 hits</th><th>All hits</th><th>Read p50</th><th>Read p99</th><th>L3 reads</th></tr>';
+    '<tr><th></th><th colspan="3" class="group">hit ratio</th><th colspan="2" class="group">read latency</th><th></th></tr>' +
+    '<tr><th>Policy</th><th>L1</th><th>L2</th><th>overall</th><th>p50</th><th>p99</th><th>L3 reads</th></tr>';
   $('policy-table').querySelector('tbody').innerHTML = out.policies.map((p) => `
     <tr class="${p.policy === config.policy ? 'current' : ''}" data-policy="${p.policy}">
       <td>${p.policy}</td><td>${fmtRatio(p.l1_hit_ratio)}</td>
