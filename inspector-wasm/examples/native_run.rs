@@ -16,7 +16,8 @@ fn main() -> anyhow::Result<()> {
         bail!("usage: native_run TRACE CONFIG_JSON");
     };
     let bytes = fs::read(trace).with_context(|| format!("{trace}: cannot read"))?;
-    let name = std::path::Path::new(trace).file_name().map_or(trace.clone(), |n| n.to_string_lossy().into_owned());
+    let name =
+        std::path::Path::new(trace).file_name().map_or(trace.clone(), |n| n.to_string_lossy().into_owned());
     let cfg = PageConfig::from_json(config)?;
     let mut session = Session::default();
     session.load(&bytes, &name, None, &mut |_, _, _| {})?;

@@ -3,6 +3,7 @@
 //! a variant in [`Command`], and a line in [`Command::run`].
 
 mod generate;
+mod inspect;
 mod mrc;
 mod progress;
 
@@ -21,6 +22,8 @@ pub(crate) enum Command {
     Gen(generate::Args),
     /// Miss-ratio curve of a trace: exact LRU in one pass, SHARDS sampling, or simulated policies.
     Mrc(mrc::Args),
+    /// Serve the inspector page (inspector-wasm/www, built by inspector-wasm/build.sh) on 127.0.0.1.
+    Inspect(inspect::Args),
 }
 
 impl Command {
@@ -29,6 +32,7 @@ impl Command {
         match self {
             Command::Gen(args) => generate::run(args),
             Command::Mrc(args) => mrc::run(args),
+            Command::Inspect(args) => inspect::run(args),
         }
     }
 }
