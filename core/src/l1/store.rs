@@ -398,6 +398,22 @@ mod tests {
     }
 
     #[test]
+    fn expired_entries_leave_the_policy_too() {
+        // An expired entry dropped on read must leave the policy's lists, or
+        // its reused slot would be linked twice.
+        let mut s: L1Store<u64, u64, Lru> = L1Store::new(2, Lru::new(), None);
+        s.insert(1, 10, 1, Some(Duration::from_secs(1)), at(0));
+        s.insert(2, 20, 1, None, at(0));
+        assert!(s.get(&1, at(2_000_000_000)).is_none());
+        assert_eq!(s.policy().dump().len(), 1);
+        s.insert(3, 30, 1, None, at(2_000_000_000));
+        s.insert(4, 40, 1, None, at(2_000_000_000));
+        assert_eq!(s.policy().dump().len(), 2);
+        assert!(s.get(&2, at(2_000_000_000)).is_none(), "2 was the LRU victim");
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
     fn weights_and_too_large() {
         let mut s: L1Store<u64, u64, Lru> = L1Store::new(10, Lru::new(), None);
         s.insert(1, 1, 4, None, at(0));
