@@ -11,6 +11,8 @@ use crate::rng::SimRng;
 #[derive(Debug, Clone)]
 pub struct Arrivals {
     mode: Arrival,
+    /// Nanoseconds between two requests in rate mode.
+    period_ns: f64,
     first: Option<u64>,
     last: u64,
     index: u64,
@@ -20,7 +22,11 @@ impl Arrivals {
     /// Arrivals in `mode`.
     #[must_use]
     pub fn new(mode: Arrival) -> Self {
-        Self { mode, first: None, last: 0, index: 0 }
+        let period_ns = match mode {
+            Arrival::Rate { per_sec } => 1e9 / per_sec,
+            Arrival::Trace { .. } => 0.0,
+        };
+        Self { mode, period_ns, first: None, last: 0, index: 0 }
     }
 
     /// The arrival time (ns) of the next request, whose trace timestamp is
@@ -33,7 +39,7 @@ impl Arrivals {
                 let rel = trace_ns.saturating_sub(first);
                 if time_scale == 1.0 { rel } else { (rel as f64 * time_scale) as u64 }
             }
-            Arrival::Rate { per_sec } => (self.index as f64 * 1e9 / per_sec) as u64,
+            Arrival::Rate { .. } => (self.index as f64 * self.period_ns) as u64,
         };
         self.index += 1;
         self.last = self.last.max(t);
