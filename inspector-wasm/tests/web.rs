@@ -50,6 +50,20 @@ fn loads_the_cache2k_trace_and_reports_progress() {
 }
 
 #[wasm_bindgen_test]
+fn reads_zstd_csv_with_writes_and_timestamps() {
+    let mut inspector = Inspector::new();
+    let bytes = include_bytes!("../../traces/zipf1.0-10k.csv.zst");
+    let stats = json(&inspector.load(bytes, "zipf1.0-10k.csv.zst", None, None).unwrap());
+    assert_eq!((stats["format"].as_str(), stats["has_timestamps"].as_bool()), (Some("csv"), Some(true)));
+    assert_eq!(stats["requests"], 100_000);
+    let writes = stats["writes"].as_u64().unwrap();
+    assert!((9_000..11_000).contains(&writes), "{writes} writes");
+    assert_eq!(stats["distinct_keys"].as_u64().map(|k| k <= 10_000), Some(true));
+    let alpha = stats["zipf_alpha"].as_f64().unwrap();
+    assert!((0.8..1.2).contains(&alpha), "fitted alpha {alpha}");
+}
+
+#[wasm_bindgen_test]
 fn load_errors_reach_javascript_with_file_and_line() {
     let mut inspector = Inspector::new();
     assert!(inspector.stats().is_err());
