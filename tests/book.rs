@@ -80,7 +80,8 @@ fn include(md: &Path, spec: &str) -> String {
         _ => (spec, None),
     };
     let file = md.parent().unwrap().join(path);
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: include {spec}: {e}", md.display()));
+    let text =
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: include {spec}: {e}", md.display()));
     let Some(anchor) = anchor else { return text };
     let start = format!("ANCHOR: {anchor}");
     let end = format!("ANCHOR_END: {anchor}");
@@ -124,14 +125,18 @@ fn rust_blocks_include_tested_examples() {
             let at = format!("{}:{}", md.display(), b.line);
             // mdbook test cannot link the workspace: Rust shown in the book
             // is an example file, compiled by cargo and run by `cargo test --doc`.
-            assert!(b.info.split(',').any(|a| a == "ignore"), "{at}: a Rust block must be `rust,ignore` + include");
-            let spec = b
-                .text
-                .trim()
-                .strip_prefix("{{#include ")
-                .and_then(|r| r.strip_suffix("}}"))
-                .unwrap_or_else(|| panic!("{at}: a Rust block must be one {{{{#include ../examples/...}}}}"));
-            assert!(spec.contains("examples/") && spec.contains(".rs"), "{at}: includes {spec}, not an example");
+            assert!(
+                b.info.split(',').any(|a| a == "ignore"),
+                "{at}: a Rust block must be `rust,ignore` + include"
+            );
+            let spec =
+                b.text.trim().strip_prefix("{{#include ").and_then(|r| r.strip_suffix("}}")).unwrap_or_else(
+                    || panic!("{at}: a Rust block must be one {{{{#include ../examples/...}}}}"),
+                );
+            assert!(
+                spec.contains("examples/") && spec.contains(".rs"),
+                "{at}: includes {spec}, not an example"
+            );
             let code = include(&md, spec.trim());
             assert!(code.lines().count() >= 3, "{at}: {spec} includes almost nothing");
             included += 1;
@@ -221,7 +226,9 @@ fn strata_commands(text: &str) -> Vec<Vec<String>> {
             let line = line.split(" #").next().unwrap().trim();
             let args = if let Some(rest) = line.strip_prefix("strata ") {
                 rest
-            } else if let Some((_, rest)) = line.split_once("cargo run --release -- ").or(line.split_once("cargo run -- ")) {
+            } else if let Some((_, rest)) =
+                line.split_once("cargo run --release -- ").or(line.split_once("cargo run -- "))
+            {
                 rest
             } else {
                 continue;
@@ -279,9 +286,36 @@ fn the_tuning_walkthrough_runs_as_written() {
             // A text block right after the command is its output.
             if let Some(next) = all.get(i + 1).filter(|n| n.info == "text") {
                 let stdout = String::from_utf8(out.stdout).unwrap();
-                assert_eq!(stdout.trim_end(), next.text.trim_end(), "{}:{}: output differs", md.display(), next.line);
+                assert_eq!(
+                    stdout.trim_end(),
+                    next.text.trim_end(),
+                    "{}:{}: output differs",
+                    md.display(),
+                    next.line
+                );
             }
         }
     }
     assert!(ran >= 2, "the walkthrough ran {ran} commands");
+}
+
+#[test]
+fn the_policy_misses_table_is_the_traces_readme_one() {
+    // The numbers are checked against the reference and printed by
+    // `cargo test -p strata-core --test cache2k`; traces/README.md is
+    // where they are kept, the book shows the same rows.
+    let rows = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("| web07 |") || l.starts_with("| web12 |"))
+            .map(String::from)
+            .collect()
+    };
+    let readme = rows(&std::fs::read_to_string(root().join("traces/README.md")).unwrap());
+    let (_, bench) = chapter("benchmarks.md");
+    let policy_rows: Vec<String> =
+        readme.iter().filter(|r| r.matches('|').count() > 5).cloned().collect::<Vec<_>>();
+    let last = policy_rows.len().min(6);
+    let expected = &policy_rows[policy_rows.len() - last..];
+    assert_eq!(expected.len(), 6, "traces/README.md has no per-policy table");
+    assert_eq!(rows(&bench), expected);
 }
