@@ -163,7 +163,7 @@ pub fn render(r: &DemoReport, config: &CacheConfig) -> String {
     out += &format!(
         "{:<28}{:>14}\n",
         "L3 read p50 / p99 (us)",
-        format!("{:.0} / {:.0}", e.l3.latency.p50_ns as f64 / 1e3, e.l3.latency.p99_ns as f64 / 1e3)
+        format!("{:.1} / {:.1}", e.l3.latency.p50_ns as f64 / 1e3, e.l3.latency.p99_ns as f64 / 1e3)
     );
     out += &format!("{:<28}{:>14.0}\n", "engine requests/s", r.engine_requests_per_s);
     out += &format!(

@@ -2,6 +2,7 @@
 //! an `Args` struct (clap derive) and a `run(args) -> anyhow::Result<()>`,
 //! a variant in [`Command`], and a line in [`Command::run`].
 
+mod demo;
 mod generate;
 mod inspect;
 mod mrc;
@@ -17,6 +18,8 @@ use strata_sim::trace::{ReaderOptions, TraceFormat, TraceReader, detect};
 /// A `strata` subcommand.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// The main job on the embedded default: replay a trace through the engine (L1 + sled) and the simulator, and compare.
+    Demo(demo::Args),
     /// Generate a synthetic trace (Zipf, uniform, scan, loop, hot set) into a file.
     #[command(name = "gen")]
     Gen(generate::Args),
@@ -30,6 +33,7 @@ impl Command {
     /// Runs the subcommand.
     pub(crate) fn run(self) -> anyhow::Result<()> {
         match self {
+            Command::Demo(args) => demo::run_cmd(args),
             Command::Gen(args) => generate::run(args),
             Command::Mrc(args) => mrc::run(args),
             Command::Inspect(args) => inspect::run(args),

@@ -96,6 +96,7 @@ impl<B: StateBackend> CacheBuilder<B> {
             weigher: cfg.l1.capacity,
             l3: self.backend,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
+            stopwatch: SystemClock::new(),
             plan,
             writes: Mutex::new(WriteState {
                 queue: WriteBehindQueue::from_config(&cfg.write),

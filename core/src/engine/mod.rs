@@ -66,6 +66,8 @@ pub(crate) struct Inner<B> {
     pub(crate) weigher: Capacity,
     pub(crate) l3: B,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Real time, for latency statistics only (decisions use `clock`).
+    pub(crate) stopwatch: crate::clock::SystemClock,
     pub(crate) config: CacheConfig,
     pub(crate) plan: WritePlan,
     pub(crate) writes: Mutex<WriteState>,

@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::Inner;
 use super::single_flight::{Leader, Role, Shared};
 use crate::backend::StateBackend;
-use crate::clock::Instant;
+use crate::clock::{Clock, Instant};
 use crate::error::{Result, StateError, Tier};
 use crate::l1::L1Hit;
 use crate::policy::PendingOp;
@@ -51,14 +51,16 @@ impl<B: StateBackend> Inner<B> {
 
     #[inline]
     pub(crate) async fn get(self: &Arc<Self>, key: &[u8]) -> Result<Option<Bytes>> {
+        let sampled = sample_this();
+        let t0 = if sampled { self.stopwatch.now() } else { Instant::ZERO };
         let now = self.clock.now();
         if let Some(hit) = self.l1.get(key, now) {
             if self.refresh_enabled {
                 self.maybe_refresh(key, &hit, now);
             }
-            if sample_this() {
-                let end = self.clock.now();
-                self.metrics.l1_latency.record_nanos(end.as_nanos().saturating_sub(now.as_nanos()));
+            if sampled {
+                let end = self.stopwatch.now();
+                self.metrics.l1_latency.record_nanos(end.as_nanos().saturating_sub(t0.as_nanos()));
             }
             return Ok(Some(hit.value));
         }
@@ -140,14 +142,14 @@ impl<B: StateBackend> Inner<B> {
 
     /// One read of L3, timed and counted.
     async fn load_l3(&self, key: &[u8]) -> Result<Option<Bytes>> {
-        let t0 = self.clock.now();
+        let t0 = self.stopwatch.now();
         let r = self.l3.get(key).await;
         self.record_l3(t0, std::slice::from_ref(&r.as_ref().map(Option::is_some)));
         r
     }
 
     fn record_l3(&self, t0: Instant, outcomes: &[std::result::Result<bool, &StateError>]) {
-        let elapsed = self.clock.now().as_nanos().saturating_sub(t0.as_nanos());
+        let elapsed = self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos());
         self.metrics.l3_latency.record_nanos(elapsed);
         for o in outcomes {
             match o {
@@ -194,7 +196,7 @@ impl<B: StateBackend> Inner<B> {
             }
         }
         let keys: Vec<Bytes> = to_load.iter().map(|(_, l)| l.key().clone()).collect();
-        let t0 = self.clock.now();
+        let t0 = self.stopwatch.now();
         let r = self.l3.get_many(&keys).await;
         match r {
             Ok(values) if values.len() == keys.len() => {

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use super::Inner;
 use crate::backend::StateBackend;
+use crate::clock::Clock;
 use crate::l2::Invalidation;
 
 const SUBSCRIBE_RETRY_MAX: Duration = Duration::from_secs(5);
@@ -57,9 +58,9 @@ impl<B: StateBackend> Inner<B> {
     /// Reads `key` from L2: `None` on a miss or an error (counted).
     pub(crate) async fn l2_get(&self, key: &[u8]) -> Option<Bytes> {
         let l2 = self.l2.as_ref()?;
-        let t0 = self.clock.now();
+        let t0 = self.stopwatch.now();
         let r = l2.get(key).await;
-        self.metrics.l2_latency.record_nanos(self.clock.now().as_nanos().saturating_sub(t0.as_nanos()));
+        self.metrics.l2_latency.record_nanos(self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos()));
         match r.map(|v| v.and_then(decode)) {
             Ok(Some(v)) => {
                 self.metrics.l2_hits.incr();
@@ -81,9 +82,9 @@ impl<B: StateBackend> Inner<B> {
     /// Reads `keys` from L2 in one round trip: all `None` on an error.
     pub(crate) async fn l2_get_many(&self, keys: &[Bytes]) -> Vec<Option<Bytes>> {
         let Some(l2) = self.l2.as_ref() else { return vec![None; keys.len()] };
-        let t0 = self.clock.now();
+        let t0 = self.stopwatch.now();
         let r = l2.get_many(keys).await;
-        self.metrics.l2_latency.record_nanos(self.clock.now().as_nanos().saturating_sub(t0.as_nanos()));
+        self.metrics.l2_latency.record_nanos(self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos()));
         match r {
             Ok(v) if v.len() == keys.len() => {
                 let v: Vec<Option<Bytes>> = v.into_iter().map(|x| x.and_then(decode)).collect();
