@@ -7,6 +7,8 @@ mod generate;
 mod inspect;
 mod mrc;
 mod progress;
+mod replay;
+mod setup;
 
 use std::fs::File;
 use std::path::Path;
@@ -25,6 +27,8 @@ pub(crate) enum Command {
     Gen(generate::Args),
     /// Miss-ratio curve of a trace: exact LRU in one pass, SHARDS sampling, or simulated policies.
     Mrc(mrc::Args),
+    /// Replay a trace through a cache configuration with modelled tier latencies (or compare policies).
+    Replay(replay::Args),
     /// Serve the inspector page (inspector-wasm/www, built by inspector-wasm/build.sh) on 127.0.0.1.
     Inspect(inspect::Args),
 }
@@ -37,6 +41,7 @@ impl Command {
             Command::Gen(args) => generate::run(args),
             Command::Mrc(args) => mrc::run(args),
             Command::Inspect(args) => inspect::run(args),
+            Command::Replay(args) => replay::run(args),
         }
     }
 }

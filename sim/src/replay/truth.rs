@@ -1,10 +1,11 @@
 //! Versions and staleness.
 //!
-//! Every write (set or delete) gets the next version of a global counter.
-//! A write *commits* when its writer is acknowledged (write-through: once L3
-//! has it; write-back/behind: once the caches have it). A read is stale when
-//! the version it returns is older than the newest version of the key that
-//! had committed when the read began.
+//! A write (set or delete) *commits* when its writer is acknowledged
+//! (write-through: once L3 has it; write-back/behind: once the caches have
+//! it), and takes the next version of a global counter then, so versions
+//! follow commit order even when concurrent writes of a key finish out of
+//! order. A read is stale when the version it returns is older than the
+//! newest version of the key that had committed when the read began.
 
 use hashbrown::HashMap;
 use strata_core::l1::{KeyHasher, key_hasher};

@@ -15,8 +15,8 @@ impl Sim {
         } else {
             self.c.writes += 1;
         }
-        let version = self.truth.next_version();
-        let w = PendingWrite { key, version, size, ttl, delete, start: self.now };
+        // The version is taken when the write commits (see `truth`).
+        let w = PendingWrite { key, version: 0, size, ttl, delete, start: self.now };
         if self.plan == WritePlan::L3ThenCaches {
             self.submit_l3(Job::Write { inst: i as u32, write: w });
             return;
@@ -33,7 +33,8 @@ impl Sim {
     }
 
     /// Caches now, then into the queue (room is guaranteed by the caller).
-    fn write_now(&mut self, i: usize, w: PendingWrite) {
+    fn write_now(&mut self, i: usize, mut w: PendingWrite) {
+        w.version = self.truth.next_version();
         let l1_ns = self.l1_ns();
         let l2_ns = self.apply_to_caches(i, &w);
         let now = self.instant();
@@ -135,7 +136,8 @@ impl Sim {
     }
 
     /// A write-through write completed in L3: now the caches, then the ack.
-    pub(crate) fn on_write_through_done(&mut self, i: usize, w: PendingWrite) {
+    pub(crate) fn on_write_through_done(&mut self, i: usize, mut w: PendingWrite) {
+        w.version = self.truth.next_version();
         self.l3.apply(w.key, w.version);
         let l1_ns = self.l1_ns();
         let l2_ns = self.apply_to_caches(i, &w);

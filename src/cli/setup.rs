@@ -1,0 +1,172 @@
+//! What `replay` and `tune` share: the cache and simulator configuration
+//! from files and flags, and a trace as a stream of requests whose read
+//! error (if any) is kept for the end.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use anyhow::Context;
+use indicatif::ProgressBar;
+use strata_core::CacheConfig;
+use strata_core::config::Capacity;
+use strata_core::policy::eviction::EvictionConfig;
+use strata_sim::config::Arrival;
+use strata_sim::trace::{ReaderOptions, TraceError, TraceFormat, TraceReader, detect};
+use strata_sim::{Request, SimConfig};
+
+/// Requests a second when a trace has no timestamps and no rate is given.
+pub(crate) const DEFAULT_RATE: f64 = 100_000.0;
+
+/// Configuration flags shared by `replay` and `tune`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ConfigArgs {
+    /// Trace format: csv, oracle-general, twitter, text, cache2k (default: from the file name).
+    #[arg(long)]
+    pub(crate) format: Option<TraceFormat>,
+    /// Cache configuration (the TOML strata-core loads); default: the defaults.
+    #[arg(long, value_name = "cache.toml")]
+    pub(crate) config: Option<PathBuf>,
+    /// Simulator configuration (latencies, instances, arrivals, seed).
+    #[arg(long, value_name = "sim.toml")]
+    pub(crate) sim: Option<PathBuf>,
+    /// Capacities in bytes (object sizes from the trace) instead of entries.
+    #[arg(long)]
+    pub(crate) bytes: bool,
+    /// Master seed (overrides the simulator file).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Simulated instances sharing L2 (overrides the simulator file).
+    #[arg(long)]
+    pub(crate) instances: Option<u32>,
+    /// Arrivals at this many requests a second instead of the trace's timestamps.
+    #[arg(long, conflicts_with = "time_scale")]
+    pub(crate) rate: Option<f64>,
+    /// Multiplier of trace time (0.5: replay twice as fast).
+    #[arg(long)]
+    pub(crate) time_scale: Option<f64>,
+    /// Skip unparsable records (counted and reported) instead of failing.
+    #[arg(long)]
+    pub(crate) skip_bad: bool,
+}
+
+/// `--bytes` applied to a capacity count.
+pub(crate) fn capacity(n: u64, bytes: bool) -> Capacity {
+    if bytes { Capacity::Bytes(n) } else { Capacity::Entries(n) }
+}
+
+/// A policy name, as `--policy` and `--compare` take it.
+pub(crate) fn policy(name: &str) -> anyhow::Result<EvictionConfig> {
+    name.parse::<EvictionConfig>().map_err(anyhow::Error::new)
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))
+}
+
+impl ConfigArgs {
+    /// The cache configuration: the file (or defaults), then `--bytes`.
+    pub(crate) fn cache(&self) -> anyhow::Result<CacheConfig> {
+        let mut cache = match &self.config {
+            Some(p) => CacheConfig::from_toml_str(&read(p)?, &p.display().to_string())?,
+            None => CacheConfig::default(),
+        };
+        if self.bytes {
+            cache.l1.capacity = Capacity::Bytes(cache.l1.capacity.units());
+            if let Some(l2) = &mut cache.l2 {
+                l2.capacity = l2.capacity.map(|c| Capacity::Bytes(c.units()));
+            }
+        }
+        Ok(cache)
+    }
+
+    /// The simulator configuration: the file (or defaults), then the flags.
+    /// A trace without timestamps arrives at [`DEFAULT_RATE`] unless told otherwise.
+    pub(crate) fn sim(&self, trace: &Path) -> anyhow::Result<SimConfig> {
+        let mut sim = match &self.sim {
+            Some(p) => SimConfig::from_toml_str(&read(p)?, &p.display().to_string())?,
+            None => {
+                let (format, _) = detect(trace, self.format)?;
+                let mut s = SimConfig::default();
+                if !format.has_timestamps() {
+                    s.arrival = Arrival::Rate { per_sec: DEFAULT_RATE };
+                }
+                s
+            }
+        };
+        if let Some(seed) = self.seed {
+            sim.seed = seed;
+        }
+        if let Some(n) = self.instances {
+            sim.instances = n;
+        }
+        if let Some(per_sec) = self.rate {
+            sim.arrival = Arrival::Rate { per_sec };
+        }
+        if let Some(time_scale) = self.time_scale {
+            sim.arrival = Arrival::Trace { time_scale };
+        }
+        sim.validate()?;
+        Ok(sim)
+    }
+}
+
+/// The first error met while streaming a trace, shared with the reader.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadError(Arc<Mutex<Option<TraceError>>>);
+
+impl ReadError {
+    fn set(&self, e: TraceError) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.get_or_insert(e);
+    }
+
+    /// `Err` with the error met, if any.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        match self.0.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The requests of the trace at `path`, streamed, with `bar` following the
+/// file's bytes; a read error ends the stream and is kept in `error`. With
+/// `tell_skipped`, the number of bad records skipped (`--skip-bad`) is
+/// printed when the stream ends.
+pub(crate) fn requests(
+    path: &Path,
+    args: &ConfigArgs,
+    error: &ReadError,
+    bar: &ProgressBar,
+    tell_skipped: bool,
+) -> anyhow::Result<impl Iterator<Item = Request> + Send + use<>> {
+    let (format, compression) = detect(path, args.format)?;
+    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    bar.set_length(file.metadata().map(|m| m.len()).unwrap_or(0));
+    let opts = ReaderOptions { skip_bad: args.skip_bad };
+    let mut reader =
+        TraceReader::new(bar.wrap_read(file), format, compression, path.display().to_string(), opts);
+    let error = error.clone();
+    let mut done = false;
+    Ok(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match reader.next() {
+            Some(Ok(r)) => Some(r),
+            Some(Err(e)) => {
+                error.set(e);
+                done = true;
+                None
+            }
+            None => {
+                done = true;
+                if let Some(first) = reader.first_skipped().filter(|_| tell_skipped) {
+                    eprintln!("skipped {} bad record(s); the first: {first}", reader.skipped());
+                }
+                None
+            }
+        }
+    }))
+}

@@ -1,0 +1,115 @@
+//! `strata replay`, run as a user runs it.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn strata(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).output().expect("run strata")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = strata(args);
+    assert!(out.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_slice(&ok(args).stdout).expect("JSON output")
+}
+
+fn one_line_error(args: &[&str]) -> String {
+    let out = strata(args);
+    assert!(!out.status.success(), "strata {args:?} should fail");
+    let err = String::from_utf8_lossy(&out.stderr).trim_end().to_owned();
+    assert_eq!(err.lines().count(), 1, "one-line error expected: {err}");
+    err
+}
+
+fn trace(dir: &tempfile::TempDir) -> String {
+    let path = dir.path().join("t.csv").display().to_string();
+    let g = [
+        "gen",
+        "-o",
+        &path,
+        "--keys",
+        "2000",
+        "--requests",
+        "30000",
+        "--write-ratio",
+        "0.05",
+        "--rate",
+        "5000",
+    ];
+    ok(&g);
+    path
+}
+
+#[test]
+fn replay_prints_a_table_and_deterministic_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let table =
+        String::from_utf8(ok(&["replay", &t, "--l1-capacity", "200", "--policy", "sieve"]).stdout).unwrap();
+    assert!(table.starts_with("sieve · L1 200 entries"), "{table}");
+    assert!(table.contains("read") && table.contains("p99"), "{table}");
+    let args = ["replay", &t, "--l1-capacity", "200", "--json", "--seed", "9"];
+    let a = ok(&args).stdout;
+    assert_eq!(a, ok(&args).stdout, "same seed, same bytes");
+    let v: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(v["mode"], "full");
+    assert_eq!(v["seed"], 9);
+    assert_eq!(v["requests"], 30000);
+    assert!(v["read_latency"]["p99_us"].as_f64().unwrap() > 0.0);
+    assert!(!v["series"].as_array().unwrap().is_empty());
+    let other = json(&["replay", &t, "--l1-capacity", "200", "--json", "--seed", "10"]);
+    assert_ne!(other["read_latency"], v["read_latency"]);
+}
+
+#[test]
+fn hit_ratio_only_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let fast = json(&["replay", &t, "--l1-capacity", "200", "--hit-ratio-only", "--json"]);
+    assert_eq!(fast["mode"], "hit-ratio-only");
+    assert!(fast.get("read_latency").is_none());
+    let all = json(&[
+        "replay",
+        &t,
+        "--l1-capacity",
+        "200",
+        "--hit-ratio-only",
+        "--compare",
+        "lru,fifo,tinylfu",
+        "--json",
+    ]);
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0]["policy"], "lru");
+    assert_eq!(all[0]["l1"], fast["l1"], "--compare runs the same replay");
+    let table =
+        String::from_utf8(ok(&["replay", &t, "--l1-capacity", "200", "--compare", "all"]).stdout).unwrap();
+    assert_eq!(table.lines().count(), 1 + 7, "{table}");
+}
+
+#[test]
+fn bad_input_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let e = one_line_error(&["replay", &t, "--policy", "arc"]);
+    assert!(e.contains("unknown policy `arc`"), "{e}");
+    let e = one_line_error(&["replay", "/nonexistent/x.csv"]);
+    assert!(e.contains("/nonexistent/x.csv"), "{e}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "0,1,get,10,\n1,2,fly,10,\n").unwrap();
+    let e = one_line_error(&["replay", &bad.display().to_string()]);
+    assert!(e.contains("bad.csv:2: field 3 (op)"), "{e}");
+    let sim = dir.path().join("sim.toml");
+    std::fs::write(&sim, "[latency]\nl2 = { dist = \"lognormal\", p50_us = 9, p99_us = 3 }\n").unwrap();
+    let e = one_line_error(&["replay", &t, "--sim", &sim.display().to_string()]);
+    assert!(e.contains("latency.l2.p99_us"), "{e}");
+    let skipped = ok(&["replay", &bad.display().to_string(), "--skip-bad", "--json"]);
+    let v: Value = serde_json::from_slice(&skipped.stdout).unwrap();
+    assert_eq!(v["requests"], 1);
+    assert!(String::from_utf8_lossy(&skipped.stderr).contains("skipped 1 bad record"));
+}
