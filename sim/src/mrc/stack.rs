@@ -8,10 +8,10 @@
 //! to hit. When the time line is full it is compacted (live positions
 //! renumbered in order), so its length stays within twice the distinct keys.
 //!
-//! Keys live in an open-addressing table (linear probing, 16-byte entries
-//! holding the key, its position and its weight), so that an access costs
-//! one cache miss for the key instead of a map lookup and an index lookup:
-//! on large traces the time goes into cache misses.
+//! Keys live in an open-addressing table (linear probing, load at most
+//! 3/4, 16-byte entries holding the key, its position and its weight), so
+//! that an access costs one cache miss for the key instead of a map lookup
+//! and an index lookup: on large traces the time goes into cache misses.
 
 use strata_core::l1::hash_key;
 
@@ -90,7 +90,7 @@ impl<W: Weight> StackDistances<W> {
         if self.next == self.owner.len() {
             self.compact();
         }
-        if 2 * (self.keys + 1) > self.table.len() {
+        if 4 * (self.keys + 1) > 3 * self.table.len() {
             self.grow();
         }
         let i = self.find(key);
