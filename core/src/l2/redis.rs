@@ -232,6 +232,37 @@ impl RedisTier {
             limit: self.connect_timeout,
         }
     }
+
+    /// `SET key value [NX] [PX ms]`.
+    fn set_cmd(&self, key: &[u8], value: &[u8], ttl: Option<Duration>, only_absent: bool) -> redis::Cmd {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.redis_key(key)).arg(value);
+        if only_absent {
+            cmd.arg("NX");
+        }
+        if let Some(ms) = px_millis(ttl) {
+            cmd.arg("PX").arg(ms);
+        }
+        cmd
+    }
+
+    /// One pipeline of `SET`s (one round trip).
+    async fn set_pipeline(
+        &self,
+        op: &'static str,
+        entries: &[(Bytes, Bytes)],
+        ttl: Option<Duration>,
+        only_absent: bool,
+    ) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (k, v) in entries {
+            pipe.add_command(self.set_cmd(k, v, ttl, only_absent)).ignore();
+        }
+        self.query_pipe(op, &pipe).await
+    }
 }
 
 /// `PX` milliseconds of `ttl`; `None` for no expiry.
@@ -297,53 +328,19 @@ impl L2Tier for RedisTier {
     }
 
     async fn put(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<()> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.redis_key(key)).arg(value.as_ref());
-        if let Some(ms) = px_millis(ttl) {
-            cmd.arg("PX").arg(ms);
-        }
-        self.query("put", &cmd).await
+        self.query("put", &self.set_cmd(key, &value, ttl, false)).await
     }
 
     async fn put_many(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let px = px_millis(ttl);
-        let mut pipe = redis::pipe();
-        for (k, v) in entries {
-            let cmd = pipe.cmd("SET").arg(self.redis_key(k)).arg(v.as_ref());
-            if let Some(ms) = px {
-                cmd.arg("PX").arg(ms);
-            }
-            cmd.ignore();
-        }
-        self.query_pipe("put_many", &pipe).await
+        self.set_pipeline("put_many", entries, ttl, false).await
     }
 
     async fn populate(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<()> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.redis_key(key)).arg(value.as_ref()).arg("NX");
-        if let Some(ms) = px_millis(ttl) {
-            cmd.arg("PX").arg(ms);
-        }
-        self.query("populate", &cmd).await
+        self.query("populate", &self.set_cmd(key, &value, ttl, true)).await
     }
 
     async fn populate_many(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let px = px_millis(ttl);
-        let mut pipe = redis::pipe();
-        for (k, v) in entries {
-            let cmd = pipe.cmd("SET").arg(self.redis_key(k)).arg(v.as_ref()).arg("NX");
-            if let Some(ms) = px {
-                cmd.arg("PX").arg(ms);
-            }
-            cmd.ignore();
-        }
-        self.query_pipe("populate_many", &pipe).await
+        self.set_pipeline("populate_many", entries, ttl, true).await
     }
 
     async fn delete(&self, key: &[u8]) -> Result<()> {
