@@ -1,0 +1,162 @@
+//! L1 hits one peer at a time, for instruction counts under callgrind (they
+//! do not depend on the load of a shared machine, unlike criterion's times).
+//! Same workload as `benches/l1_hit.rs`: 100k keys, 64-byte values, every
+//! read a hit. Only the `measured_*` functions are meant to be counted:
+//!
+//! ```text
+//! cargo build --profile bench --example l1_hit_count
+//! valgrind --tool=callgrind --toggle-collect='*measured_*' --callgrind-out-file=cg.out \
+//!     target/release/examples/l1_hit_count strata:lru zipf 1000000
+//! callgrind_annotate cg.out     # PROGRAM TOTALS / hits = instructions per hit
+//! ```
+//!
+//! Peers: `strata:<policy>` (`CachedStateBackend::get`, polled once with
+//! `now_or_never`), `mini_moka`, `quick_cache`, `mutex_hashmap`, and `loop`
+//! (the key-sequence loop alone, to subtract). Distributions: `zipf`
+//! (Zipf 1.0) or `uniform`. Without valgrind it prints CPU ns per hit.
+
+#[path = "../benches/common/l1_peers.rs"]
+mod peers;
+
+use std::hint::black_box;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use futures::FutureExt;
+use peers::{Engine, SEQ, engine, keys, mini_moka, mutex_map, mutex_map_get, quick_cache};
+use strata::core::policy::eviction::EvictionConfig;
+
+type Seq<'a> = (&'a [Bytes], &'a [u32]);
+
+#[inline(never)]
+fn measured_strata(cache: &Engine, (keys, seq): Seq<'_>, hits: usize) -> usize {
+    let mut found = 0;
+    for n in 0..hits {
+        let k = &keys[seq[n & (SEQ - 1)] as usize];
+        let v = cache.get(k).now_or_never().and_then(Result::ok).flatten();
+        found += usize::from(black_box(v).is_some());
+    }
+    found
+}
+
+#[inline(never)]
+fn measured_mini_moka(
+    cache: &mini_moka::sync::Cache<Bytes, Bytes>,
+    (keys, seq): Seq<'_>,
+    hits: usize,
+) -> usize {
+    let mut found = 0;
+    for n in 0..hits {
+        let k = &keys[seq[n & (SEQ - 1)] as usize];
+        found += usize::from(black_box(cache.get(k)).is_some());
+    }
+    found
+}
+
+#[inline(never)]
+fn measured_quick_cache(
+    cache: &quick_cache::sync::Cache<Bytes, Bytes>,
+    (keys, seq): Seq<'_>,
+    hits: usize,
+) -> usize {
+    let mut found = 0;
+    for n in 0..hits {
+        let k = &keys[seq[n & (SEQ - 1)] as usize];
+        found += usize::from(black_box(cache.get(k)).is_some());
+    }
+    found
+}
+
+#[inline(never)]
+fn measured_mutex_hashmap(
+    map: &parking_lot::Mutex<std::collections::HashMap<Bytes, Bytes>>,
+    (keys, seq): Seq<'_>,
+    hits: usize,
+) -> usize {
+    let mut found = 0;
+    for n in 0..hits {
+        let k = &keys[seq[n & (SEQ - 1)] as usize];
+        found += usize::from(black_box(mutex_map_get(map, k)).is_some());
+    }
+    found
+}
+
+#[inline(never)]
+fn measured_loop((keys, seq): Seq<'_>, hits: usize) -> usize {
+    let mut found = 0;
+    for n in 0..hits {
+        let k = &keys[seq[n & (SEQ - 1)] as usize];
+        found += usize::from(!black_box(k).is_empty());
+    }
+    found
+}
+
+/// CPU time of this thread in ns (Linux), else 0.
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let peer = args.next().unwrap_or_else(|| "strata:lru".into());
+    let dist = args.next().unwrap_or_else(|| "zipf".into());
+    let hits: usize = args.next().map_or(Ok(SEQ), |a| a.parse()).context("hits")?;
+    let seq = match dist.as_str() {
+        "zipf" => peers::zipf_sequence(1.0, SEQ, 7),
+        "uniform" => peers::uniform_sequence(SEQ, 7),
+        other => bail!("unknown distribution {other:?} (zipf, uniform)"),
+    };
+    let keys = keys();
+    let s: Seq<'_> = (&keys, &seq);
+    // Each arm: build, one untimed pass over the sequence, then the measured run.
+    let (found, ns) = match peer.split_once(':') {
+        Some(("strata", policy)) => {
+            let eviction: EvictionConfig = policy.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+            let cache = engine(&rt, eviction);
+            for k in &seq {
+                black_box(cache.get(&keys[*k as usize]).now_or_never());
+            }
+            let t = cpu_ns();
+            (measured_strata(&cache, s, hits), cpu_ns() - t)
+        }
+        _ => match peer.as_str() {
+            "mini_moka" => {
+                let c = mini_moka();
+                for k in &seq {
+                    black_box(c.get(&keys[*k as usize]));
+                }
+                let t = cpu_ns();
+                (measured_mini_moka(&c, s, hits), cpu_ns() - t)
+            }
+            "quick_cache" => {
+                let c = quick_cache();
+                for k in &seq {
+                    black_box(c.get(&keys[*k as usize]));
+                }
+                let t = cpu_ns();
+                (measured_quick_cache(&c, s, hits), cpu_ns() - t)
+            }
+            "mutex_hashmap" => {
+                let m = mutex_map();
+                let t = cpu_ns();
+                (measured_mutex_hashmap(&m, s, hits), cpu_ns() - t)
+            }
+            "loop" => {
+                let t = cpu_ns();
+                (measured_loop(s, hits), cpu_ns() - t)
+            }
+            other => {
+                bail!("unknown peer {other:?} (strata:<policy>, mini_moka, quick_cache, mutex_hashmap, loop)")
+            }
+        },
+    };
+    if found != hits {
+        bail!("{peer}: {found} of {hits} reads hit; the workload must be all hits");
+    }
+    println!("{peer} {dist}: {hits} hits, {:.1} CPU ns/hit", ns as f64 / hits as f64);
+    Ok(())
+}
