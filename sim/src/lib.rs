@@ -40,6 +40,7 @@ pub mod rng;
 pub mod stats;
 pub mod tier;
 pub mod trace;
+pub mod tune;
 mod unit;
 
 pub use config::SimConfig;

@@ -9,6 +9,7 @@ mod mrc;
 mod progress;
 mod replay;
 mod setup;
+mod tune;
 
 use std::fs::File;
 use std::path::Path;
@@ -29,6 +30,8 @@ pub(crate) enum Command {
     Mrc(mrc::Args),
     /// Replay a trace through a cache configuration with modelled tier latencies (or compare policies).
     Replay(replay::Args),
+    /// Search capacities, TTLs, policy and write strategy under constraints; write the winner as TOML.
+    Tune(tune::Args),
     /// Serve the inspector page (inspector-wasm/www, built by inspector-wasm/build.sh) on 127.0.0.1.
     Inspect(inspect::Args),
 }
@@ -42,6 +45,7 @@ impl Command {
             Command::Mrc(args) => mrc::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Replay(args) => replay::run(args),
+            Command::Tune(args) => tune::run(args),
         }
     }
 }

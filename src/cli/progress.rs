@@ -25,3 +25,8 @@ pub(crate) fn bytes(len: u64, message: &str) -> ProgressBar {
 pub(crate) fn items(len: u64, message: &str) -> ProgressBar {
     bar(len, "{msg} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}", message)
 }
+
+/// A spinner counting `what` (no known total).
+pub(crate) fn counter(what: &str, message: &str) -> ProgressBar {
+    bar(0, &format!("{{spinner}} {{msg}} {{pos}} {what} {{elapsed}}"), message)
+}

@@ -12,7 +12,7 @@ use strata_core::CacheConfig;
 use strata_core::config::Capacity;
 use strata_core::policy::eviction::EvictionConfig;
 use strata_sim::config::Arrival;
-use strata_sim::trace::{ReaderOptions, TraceError, TraceFormat, TraceReader, detect};
+use strata_sim::trace::{ReaderOptions, TraceFormat, TraceReader, detect};
 use strata_sim::{Request, SimConfig};
 
 /// Requests a second when a trace has no timestamps and no rate is given.
@@ -113,10 +113,11 @@ impl ConfigArgs {
 
 /// The first error met while streaming a trace, shared with the reader.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct ReadError(Arc<Mutex<Option<TraceError>>>);
+pub(crate) struct ReadError(Arc<Mutex<Option<anyhow::Error>>>);
 
 impl ReadError {
-    fn set(&self, e: TraceError) {
+    /// Keeps `e` unless an error is kept already.
+    pub(crate) fn set(&self, e: anyhow::Error) {
         let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         slot.get_or_insert(e);
     }
@@ -124,7 +125,7 @@ impl ReadError {
     /// `Err` with the error met, if any.
     pub(crate) fn check(&self) -> anyhow::Result<()> {
         match self.0.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            Some(e) => Err(e.into()),
+            Some(e) => Err(e),
             None => Ok(()),
         }
     }
@@ -156,7 +157,7 @@ pub(crate) fn requests(
         match reader.next() {
             Some(Ok(r)) => Some(r),
             Some(Err(e)) => {
-                error.set(e);
+                error.set(e.into());
                 done = true;
                 None
             }

@@ -1,0 +1,142 @@
+//! The tuner on small generated traces.
+
+use std::time::Duration;
+
+use strata_core::CacheConfig;
+use strata_core::config::{Capacity, WriteStrategy};
+use strata_core::policy::eviction::EvictionConfig;
+
+use super::*;
+use crate::config::Arrival;
+use crate::generate::{Arrivals, GenConfig, KeyDist};
+use crate::latency::LatencyConfig;
+use crate::trace::Request;
+
+fn trace(requests: u64, write_ratio: f64) -> Vec<Request> {
+    let g = GenConfig {
+        dist: KeyDist::Zipf { alpha: 0.9 },
+        keys: 400,
+        requests,
+        write_ratio,
+        arrivals: Arrivals::Constant { rate: 2_000.0 },
+        seed: 3,
+        ..GenConfig::default()
+    };
+    g.build().unwrap().collect()
+}
+
+fn small_space() -> SearchSpace {
+    SearchSpace {
+        policies: vec![EvictionConfig::Lru, EvictionConfig::Fifo],
+        l1_fractions: vec![1.0, 0.25],
+        l2_fractions: vec![1.0, 0.0],
+        l1_ttls: vec![None, Some(Duration::from_millis(100))],
+        l2_ttls: vec![Some(Duration::from_secs(600))],
+        strategies: vec![WriteStrategy::WriteThrough, WriteStrategy::WriteBehind],
+        refresh: vec![false],
+    }
+}
+
+fn spec(objective: Objective) -> TuneSpec {
+    let mut sim = SimConfig { arrival: Arrival::Trace { time_scale: 1.0 }, ..SimConfig::default() };
+    sim.latency.l3_read = LatencyConfig::constant(2_000.0);
+    TuneSpec {
+        base: CacheConfig::default(),
+        sim,
+        l1_budget: Capacity::Entries(100),
+        l2_budget: Some(Capacity::Entries(200)),
+        constraints: Constraints::default(),
+        objective,
+        space: small_space(),
+        max_rounds: 3,
+    }
+}
+
+fn run(spec: &TuneSpec, reqs: &[Request]) -> TuneResult {
+    let source = || Box::new(reqs.iter().copied()) as Box<dyn Iterator<Item = Request>>;
+    tune(spec, &source, &|_| {}).unwrap()
+}
+
+#[test]
+fn lowest_l3_load_takes_the_biggest_caches_and_round_trips() {
+    let reqs = trace(6_000, 0.0);
+    let r = run(&spec(Objective::L3Load), &reqs);
+    let w = r.winner();
+    assert!(w.is_feasible());
+    // L2 holds the hot set: L3 load is the same for both L1 sizes, and the
+    // tie goes to the cheaper one.
+    assert_eq!(w.config.l1.capacity, Capacity::Entries(25));
+    assert_eq!(w.config.l2.as_ref().and_then(|l| l.capacity), Some(Capacity::Entries(200)));
+    assert_eq!(w.config.l1.ttl, None, "a TTL only adds misses");
+    // the winner has the lowest L3 load of everything evaluated
+    let min = r.candidates.iter().map(|c| c.metrics.l3_qps_mean).fold(f64::MAX, f64::min);
+    assert_eq!(w.metrics.l3_qps_mean, min);
+    // the TOML strata-core loads is the chosen configuration
+    let text = w.config.to_toml_string().unwrap();
+    assert_eq!(CacheConfig::from_toml_str(&text, "tuned.toml").unwrap(), w.config);
+    assert!(!r.frontier.is_empty());
+    assert!(r.frontier.iter().all(|&i| r.candidates[i].is_feasible()));
+}
+
+#[test]
+fn cost_objective_trades_memory_for_load() {
+    let reqs = trace(6_000, 0.0);
+    // memory expensive, L3 cheap: the smallest caches win
+    let r = run(&spec(Objective::Cost(CostWeights { l1: 10.0, l2: 10.0, l3: 0.01 })), &reqs);
+    let w = r.winner();
+    assert_eq!(w.config.l1.capacity, Capacity::Entries(25));
+    assert!(w.config.l2.is_none());
+}
+
+#[test]
+fn constraints_steer_the_choice_and_infeasibility_is_reported() {
+    // Two instances; other instances learn of a write only after 2 s, so
+    // without a TTL a stale read can be 2 s old; a 100 ms L1 TTL bounds it.
+    // (Write-through: write-back's reordered L3 writes leave stale values in
+    // L3 that no TTL bounds.)
+    let reqs = trace(8_000, 0.2);
+    let mut s = spec(Objective::L3Load);
+    s.sim.instances = 2;
+    s.sim.latency.invalidation = LatencyConfig::constant(2_000_000.0);
+    s.l2_budget = None;
+    s.space.strategies = vec![WriteStrategy::WriteThrough];
+    // (A smaller L1 or FIFO bound staleness too: keep TTL the only lever.)
+    s.space.l1_fractions = vec![1.0];
+    s.space.policies = vec![EvictionConfig::Lru];
+    let free = run(&s, &reqs);
+    assert_eq!(free.winner().config.l1.ttl, None);
+    assert!(free.winner().metrics.max_stale_age_ms > 500.0, "{:?}", free.winner().metrics);
+    s.constraints.max_stale_age_ms = Some(500.0);
+    let bounded = run(&s, &reqs);
+    assert!(bounded.is_feasible(), "{}", bounded.to_table());
+    assert_eq!(bounded.winner().config.l1.ttl, Some(Duration::from_millis(100)));
+    s.constraints.p99_ms = Some(0.000_001);
+    let impossible = run(&s, &reqs);
+    assert!(!impossible.is_feasible());
+    assert!(impossible.winner().violations.iter().any(|v| v.contains("read p99")));
+    assert!(impossible.to_table().contains("no candidate meets every constraint"));
+}
+
+#[test]
+fn same_inputs_same_result() {
+    let reqs = trace(3_000, 0.1);
+    let s = spec(Objective::P99);
+    assert_eq!(run(&s, &reqs), run(&s, &reqs));
+}
+
+#[test]
+fn invalid_specs_are_errors() {
+    let reqs = trace(10, 0.0);
+    let source = || Box::new(reqs.iter().copied()) as Box<dyn Iterator<Item = Request>>;
+    let mut s = spec(Objective::P99);
+    s.space.policies.clear();
+    let e = tune(&s, &source, &|_| {}).unwrap_err().to_string();
+    assert!(e.contains("space.policies"), "{e}");
+    let mut s = spec(Objective::P99);
+    s.l2_budget = Some(Capacity::Bytes(10));
+    let e = tune(&s, &source, &|_| {}).unwrap_err().to_string();
+    assert!(e.contains("l2_budget"), "{e}");
+    let mut s = spec(Objective::P99);
+    s.space.l1_fractions = vec![1.5];
+    assert!(tune(&s, &source, &|_| {}).is_err());
+}

@@ -1,0 +1,239 @@
+//! `strata tune`: searches capacities, TTLs, eviction policy, write strategy
+//! and refresh-ahead under budgets and constraints, prints the Pareto
+//! frontier and writes the winner as the `CacheConfig` TOML strata-core loads.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use strata_core::CacheConfig;
+use strata_core::config::Capacity;
+use strata_sim::Request;
+use strata_sim::tune::{Constraints, CostWeights, Objective, SearchSpace, TuneSpec, tune};
+
+use super::progress;
+use super::setup::{ConfigArgs, ReadError, policy, requests};
+
+/// What to minimise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Goal {
+    /// Read p99 latency.
+    P99,
+    /// Mean L3 requests per second.
+    L3Load,
+    /// Weighted memory and L3 load (`--cost-weights`).
+    Cost,
+}
+
+/// `strata tune` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The trace (format from the file name unless --format; .zst and .xz are decompressed).
+    trace: PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Largest L1 per instance: entries (bytes with --bytes), or a size such as 64MiB.
+    #[arg(long)]
+    l1_budget: String,
+    /// Largest L2 (entries, or bytes like 1GiB); without it candidates have no L2.
+    #[arg(long)]
+    l2_budget: Option<String>,
+    /// Read p99 must stay under this many milliseconds.
+    #[arg(long)]
+    p99_slo_ms: Option<f64>,
+    /// Most stale reads: a fraction (0.001) or percentage (0.1%) of reads, or
+    /// an age (250ms, 2s) no stale read may exceed.
+    #[arg(long)]
+    max_staleness: Option<String>,
+    /// Most L3 requests per second (busiest window).
+    #[arg(long)]
+    l3_qps_limit: Option<f64>,
+    /// What to minimise.
+    #[arg(long, value_enum, default_value_t = Goal::P99)]
+    objective: Goal,
+    /// Weights of the cost objective, e.g. l1=1,l2=0.5,l3=1.
+    #[arg(long, value_delimiter = ',')]
+    cost_weights: Vec<String>,
+    /// Eviction policies to consider (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',')]
+    policies: Vec<String>,
+    /// Most rounds of the search.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Tune on the first N requests only (faster on large traces).
+    #[arg(long)]
+    sample: Option<u64>,
+    /// Write the winning configuration here (TOML strata-core loads).
+    #[arg(short, long, value_name = "tuned.toml")]
+    output: Option<PathBuf>,
+    /// Print the whole search (every candidate, frontier, winner) as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses a budget: a plain count, or a byte size with a unit (B, KB, MB,
+/// GB, KiB, MiB, GiB). Returns the number and whether it is in bytes.
+fn budget(text: &str, flag: &str) -> anyhow::Result<(u64, bool)> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().with_context(|| format!("{flag}: `{text}` is not a number"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" => return Ok((n.round() as u64, false)),
+        "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "kib" | "k" => 1024.0,
+        "mib" | "m" => 1024.0 * 1024.0,
+        "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
+        other => bail!("{flag}: unknown unit `{other}` in `{text}` (B, KB, MB, GB, KiB, MiB, GiB)"),
+    };
+    Ok(((n * mult).round() as u64, true))
+}
+
+/// `--max-staleness`: a ratio, a percentage or an age.
+fn staleness(text: &str, c: &mut Constraints) -> anyhow::Result<()> {
+    let t = text.trim();
+    let bad = || {
+        format!("--max-staleness: `{text}` is not a fraction (0.01), a percentage (1%) or an age (250ms, 2s)")
+    };
+    if let Some(p) = t.strip_suffix('%') {
+        c.max_stale_ratio = Some(p.trim().parse::<f64>().with_context(bad)? / 100.0);
+    } else if let Some(ms) = t.strip_suffix("ms") {
+        c.max_stale_age_ms = Some(ms.trim().parse::<f64>().with_context(bad)?);
+    } else if let Some(s) = t.strip_suffix('s') {
+        c.max_stale_age_ms = Some(s.trim().parse::<f64>().with_context(bad)? * 1000.0);
+    } else {
+        let r: f64 = t.parse().with_context(bad)?;
+        if !(0.0..=1.0).contains(&r) {
+            bail!("--max-staleness: a fraction must be in [0, 1], got {r}");
+        }
+        c.max_stale_ratio = Some(r);
+    }
+    Ok(())
+}
+
+fn weights(items: &[String]) -> anyhow::Result<CostWeights> {
+    let mut w = CostWeights::default();
+    for item in items {
+        let (k, v) =
+            item.split_once('=').with_context(|| format!("--cost-weights: `{item}` is not name=value"))?;
+        let v: f64 = v.trim().parse().with_context(|| format!("--cost-weights: `{v}` is not a number"))?;
+        match k.trim() {
+            "l1" => w.l1 = v,
+            "l2" => w.l2 = v,
+            "l3" => w.l3 = v,
+            other => bail!("--cost-weights: unknown term `{other}` (l1, l2, l3)"),
+        }
+    }
+    Ok(w)
+}
+
+fn write_config(path: &Path, config: &CacheConfig) -> anyhow::Result<()> {
+    let text = config.to_toml_string()?;
+    fs::write(path, &text).with_context(|| format!("{}: cannot write", path.display()))?;
+    let back = CacheConfig::from_toml_str(&fs::read_to_string(path)?, &path.display().to_string())?;
+    if back != *config {
+        bail!("{}: the written configuration does not load back unchanged", path.display());
+    }
+    Ok(())
+}
+
+/// Runs `strata tune`.
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let base = args.config.cache()?;
+    let sim = args.config.sim(&args.trace)?;
+    let (l1, l1_bytes) = budget(&args.l1_budget, "--l1-budget")?;
+    let l2 = args.l2_budget.as_deref().map(|b| budget(b, "--l2-budget")).transpose()?;
+    if let Some((_, l2_bytes)) = l2
+        && l1_bytes != l2_bytes
+        && !args.config.bytes
+    {
+        bail!("--l1-budget and --l2-budget must both be entry counts or both be sizes (or pass --bytes)");
+    }
+    let bytes = args.config.bytes || l1_bytes || l2.is_some_and(|(_, b)| b);
+    let cap = |n: u64| if bytes { Capacity::Bytes(n) } else { Capacity::Entries(n) };
+    let mut constraints =
+        Constraints { p99_ms: args.p99_slo_ms, l3_qps: args.l3_qps_limit, ..Constraints::default() };
+    if let Some(s) = &args.max_staleness {
+        staleness(s, &mut constraints)?;
+    }
+    let objective = match args.objective {
+        Goal::P99 => Objective::P99,
+        Goal::L3Load => Objective::L3Load,
+        Goal::Cost => Objective::Cost(weights(&args.cost_weights)?),
+    };
+    let mut space = SearchSpace::default();
+    if !args.policies.is_empty() {
+        space.policies = args.policies.iter().map(|p| policy(p)).collect::<anyhow::Result<_>>()?;
+    }
+    let spec = TuneSpec {
+        base,
+        sim,
+        l1_budget: cap(l1),
+        l2_budget: l2.map(|(n, _)| cap(n)),
+        constraints,
+        objective,
+        space,
+        max_rounds: args.rounds,
+    };
+    // Open once up front: a missing file or unknown format fails here, cleanly.
+    let error = ReadError::default();
+    drop(requests(&args.trace, &args.config, &error, &indicatif::ProgressBar::hidden(), false)?);
+    let sample = args.sample.unwrap_or(u64::MAX);
+    let source = || -> Box<dyn Iterator<Item = Request>> {
+        match requests(&args.trace, &args.config, &error, &indicatif::ProgressBar::hidden(), false) {
+            Ok(r) => Box::new(r.take(usize::try_from(sample).unwrap_or(usize::MAX))),
+            Err(e) => {
+                error.set(e);
+                Box::new(std::iter::empty())
+            }
+        }
+    };
+    let bar = progress::counter("candidates", "tuning");
+    let result = tune(&spec, &source, &|n| bar.set_position(n as u64));
+    bar.finish_and_clear();
+    error.check()?;
+    let result = result?;
+    let winner = result.winner();
+    if let Some(path) = &args.output {
+        write_config(path, &winner.config)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", result.to_table());
+        match &args.output {
+            Some(p) => println!("wrote {}", p.display()),
+            None => print!("\n{}", winner.config.to_toml_string()?),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_and_staleness_parse() {
+        assert_eq!(budget("10000", "x").unwrap(), (10_000, false));
+        assert_eq!(budget("64MiB", "x").unwrap(), (64 << 20, true));
+        assert_eq!(budget("1.5 GB", "x").unwrap(), (1_500_000_000, true));
+        assert!(budget("12 parsecs", "x").unwrap_err().to_string().contains("unknown unit"));
+        let mut c = Constraints::default();
+        staleness("0.5%", &mut c).unwrap();
+        assert_eq!(c.max_stale_ratio, Some(0.005));
+        staleness("250ms", &mut c).unwrap();
+        assert_eq!(c.max_stale_age_ms, Some(250.0));
+        staleness("2s", &mut c).unwrap();
+        assert_eq!(c.max_stale_age_ms, Some(2000.0));
+        assert!(staleness("3", &mut c).is_err());
+        assert!(staleness("soon", &mut c).is_err());
+        let w = weights(&["l2=2".into(), "l3=0.1".into()]).unwrap();
+        assert_eq!((w.l1, w.l2, w.l3), (1.0, 2.0, 0.1));
+        assert!(weights(&["l4=1".into()]).is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! `strata tune`, run as a user runs it: the written TOML is the winner and
+//! strata-core loads it unchanged.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use strata_core::CacheConfig;
+
+fn strata(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).output().expect("run strata")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = strata(args);
+    assert!(out.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn tune_writes_the_winner_that_core_loads_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv").display().to_string();
+    ok(&[
+        "gen",
+        "-o",
+        &trace,
+        "--keys",
+        "1000",
+        "--requests",
+        "8000",
+        "--write-ratio",
+        "0.1",
+        "--rate",
+        "4000",
+    ]);
+    let out = dir.path().join("tuned.toml");
+    let out_s = out.display().to_string();
+    let args = [
+        "tune",
+        &trace,
+        "--l1-budget",
+        "200",
+        "--l2-budget",
+        "600",
+        "--policies",
+        "lru,s3fifo",
+        "--objective",
+        "l3-load",
+        "--max-staleness",
+        "5%",
+        "--rounds",
+        "2",
+        "-o",
+        &out_s,
+        "--json",
+    ];
+    let first = ok(&args).stdout;
+    let v: Value = serde_json::from_slice(&first).unwrap();
+    let best = v["best"].as_u64().unwrap() as usize;
+    let winner: CacheConfig = serde_json::from_value(v["candidates"][best]["config"].clone()).unwrap();
+    let loaded = CacheConfig::from_toml_str(&std::fs::read_to_string(&out).unwrap(), &out_s).unwrap();
+    assert_eq!(loaded, winner);
+    assert!(["lru", "s3fifo"].contains(&loaded.l1.eviction.name()));
+    assert!(!v["frontier"].as_array().unwrap().is_empty());
+    assert_eq!(ok(&args).stdout, first, "deterministic");
+
+    let table = String::from_utf8(
+        ok(&["tune", &trace, "--l1-budget", "200", "--rounds", "1", "--policies", "lru"]).stdout,
+    )
+    .unwrap();
+    assert!(table.contains("objective: lowest read p99"), "{table}");
+    assert!(table.contains("[l1.capacity]"), "the TOML follows the table without -o: {table}");
+}
+
+#[test]
+fn tune_errors_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv").display().to_string();
+    ok(&["gen", "-o", &trace, "--keys", "100", "--requests", "100"]);
+    for (args, want) in [
+        (vec!["tune", &trace, "--l1-budget", "12 parsecs"], "unknown unit"),
+        (vec!["tune", &trace, "--l1-budget", "10", "--max-staleness", "soon"], "--max-staleness"),
+        (vec!["tune", &trace, "--l1-budget", "10", "--l2-budget", "1MiB"], "--l2-budget"),
+        (vec!["tune", "/nonexistent.csv", "--l1-budget", "10"], "/nonexistent.csv"),
+    ] {
+        let out = strata(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr).trim_end().to_owned();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
