@@ -3,7 +3,7 @@
 //! - every `{{#include}}` resolves (file and anchor), and every Rust block
 //!   is an `ignore` block that only includes a file of `examples/` (those
 //!   are built by cargo and run as doc tests: src/lib.rs);
-//! - every TOML block is a valid `CacheConfig`, and the reference's
+//! - every TOML block is a valid `CacheConfig` (`toml,sim`: `SimConfig`), and the reference's
 //!   "every field and its default" block equals the defaults;
 //! - the validation errors the reference quotes are the real messages;
 //! - every `strata` command shown exists with the flags shown, and the
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use strata::core::config::{CacheConfig, L2Config};
+use strata::sim::SimConfig;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -163,12 +164,15 @@ fn toml_blocks_are_valid_configs() {
     let mut checked = 0;
     for (md, text) in docs {
         for b in blocks(&text) {
-            if b.info != "toml" {
-                continue;
-            }
             let at = format!("{}:{}", md.display(), b.line);
             let toml = expand(&md, &b.text);
-            CacheConfig::from_toml_str(&toml, &at).unwrap_or_else(|e| panic!("{e}"));
+            match b.info.as_str() {
+                "toml" => drop(CacheConfig::from_toml_str(&toml, &at).unwrap_or_else(|e| panic!("{e}"))),
+                // The simulator's own settings (`strata replay --sim`).
+                "toml,sim" => drop(SimConfig::from_toml_str(&toml, &at).unwrap_or_else(|e| panic!("{e}"))),
+                other if other.starts_with("toml") => panic!("{at}: unknown TOML block kind {other:?}"),
+                _ => continue,
+            }
             checked += 1;
         }
     }
