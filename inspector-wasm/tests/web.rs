@@ -135,3 +135,12 @@ fn runs_a_config_with_progress_and_returns_report_curves_and_charts() {
     let message = js_sys::Error::from(err).message().as_string().unwrap();
     assert!(message.contains("latency.l3_read"), "{message}");
 }
+
+/// Key hashes (which drive W-TinyLFU's sketch, S3-FIFO's ghost and curve
+/// sampling) are the same in the browser as natively: the values pinned in
+/// strata-core's native tests, cross-checked with the reference xxHash.
+#[wasm_bindgen_test]
+fn key_hashes_equal_the_native_ones() {
+    assert_eq!(strata_core::l1::hash_key(&b"user:1"[..]), 0x2501_e7c8_34c5_4b62);
+    assert_eq!(strata_core::l1::hash_key(&42u64), 0x5fac_5886_a95c_a4be);
+}

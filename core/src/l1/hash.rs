@@ -1,8 +1,8 @@
-//! The one key hasher of Strata: fast, and fixed-seeded so that every policy
-//! decision that depends on a hash (sketches, ghosts, shard choice) is the
-//! same on every run and machine.
-
-use std::hash::BuildHasher;
+//! The one key hash of Strata: fast, fixed-seeded and defined on bytes, so
+//! that every policy decision that depends on a hash (sketches, ghosts,
+//! sampling, shard choice) is the same on every run, machine and target
+//! (wasm32 included). [`KeyHasher`] is the (faster, platform-dependent)
+//! hasher of internal hash maps, whose order no decision depends on.
 
 /// The hasher builder used by the L1 store and the policies.
 pub type KeyHasher = foldhash::fast::FixedState;
@@ -23,9 +23,15 @@ pub trait KeyHash {
     fn key_hash(&self) -> u64;
 }
 
+/// The seed of key hashes.
+const KEY_SEED: u64 = 0x5757_a7a5_c0de_cafe;
+
+/// XXH3-64 of the bytes: defined on bytes, so the same on 64-bit machines and
+/// on wasm32 (foldhash, used for the in-memory hash maps, is not: its
+/// multiply differs on 32-bit targets).
 #[inline]
 fn hash_bytes(b: &[u8]) -> u64 {
-    key_hasher().hash_one(b)
+    twox_hash::XxHash3_64::oneshot_with_seed(KEY_SEED, b)
 }
 
 impl KeyHash for [u8] {
@@ -109,5 +115,14 @@ mod tests {
         }
         assert_eq!(hash_key("ab"), hash_key(&b"ab"[..]));
         assert_ne!(hash_key(&1u64), hash_key(&2u64));
+    }
+
+    #[test]
+    fn hashes_are_pinned_across_platforms() {
+        // XXH3-64 is specified on bytes: these values hold on every target.
+        assert_eq!(hash_key(&b""[..]), twox_hash::XxHash3_64::oneshot_with_seed(KEY_SEED, b""));
+        // Cross-checked with the reference C xxHash (Python `xxhash.xxh3_64_intdigest`).
+        assert_eq!(hash_key(&b"user:1"[..]), 0x2501_e7c8_34c5_4b62);
+        assert_eq!(hash_key(&42u64), 0x5fac_5886_a95c_a4be);
     }
 }
