@@ -25,8 +25,8 @@ use crate::trace::{Op, Request};
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// Replays `requests` through `cache` as modelled by `sim`; `progress` is
-/// called with the number of requests replayed so far every
-/// [`PROGRESS_EVERY`] requests.
+/// called with the number of requests replayed so far after every
+/// [`PROGRESS_EVERY`] requests (and after the last).
 ///
 /// # Errors
 /// [`crate::SimError`] when either configuration is invalid.
@@ -38,23 +38,28 @@ where
     let mut s = Sim::new(cache, sim)?;
     let mut arrivals = Arrivals::new(sim.arrival);
     let mut router = Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0));
+    // Requests are pulled in chunks and replayed from the chunk by
+    // reference (a tight loop; see `fast`).
     let mut requests = requests.into_iter();
-    let mut next = requests.next().map(|r| (arrivals.next(r.time_ns), r));
+    let mut chunk: Vec<Request> = Vec::with_capacity(PROGRESS_EVERY as usize);
     loop {
-        let event_time = s.events.peek_time();
-        match (next, event_time) {
-            (None, None) => break,
-            (Some((at, _)), Some(t)) if t <= at => s.step_event(),
-            (None, Some(_)) => s.step_event(),
-            (Some((at, r)), _) => {
-                s.advance(at);
-                s.arrive(&r, &mut router);
-                if s.c.requests % PROGRESS_EVERY == 0 {
-                    progress(s.c.requests);
-                }
-                next = requests.next().map(|r| (arrivals.next(r.time_ns), r));
-            }
+        chunk.clear();
+        chunk.extend(requests.by_ref().take(PROGRESS_EVERY as usize));
+        if chunk.is_empty() {
+            break;
         }
+        for r in &chunk {
+            let at = arrivals.next(r.time_ns);
+            while s.events.peek_time().is_some_and(|t| t <= at) {
+                s.step_event();
+            }
+            s.advance(at);
+            s.arrive(r, &mut router);
+        }
+        progress(s.c.requests);
+    }
+    while !s.events.is_empty() {
+        s.step_event();
     }
     Ok(s.finish(cache, sim))
 }
