@@ -140,7 +140,12 @@ impl<B: StateBackend> CachedStateBackend<B> {
     /// Only when L3 fails (L2 failures count as misses).
     #[inline]
     pub async fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
-        self.inner.get(key).await
+        // The hit path inline (not through `Inner::get`): one state machine
+        // level less to poll, and the future stays a few words.
+        if let Some(v) = self.inner.get_l1(key) {
+            return Ok(Some(v));
+        }
+        self.inner.get_miss_boxed(key).await
     }
 
     /// The values of `keys`, in order; misses are loaded with one L3 call.

@@ -2,6 +2,7 @@
 //! batch reads, cache warming and refresh-ahead.
 
 use std::cell::Cell;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -49,22 +50,41 @@ impl<B: StateBackend> Inner<B> {
         self.l1.insert(key, value, w, ttl, self.clock.now());
     }
 
+    /// A read: L1, else the miss path. The miss path's future is boxed so
+    /// that this one stays a few words: a hit then moves no large state
+    /// machine around (it was 480 bytes, copied on every poll setup).
     #[inline]
     pub(crate) async fn get(self: &Arc<Self>, key: &[u8]) -> Result<Option<Bytes>> {
+        if let Some(v) = self.get_l1(key) {
+            return Ok(Some(v));
+        }
+        self.get_miss_boxed(key).await
+    }
+
+    /// The miss path, boxed (see [`Self::get`]).
+    pub(crate) fn get_miss_boxed<'a>(
+        self: &'a Arc<Self>,
+        key: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Bytes>>> + Send + 'a>> {
+        Box::pin(self.get_miss(key))
+    }
+
+    /// The L1 part of a read (the hit path): no allocation, one shard lock,
+    /// and a clock read only when an entry with a TTL may exist.
+    #[inline]
+    pub(crate) fn get_l1(self: &Arc<Self>, key: &[u8]) -> Option<Bytes> {
         let sampled = sample_this();
         let t0 = if sampled { self.stopwatch.now() } else { Instant::ZERO };
-        let now = self.clock.now();
-        if let Some(hit) = self.l1.get(key, now) {
-            if self.refresh_enabled {
-                self.maybe_refresh(key, &hit, now);
-            }
-            if sampled {
-                let end = self.stopwatch.now();
-                self.metrics.l1_latency.record_nanos(end.as_nanos().saturating_sub(t0.as_nanos()));
-            }
-            return Ok(Some(hit.value));
+        let hit = self.l1.get_with_clock(key, || self.clock.now())?;
+        // Only an entry that expires can be due for refresh-ahead.
+        if self.refresh_enabled && hit.expires_at != Instant::MAX {
+            self.maybe_refresh(key, &hit, self.clock.now());
         }
-        self.get_miss(key).await
+        if sampled {
+            let end = self.stopwatch.now();
+            self.metrics.l1_latency.record_nanos(end.as_nanos().saturating_sub(t0.as_nanos()));
+        }
+        Some(hit.value)
     }
 
     /// The value of a pending write of `key`: `Some(Some(v))` put,

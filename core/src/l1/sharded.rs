@@ -4,6 +4,7 @@
 
 use super::hash::KeyHash;
 use std::borrow::Borrow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -31,6 +32,9 @@ struct Shard<T>(Mutex<T>);
 pub struct ShardedL1<K, V, P> {
     shards: Box<[Shard<L1Store<K, V, P>>]>,
     mask: u64,
+    /// Set once an entry with a TTL may exist (a default TTL, or an insert
+    /// with one); until then a hit needs no clock read. Never cleared.
+    expiring: AtomicBool,
 }
 
 impl<K, V, P> std::fmt::Debug for ShardedL1<K, V, P> {
@@ -63,7 +67,7 @@ where
                 Shard(Mutex::new(L1Store::new(cap, make_policy(cap), default_ttl)))
             })
             .collect();
-        Self { shards, mask: n64 - 1 }
+        Self { shards, mask: n64 - 1, expiring: AtomicBool::new(default_ttl.is_some()) }
     }
 
     #[inline]
@@ -95,6 +99,27 @@ where
         })
     }
 
+    /// [`Self::get`] taking the time from `clock`, and only when it matters:
+    /// while no entry with a TTL was ever stored, a hit reads no clock at
+    /// all. Once one was, the clock is read before the shard lock is taken
+    /// (or, if that insert raced with this read, under it when the entry
+    /// found can expire), so expiry is exactly as with [`Self::get`].
+    #[inline]
+    pub fn get_with_clock<Q>(&self, key: &Q, clock: impl Fn() -> Instant) -> Option<L1Hit<V>>
+    where
+        K: Borrow<Q>,
+        Q: KeyHash + Eq + ?Sized,
+    {
+        let hash = hash_key(key);
+        let early = self.expiring.load(Ordering::Relaxed).then(&clock);
+        let mut shard = self.shard(hash).lock();
+        shard.get_hashed_lazy(hash, key, || early.unwrap_or_else(clock)).map(|e| L1Hit {
+            value: e.value.clone(),
+            inserted_at: e.inserted_at,
+            expires_at: e.expires_at,
+        })
+    }
+
     /// Whether a live entry for `key` is present (no policy update).
     pub fn contains<Q>(&self, key: &Q, now: Instant) -> bool
     where
@@ -114,6 +139,9 @@ where
         ttl: Option<Duration>,
         now: Instant,
     ) -> InsertOutcome {
+        if ttl.is_some() && !self.expiring.load(Ordering::Relaxed) {
+            self.expiring.store(true, Ordering::Relaxed);
+        }
         let hash = hash_key(&key);
         self.shard(hash).lock().insert_hashed(hash, key, value, weight, ttl, now)
     }
@@ -197,5 +225,40 @@ mod tests {
         assert!(!l1.contains(&7, Instant::ZERO));
         assert_eq!(l1.len(), 49);
         assert_eq!(l1.counters().hits, 50);
+    }
+
+    #[test]
+    fn the_clock_is_read_only_once_an_entry_can_expire() {
+        use std::cell::Cell;
+        let reads = Cell::new(0u32);
+        let now = Cell::new(Instant::ZERO);
+        let clock = || {
+            reads.set(reads.get() + 1);
+            now.get()
+        };
+        let l1: ShardedL1<u64, u64, Lru> = ShardedL1::new(4, 100, None, |_| Lru::new());
+        for k in 0..10 {
+            l1.insert(k, k, 1, None, Instant::ZERO);
+        }
+        for k in 0..20 {
+            assert_eq!(l1.get_with_clock(&k, clock).map(|h| h.value), (k < 10).then_some(k));
+        }
+        assert_eq!(reads.get(), 0, "no entry can expire: no clock read");
+
+        l1.insert(99, 1, 1, Some(Duration::from_secs(1)), Instant::ZERO);
+        assert!(l1.get_with_clock(&99, clock).is_some());
+        assert!(l1.get_with_clock(&3, clock).is_some());
+        assert_eq!(reads.get(), 2, "after a TTL insert every read takes the time");
+        now.set(Instant::from_nanos(1_000_000_000));
+        assert!(l1.get_with_clock(&99, clock).is_none(), "expired at its TTL");
+        assert!(l1.get_with_clock(&3, clock).is_some());
+        assert_eq!(l1.counters().expirations, 1);
+
+        // A default TTL: from the start.
+        let l1: ShardedL1<u64, u64, Lru> =
+            ShardedL1::new(1, 10, Some(Duration::from_nanos(5)), |_| Lru::new());
+        l1.insert(1, 1, 1, None, Instant::ZERO);
+        now.set(Instant::from_nanos(5));
+        assert!(l1.get_with_clock(&1, clock).is_none());
     }
 }

@@ -151,9 +151,28 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
+        self.get_hashed_lazy(hash, key, || now)
+    }
+
+    /// [`Self::get_hashed`] that asks `now` for the time only when it finds
+    /// an entry that can expire (a clock read is a large part of a hit that
+    /// needs none: entries without TTL never look at it).
+    #[inline]
+    pub fn get_hashed_lazy<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        now: impl FnOnce() -> Instant,
+    ) -> Option<&Entry<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
         match self.find(hash, key) {
             Some(slot) => {
-                let expired = self.entries[slot as usize].as_ref().is_some_and(|e| e.is_expired(now));
+                let expired = self.entries[slot as usize]
+                    .as_ref()
+                    .is_some_and(|e| e.expires_at != Instant::MAX && e.is_expired(now()));
                 if expired {
                     self.policy.on_remove(slot);
                     self.drop_slot(slot, hash);
@@ -411,6 +430,25 @@ mod tests {
         assert_eq!(s.policy().dump().len(), 2);
         assert!(s.get(&2, at(2_000_000_000)).is_none(), "2 was the LRU victim");
         assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn lazy_reads_take_the_time_only_for_entries_that_can_expire() {
+        let mut s: L1Store<u64, u64, Lru> = L1Store::new(10, Lru::new(), None);
+        s.insert(1, 10, 1, None, at(0));
+        s.insert(2, 20, 1, Some(Duration::from_secs(1)), at(0));
+        let never = || -> Instant { panic!("entry 1 cannot expire: no clock read") };
+        assert_eq!(s.get_hashed_lazy(hash_key(&1u64), &1u64, never).map(|e| e.value), Some(10));
+        assert!(s.get_hashed_lazy(hash_key(&3u64), &3u64, never).is_none(), "a miss needs no time");
+        let mut asked = 0;
+        let mut clock = |t| {
+            asked += 1;
+            at(t)
+        };
+        assert!(s.get_hashed_lazy(hash_key(&2u64), &2u64, || clock(999_999_999)).is_some());
+        assert!(s.get_hashed_lazy(hash_key(&2u64), &2u64, || clock(1_000_000_000)).is_none());
+        assert_eq!(asked, 2);
+        assert_eq!(s.counters().expirations, 1);
     }
 
     #[test]

@@ -145,12 +145,32 @@ impl List {
     }
 
     /// Moves `slot` (in this list) to the front.
+    ///
+    /// The LRU hit: relinks in place (four link writes, no length or
+    /// capacity bookkeeping) rather than an unlink and a push.
     #[inline]
     pub fn move_to_front(&mut self, links: &mut Links, slot: Slot) {
-        if self.head != slot {
+        let head = self.head;
+        if head == slot {
+            return;
+        }
+        let s = slot as usize;
+        let [p, n] = links.pairs[s];
+        if p == NIL {
+            // Not linked as a non-head member should be: the general path.
             self.unlink(links, slot);
             self.push_front(links, slot);
+            return;
         }
+        links.pairs[p as usize][NEXT] = n;
+        if n != NIL {
+            links.pairs[n as usize][PREV] = p;
+        } else {
+            self.tail = p;
+        }
+        links.pairs[s] = [NIL, head];
+        links.pairs[head as usize][PREV] = slot;
+        self.head = slot;
     }
 
     /// Removes and returns the oldest slot.
@@ -206,10 +226,40 @@ mod tests {
         assert_eq!(l.to_vec(&links), vec![4, 3]);
         l.move_to_front(&mut links, 3);
         assert_eq!(l.to_vec(&links), vec![3, 4]);
+        l.move_to_front(&mut links, 3);
+        assert_eq!(l.to_vec(&links), vec![3, 4]);
         assert_eq!(l.pop_back(&mut links), Some(4));
         assert_eq!(l.pop_back(&mut links), Some(3));
         assert_eq!(l.pop_back(&mut links), None);
         assert!(l.is_empty());
+    }
+
+    /// Every move (head, middle, tail) against a `Vec` model, walking the
+    /// list both ways so that both link directions are checked.
+    #[test]
+    fn move_to_front_matches_a_vec_model() {
+        let mut links = Links::default();
+        let mut l = List::default();
+        let mut model: Vec<Slot> = Vec::new();
+        for s in 0..6 {
+            l.push_front(&mut links, s);
+            model.insert(0, s);
+        }
+        for s in [0, 3, 3, 5, 1, 0, 2, 4, 4, 0] {
+            l.move_to_front(&mut links, s);
+            model.retain(|&x| x != s);
+            model.insert(0, s);
+            assert_eq!(l.to_vec(&links), model);
+            let mut back = Vec::new();
+            let mut cur = l.back();
+            while let Some(c) = cur {
+                back.push(c);
+                cur = l.newer(&links, c);
+            }
+            back.reverse();
+            assert_eq!(back, model);
+            assert_eq!((l.front(), l.back(), l.len()), (model.first().copied(), model.last().copied(), 6));
+        }
     }
 
     #[test]
