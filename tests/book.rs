@@ -300,7 +300,21 @@ fn the_tuning_walkthrough_runs_as_written() {
             }
         }
     }
-    assert!(ran >= 2, "the walkthrough ran {ran} commands");
+    assert!(ran >= 4, "the walkthrough ran {ran} commands");
+    // A TOML file a command wrote (`-o tuned.toml`) is shown as written.
+    let mut shown = 0;
+    for args in strata_commands(&text) {
+        let Some(i) = args.iter().position(|a| a == "-o" || a == "--output") else { continue };
+        let name = &args[i + 1];
+        if !name.ends_with(".toml") {
+            continue;
+        }
+        let written = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let same = all.iter().any(|b| b.info == "toml" && b.text.trim_end() == written.trim_end());
+        assert!(same, "{}: no TOML block shows the {name} the walkthrough writes:\n{written}", md.display());
+        shown += 1;
+    }
+    assert!(shown >= 1, "the walkthrough shows no TOML it wrote");
 }
 
 #[test]
