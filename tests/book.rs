@@ -337,3 +337,45 @@ fn the_policy_misses_table_is_the_traces_readme_one() {
     assert_eq!(expected.len(), 6, "traces/README.md has no per-policy table");
     assert_eq!(rows(&bench), expected);
 }
+
+#[test]
+fn every_benchmark_names_a_command_that_exists() {
+    let (md, text) = chapter("benchmarks.md");
+    let sections: Vec<&str> = text.split("\n## ").skip(1).collect();
+    assert!(sections.len() >= 8, "{} sections", sections.len());
+    for section in sections {
+        let title = section.lines().next().unwrap();
+        let commands: Vec<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix('`').and_then(|l| l.strip_suffix('`')))
+            .filter(|l| l.starts_with("cargo ") || l.starts_with("scripts/"))
+            .collect();
+        assert!(!commands.is_empty(), "{}: section {title:?} names no command", md.display());
+        for cmd in commands {
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            let after = |flag: &str| words.iter().position(|w| *w == flag).map(|i| words[i + 1]);
+            let mut files = Vec::new();
+            if let Some(b) = after("--bench") {
+                files.push(vec![format!("benches/{b}.rs")]);
+            }
+            if let Some(e) = after("--example") {
+                files.push(vec![format!("examples/{e}.rs")]);
+            }
+            if let Some(t) = after("--test") {
+                files.push(vec![
+                    format!("tests/{t}.rs"),
+                    format!("core/tests/{t}.rs"),
+                    format!("sim/tests/{t}.rs"),
+                ]);
+            }
+            if words[0].starts_with("scripts/") {
+                files.push(vec![words[0].to_string()]);
+            }
+            assert!(!files.is_empty(), "{}: {cmd:?} names no bench, example, test or script", md.display());
+            for alternatives in files {
+                let found = alternatives.iter().any(|f| root().join(f).is_file());
+                assert!(found, "{}: {cmd:?}: none of {alternatives:?} exists", md.display());
+            }
+        }
+    }
+}
