@@ -87,6 +87,14 @@ impl Lfu {
     /// Puts the pending entry into the frequency-1 bucket.
     #[inline]
     fn settle(&mut self) {
+        if self.pending.is_held() {
+            self.settle_pending();
+        }
+    }
+
+    /// The slow half of `settle` (once per insert), kept out of the hit path.
+    #[inline(never)]
+    fn settle_pending(&mut self) {
         let Some(slot) = self.pending.take() else { return };
         let b = match self.order.back() {
             Some(b) if self.buckets[b as usize].freq == 1 => b,

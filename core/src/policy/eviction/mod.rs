@@ -108,10 +108,20 @@ impl Pending {
         (self.0 != NIL).then_some(self.0)
     }
 
+    /// Whether a slot is held (the hit path's one check: nothing is held
+    /// except between an insert and the next call).
+    #[inline]
+    pub(crate) fn is_held(self) -> bool {
+        self.0 != NIL
+    }
+
     /// Releases and returns the held slot.
     #[inline]
     pub(crate) fn take(&mut self) -> Option<Slot> {
-        std::mem::replace(self, Pending(NIL)).get()
+        if self.0 == NIL {
+            return None;
+        }
+        Some(std::mem::replace(&mut self.0, NIL))
     }
 
     /// Releases the held slot, if any, to the front of `list`.

@@ -114,6 +114,14 @@ impl S3Fifo {
 
     #[inline]
     fn settle(&mut self) {
+        if self.pending.is_held() {
+            self.settle_pending();
+        }
+    }
+
+    /// The slow half of `settle` (once per insert), kept out of the hit path.
+    #[inline(never)]
+    fn settle_pending(&mut self) {
         let Some(slot) = self.pending.take() else { return };
         let to_main = self.goes_to_main(slot);
         let m = &mut self.meta[slot as usize];
