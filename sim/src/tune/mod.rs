@@ -39,7 +39,8 @@ pub struct Constraints {
     /// No stale read older than this many milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_stale_age_ms: Option<f64>,
-    /// L3 requests per second at most this in the busiest window.
+    /// L3 requests per second at most this in the busiest window once warm
+    /// (windows after the first tenth of the run: a cold start is excluded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub l3_qps: Option<f64>,
 }
@@ -105,7 +106,8 @@ pub struct Metrics {
     pub write_p99_us: f64,
     /// Mean L3 requests per second.
     pub l3_qps_mean: f64,
-    /// L3 requests per second in the busiest window.
+    /// L3 requests per second in the busiest window once warm (see
+    /// [`Constraints::l3_qps`]).
     pub l3_qps_peak: f64,
     /// Stale reads / reads.
     pub stale_ratio: f64,

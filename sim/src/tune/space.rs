@@ -38,7 +38,7 @@ impl Default for SearchSpace {
             l1_fractions: vec![1.0, 0.5, 0.25, 0.125],
             l2_fractions: vec![1.0, 0.5, 0.25, 0.0],
             l1_ttls: vec![None, secs(1), secs(10), secs(60), secs(600)],
-            l2_ttls: vec![secs(10), secs(60), secs(600), secs(3600)],
+            l2_ttls: vec![secs(300), secs(10), secs(60), secs(3600)],
             strategies: vec![
                 WriteStrategy::WriteThrough,
                 WriteStrategy::WriteBack,
