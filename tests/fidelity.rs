@@ -43,3 +43,28 @@ async fn engine_and_simulator_l1_hits_are_identical() {
         }
     }
 }
+
+/// With writes in the trace, reads of keys whose write is still queued must
+/// leave L1 as a load would: identical hits whatever the flusher's timing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_with_writes_under_every_strategy() {
+    for eviction in EvictionConfig::all() {
+        for strategy in [WriteStrategy::WriteThrough, WriteStrategy::WriteBack, WriteStrategy::WriteBehind] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut config = default_config();
+            config.l1.capacity = Capacity::Entries(300);
+            config.l1.eviction = eviction.clone();
+            config.write.strategy = strategy;
+            let opts = DemoOptions {
+                trace: trace("zipf1.0-10k.csv.zst"),
+                format: None,
+                config,
+                data_dir: dir.path().to_path_buf(),
+                default_value_size: 16,
+            };
+            let r = run(&opts).await.unwrap();
+            assert!(r.simulator.writes > 5_000, "the trace writes");
+            assert_eq!(r.engine.l1.hits, r.simulator.l1.hits, "{} / {strategy:?}", eviction.name());
+        }
+    }
+}

@@ -102,8 +102,10 @@ pub struct L2Config {
     pub url: String,
     /// Key prefix and pub/sub channel name of this cache.
     pub namespace: String,
-    /// Time to live of L2 entries; `None`: no expiry.
-    #[serde(rename = "ttl_ms", with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    /// Time to live of L2 entries; `None`: no expiry. In TOML, absent means
+    /// the default (300 s) and `ttl_ms = 0` means no expiry, so every value
+    /// survives a round trip.
+    #[serde(rename = "ttl_ms", with = "zero_ms_none")]
     pub ttl: Option<Duration>,
     /// Timeout of every Redis call.
     #[serde(rename = "timeout_ms", with = "ms")]
@@ -365,6 +367,23 @@ mod ms {
     }
 }
 
+/// `Option<Duration>` as milliseconds where 0 stands for `None`.
+mod zero_ms_none {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::ref_option)] // serde's `with` signature
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let ms = u64::deserialize(d)?;
+        Ok((ms > 0).then(|| Duration::from_millis(ms)))
+    }
+}
+
 mod opt_ms {
     use std::time::Duration;
 
@@ -396,6 +415,20 @@ mod tests {
         let text = cfg.to_toml_string().expect("serialises");
         let back = CacheConfig::from_toml_str(&text, "mem").expect("parses");
         assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn l2_without_ttl_round_trips() {
+        let mut cfg =
+            CacheConfig { l2: Some(L2Config { ttl: None, ..L2Config::default() }), ..CacheConfig::default() };
+        let text = cfg.to_toml_string().expect("serialises");
+        assert!(text.contains("ttl_ms = 0"), "{text}");
+        assert_eq!(CacheConfig::from_toml_str(&text, "mem").expect("parses"), cfg);
+        cfg.l2 = Some(L2Config::default());
+        let text = cfg.to_toml_string().expect("serialises");
+        assert_eq!(CacheConfig::from_toml_str(&text, "mem").expect("parses"), cfg);
+        let absent = CacheConfig::from_toml_str("[l2]\nurl = \"redis://x\"\n", "mem").expect("parses");
+        assert_eq!(absent.l2.and_then(|l| l.ttl), Some(Duration::from_secs(300)));
     }
 
     #[test]

@@ -123,8 +123,10 @@ impl<B: StateBackend> Inner<B> {
         // Checked after joining: a write racing with this load either is
         // visible here or marks the flight stale.
         if let Some(v) = self.pending_value(leader.key()) {
+            // The newest value: cache it as a load from L3 would, so that L1's
+            // contents do not depend on whether the flusher has run yet.
             let result: Shared = Ok(v);
-            leader.complete(result.clone(), |_| {});
+            self.complete_and_populate(leader, &result, false);
             return result;
         }
         let span = tracing::debug_span!("strata.load", key_len = leader.key().len());
@@ -189,7 +191,7 @@ impl<B: StateBackend> Inner<B> {
             match self.pending_value(leader.key()) {
                 Some(v) => {
                     out[i] = v.clone();
-                    leader.complete(Ok(v), |_| {});
+                    self.complete_and_populate(leader, &Ok(v), false);
                 }
                 None => to_load.push((i, leader)),
             }
