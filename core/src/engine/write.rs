@@ -21,24 +21,37 @@ impl<B: StateBackend> Inner<B> {
         Ok(())
     }
 
+    /// One attempt to queue `op`: what happened, whether a batch is due,
+    /// and how many keys are pending.
+    fn try_push(&self, key: &Bytes, op: &PendingOp<Bytes>) -> (Enqueued, bool, usize) {
+        let mut w = self.writes.lock();
+        let now = self.clock.now();
+        let outcome = w.queue.push(key.clone(), op.clone(), now);
+        let due = outcome != Enqueued::Full
+            && (self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size());
+        (outcome, due, w.queue.len())
+    }
+
     /// Queues `op` for `key`, waiting (real time) up to the backpressure
-    /// timeout while the queue is full.
+    /// timeout while the queue is full. (Age-based flushes are the flusher's
+    /// own timer; a put only wakes it when a batch is full.)
     async fn enqueue(&self, key: Bytes, op: PendingOp<Bytes>) -> Result<()> {
+        let (outcome, due, _) = self.try_push(&key, &op);
+        if outcome != Enqueued::Full {
+            if due {
+                self.flush_wakeup.notify_one();
+            }
+            return Ok(());
+        }
         let limit = self.config.write.backpressure_timeout;
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            // Register for a wake-up before looking, so a flush that makes
-            // room between the look and the wait is not missed.
+            // Register for a wake-up before looking again, so a flush that
+            // makes room between the look and the wait is not missed.
             let room = self.space.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            let (outcome, due, pending) = {
-                let mut w = self.writes.lock();
-                let now = self.clock.now();
-                let outcome = w.queue.push(key.clone(), op.clone(), now);
-                let due = self.plan == WritePlan::CachesThenL3Each || w.queue.is_due(now);
-                (outcome, due, w.queue.len())
-            };
+            let (outcome, due, pending) = self.try_push(&key, &op);
             if outcome != Enqueued::Full {
                 if due {
                     self.flush_wakeup.notify_one();
