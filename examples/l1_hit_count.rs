@@ -11,8 +11,9 @@
 //! ```
 //!
 //! Peers: `strata:<policy>` (`CachedStateBackend::get`, polled once with
-//! `now_or_never`), `mini_moka`, `quick_cache`, `mutex_hashmap`, and `loop`
-//! (the key-sequence loop alone, to subtract). Distributions: `zipf`
+//! `now_or_never`), `l1:<policy>` (the engine's `ShardedL1` alone),
+//! `mini_moka`, `quick_cache`, `mutex_hashmap`, and `loop` (the
+//! key-sequence loop alone, to subtract). Distributions: `zipf`
 //! (Zipf 1.0) or `uniform`. Without valgrind it prints CPU ns per hit.
 
 #[path = "../benches/common/l1_peers.rs"]
@@ -23,8 +24,10 @@ use std::hint::black_box;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use futures::FutureExt;
-use peers::{Engine, SEQ, engine, keys, mini_moka, mutex_map, mutex_map_get, quick_cache};
-use strata::core::policy::eviction::EvictionConfig;
+use peers::{Engine, KEYS, SEQ, engine, keys, mini_moka, mutex_map, mutex_map_get, quick_cache};
+use strata::core::Instant;
+use strata::core::l1::ShardedL1;
+use strata::core::policy::eviction::{AnyPolicy, EvictionConfig};
 
 type Seq<'a> = (&'a [Bytes], &'a [u32]);
 
@@ -34,6 +37,20 @@ fn measured_strata(cache: &Engine, (keys, seq): Seq<'_>, hits: usize) -> usize {
     for n in 0..hits {
         let k = &keys[seq[n & (SEQ - 1)] as usize];
         let v = cache.get(k).now_or_never().and_then(Result::ok).flatten();
+        found += usize::from(black_box(v).is_some());
+    }
+    found
+}
+
+/// The engine's L1 on its own (what `get` adds around it is the rest).
+type BareL1 = ShardedL1<Bytes, Bytes, AnyPolicy>;
+
+#[inline(never)]
+fn measured_bare_l1(l1: &BareL1, (keys, seq): Seq<'_>, hits: usize) -> usize {
+    let mut found = 0;
+    for n in 0..hits {
+        let k = &keys[seq[n & (SEQ - 1)] as usize];
+        let v = l1.get_with_clock(&k[..], || Instant::ZERO).map(|h| h.value);
         found += usize::from(black_box(v).is_some());
     }
     found
@@ -122,6 +139,21 @@ fn main() -> anyhow::Result<()> {
             }
             let t = cpu_ns();
             (measured_strata(&cache, s, hits), cpu_ns() - t)
+        }
+        Some(("l1", policy)) => {
+            let eviction: EvictionConfig = policy.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            // As the engine sizes it on this machine (see CacheBuilder::build).
+            let shards =
+                (std::thread::available_parallelism().map_or(4, usize::from) * 4).next_power_of_two();
+            let l1 = BareL1::new(shards, KEYS as u64 * 2, None, |cap| eviction.build(cap));
+            for (i, k) in keys.iter().enumerate() {
+                l1.insert(Bytes::copy_from_slice(k), peers::value(i as u32), 1, None, Instant::ZERO);
+            }
+            for k in &seq {
+                black_box(l1.get_with_clock(&keys[*k as usize][..], || Instant::ZERO));
+            }
+            let t = cpu_ns();
+            (measured_bare_l1(&l1, s, hits), cpu_ns() - t)
         }
         _ => match peer.as_str() {
             "mini_moka" => {

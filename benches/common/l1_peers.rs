@@ -50,7 +50,8 @@ pub(crate) fn keys() -> Vec<Bytes> {
     (0..KEYS as u32).map(key).collect()
 }
 
-fn value(i: u32) -> Bytes {
+/// The `i`-th value.
+pub(crate) fn value(i: u32) -> Bytes {
     Bytes::from(vec![i as u8; VALUE_LEN])
 }
 

@@ -327,3 +327,44 @@ async fn sled_write_behind_shutdown_then_reopen() {
     assert_eq!(sled.get(&999u32.to_be_bytes()).await.unwrap().as_deref(), Some(&b"value 999"[..]));
     assert_eq!(sled.get(&7u32.to_be_bytes()).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn per_entry_ttl_without_a_default_expires() {
+    // No default TTL: hits read no clock until an entry with a TTL exists;
+    // from then on that entry expires on time and the others never do.
+    let clock = ManualClock::new();
+    let (backend, faults) = Faulty::new(MemoryStateBackend::new());
+    let cache = CachedStateBackend::builder(backend)
+        .config(cfg(WriteStrategy::WriteThrough))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    cache.put(b"forever", Bytes::from_static(b"f")).await.unwrap();
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(cache.get(b"forever").await.unwrap().as_deref(), Some(&b"f"[..]));
+    cache.put_with_ttl(b"short", Bytes::from_static(b"s"), Duration::from_secs(1)).await.unwrap();
+    clock.advance(Duration::from_millis(999));
+    assert_eq!(cache.get(b"short").await.unwrap().as_deref(), Some(&b"s"[..]));
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 0, "both served by L1");
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(cache.get(b"short").await.unwrap().as_deref(), Some(&b"s"[..]));
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 1, "expired: loaded from L3");
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(cache.get(b"forever").await.unwrap().as_deref(), Some(&b"f"[..]));
+    assert_eq!(faults.gets.load(Ordering::Relaxed), 1, "no TTL: still in L1");
+    assert_eq!(cache.stats().l1.expirations, 1);
+}
+
+#[tokio::test]
+async fn get_does_nothing_until_polled() {
+    let cache = CachedStateBackend::builder(MemoryStateBackend::new()).build().unwrap();
+    cache.put(b"k", Bytes::from_static(b"old")).await.unwrap();
+    let read = cache.get(b"k");
+    let hits = cache.stats().l1.hits;
+    // The read was created before this write but is first polled after it.
+    let writer = cache.clone();
+    tokio::spawn(async move { writer.put(b"k", Bytes::from_static(b"new")).await.unwrap() }).await.unwrap();
+    assert_eq!(cache.stats().l1.hits, hits, "creating the future read nothing");
+    assert_eq!(read.await.unwrap().as_deref(), Some(&b"new"[..]));
+    assert_eq!(cache.get(b"absent").await.unwrap(), None, "a miss goes through the boxed path");
+}

@@ -136,16 +136,14 @@ impl<B: StateBackend> CachedStateBackend<B> {
 
     /// The value of `key`: from L1, else L2, else L3 (read-through).
     ///
+    /// Behaves as an `async fn` (nothing happens until it is polled); the
+    /// future is written by hand so that an L1 hit is as cheap as possible.
+    ///
     /// # Errors
     /// Only when L3 fails (L2 failures count as misses).
     #[inline]
-    pub async fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
-        // The hit path inline (not through `Inner::get`): one state machine
-        // level less to poll, and the future stays a few words.
-        if let Some(v) = self.inner.get_l1(key) {
-            return Ok(Some(v));
-        }
-        self.inner.get_miss_boxed(key).await
+    pub fn get<'a>(&'a self, key: &'a [u8]) -> impl Future<Output = Result<Option<Bytes>>> + Send + 'a {
+        read::Get::new(&self.inner, key)
     }
 
     /// The values of `keys`, in order; misses are loaded with one L3 call.

