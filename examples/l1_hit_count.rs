@@ -1,7 +1,7 @@
 //! L1 hits one peer at a time, for instruction counts under callgrind (they
 //! do not depend on the load of a shared machine, unlike criterion's times).
 //! Same workload as `benches/l1_hit.rs`: 100k keys, 64-byte values, every
-//! read a hit. Only the `measured_*` functions are meant to be counted:
+//! read a hit. Only `measured_hits` (one instance per peer) is meant to be counted:
 //!
 //! ```text
 //! cargo build --profile bench --example l1_hit_count
@@ -31,81 +31,32 @@ use strata::core::policy::eviction::{AnyPolicy, EvictionConfig};
 
 type Seq<'a> = (&'a [Bytes], &'a [u32]);
 
-#[inline(never)]
-fn measured_strata(cache: &Engine, (keys, seq): Seq<'_>, hits: usize) -> usize {
-    let mut found = 0;
-    for n in 0..hits {
-        let k = &keys[seq[n & (SEQ - 1)] as usize];
-        let v = cache.get(k).now_or_never().and_then(Result::ok).flatten();
-        found += usize::from(black_box(v).is_some());
-    }
-    found
-}
-
 /// The engine's L1 on its own (what `get` adds around it is the rest).
 type BareL1 = ShardedL1<Bytes, Bytes, AnyPolicy>;
 
+/// The counted loop: `hits` reads along the key sequence, each through
+/// `hit` (which says whether the read found the key). One instance per peer.
 #[inline(never)]
-fn measured_bare_l1(l1: &BareL1, (keys, seq): Seq<'_>, hits: usize) -> usize {
+fn measured_hits(hit: impl Fn(&Bytes) -> bool, (keys, seq): Seq<'_>, hits: usize) -> usize {
     let mut found = 0;
     for n in 0..hits {
         let k = &keys[seq[n & (SEQ - 1)] as usize];
-        let v = l1.get_with_clock(&k[..], || Instant::ZERO).map(|h| h.value);
-        found += usize::from(black_box(v).is_some());
+        found += usize::from(hit(k));
     }
     found
 }
 
-#[inline(never)]
-fn measured_mini_moka(
-    cache: &mini_moka::sync::Cache<Bytes, Bytes>,
-    (keys, seq): Seq<'_>,
-    hits: usize,
-) -> usize {
-    let mut found = 0;
-    for n in 0..hits {
-        let k = &keys[seq[n & (SEQ - 1)] as usize];
-        found += usize::from(black_box(cache.get(k)).is_some());
+/// One untimed pass over the sequence (`warm`), then the measured run:
+/// reads found and CPU ns spent.
+fn run(hit: impl Fn(&Bytes) -> bool, s: Seq<'_>, hits: usize, warm: bool) -> (usize, u64) {
+    if warm {
+        for k in s.1 {
+            black_box(hit(&s.0[*k as usize]));
+        }
     }
-    found
-}
-
-#[inline(never)]
-fn measured_quick_cache(
-    cache: &quick_cache::sync::Cache<Bytes, Bytes>,
-    (keys, seq): Seq<'_>,
-    hits: usize,
-) -> usize {
-    let mut found = 0;
-    for n in 0..hits {
-        let k = &keys[seq[n & (SEQ - 1)] as usize];
-        found += usize::from(black_box(cache.get(k)).is_some());
-    }
-    found
-}
-
-#[inline(never)]
-fn measured_mutex_hashmap(
-    map: &parking_lot::Mutex<std::collections::HashMap<Bytes, Bytes>>,
-    (keys, seq): Seq<'_>,
-    hits: usize,
-) -> usize {
-    let mut found = 0;
-    for n in 0..hits {
-        let k = &keys[seq[n & (SEQ - 1)] as usize];
-        found += usize::from(black_box(mutex_map_get(map, k)).is_some());
-    }
-    found
-}
-
-#[inline(never)]
-fn measured_loop((keys, seq): Seq<'_>, hits: usize) -> usize {
-    let mut found = 0;
-    for n in 0..hits {
-        let k = &keys[seq[n & (SEQ - 1)] as usize];
-        found += usize::from(!black_box(k).is_empty());
-    }
-    found
+    let t = cpu_ns();
+    let found = measured_hits(&hit, s, hits);
+    (found, cpu_ns() - t)
 }
 
 /// CPU time of this thread in ns (Linux), else 0.
@@ -128,17 +79,15 @@ fn main() -> anyhow::Result<()> {
     };
     let keys = keys();
     let s: Seq<'_> = (&keys, &seq);
-    // Each arm: build, one untimed pass over the sequence, then the measured run.
+    // Each arm: build, then one untimed pass and the measured run.
     let (found, ns) = match peer.split_once(':') {
         Some(("strata", policy)) => {
             let eviction: EvictionConfig = policy.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-            let cache = engine(&rt, eviction);
-            for k in &seq {
-                black_box(cache.get(&keys[*k as usize]).now_or_never());
-            }
-            let t = cpu_ns();
-            (measured_strata(&cache, s, hits), cpu_ns() - t)
+            let cache: Engine = engine(&rt, eviction);
+            let get =
+                |k: &Bytes| black_box(cache.get(k).now_or_never().and_then(Result::ok).flatten()).is_some();
+            run(get, s, hits, true)
         }
         Some(("l1", policy)) => {
             let eviction: EvictionConfig = policy.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -149,38 +98,24 @@ fn main() -> anyhow::Result<()> {
             for (i, k) in keys.iter().enumerate() {
                 l1.insert(Bytes::copy_from_slice(k), peers::value(i as u32), 1, None, Instant::ZERO);
             }
-            for k in &seq {
-                black_box(l1.get_with_clock(&keys[*k as usize][..], || Instant::ZERO));
-            }
-            let t = cpu_ns();
-            (measured_bare_l1(&l1, s, hits), cpu_ns() - t)
+            let get =
+                |k: &Bytes| black_box(l1.get_with_clock(&k[..], || Instant::ZERO).map(|h| h.value)).is_some();
+            run(get, s, hits, true)
         }
         _ => match peer.as_str() {
             "mini_moka" => {
                 let c = mini_moka();
-                for k in &seq {
-                    black_box(c.get(&keys[*k as usize]));
-                }
-                let t = cpu_ns();
-                (measured_mini_moka(&c, s, hits), cpu_ns() - t)
+                run(|k: &Bytes| black_box(c.get(k)).is_some(), s, hits, true)
             }
             "quick_cache" => {
                 let c = quick_cache();
-                for k in &seq {
-                    black_box(c.get(&keys[*k as usize]));
-                }
-                let t = cpu_ns();
-                (measured_quick_cache(&c, s, hits), cpu_ns() - t)
+                run(|k: &Bytes| black_box(c.get(k)).is_some(), s, hits, true)
             }
             "mutex_hashmap" => {
                 let m = mutex_map();
-                let t = cpu_ns();
-                (measured_mutex_hashmap(&m, s, hits), cpu_ns() - t)
+                run(|k: &Bytes| black_box(mutex_map_get(&m, k)).is_some(), s, hits, false)
             }
-            "loop" => {
-                let t = cpu_ns();
-                (measured_loop(s, hits), cpu_ns() - t)
-            }
+            "loop" => run(|k: &Bytes| !black_box(k).is_empty(), s, hits, false),
             other => {
                 bail!("unknown peer {other:?} (strata:<policy>, mini_moka, quick_cache, mutex_hashmap, loop)")
             }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Serialize;
 use strata_core::config::{CacheConfig, L3Config, WriteStrategy};
+use strata_core::l1::engine_key;
 use strata_core::{CachedStateBackend, ManualClock, SledStateBackend, StateBackend};
 use strata_sim::trace::{ReaderOptions, TraceFormat, open};
 use strata_sim::{Op, Request, SimConfig};
@@ -52,10 +53,6 @@ pub struct DemoReport {
     pub simulator: strata_sim::Report,
     /// Whether the engine's and the simulator's L1 hit counts are equal.
     pub l1_hits_identical: bool,
-}
-
-fn engine_key(k: u64) -> [u8; 8] {
-    k.to_be_bytes()
 }
 
 fn value_for(r: &Request, default_size: usize) -> Bytes {

@@ -1,29 +1,13 @@
 //! The `strata gen` and `strata mrc` commands, run as a user runs them.
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{json, ok, stderr_line, strata};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn strata(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).output().expect("run strata")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = strata(args);
-    assert!(out.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_slice(&ok(args).stdout).expect("JSON output")
-}
-
-fn stderr_line(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(err.trim_end().lines().count(), 1, "one-line error expected: {err}");
-    err.trim_end().to_owned()
-}
 
 #[test]
 fn gen_is_deterministic_and_mrc_reads_it_back() {

@@ -1,30 +1,11 @@
 //! `strata replay`, run as a user runs it.
 
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{json, ok, one_line_error};
 
 use serde_json::Value;
-
-fn strata(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).output().expect("run strata")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = strata(args);
-    assert!(out.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_slice(&ok(args).stdout).expect("JSON output")
-}
-
-fn one_line_error(args: &[&str]) -> String {
-    let out = strata(args);
-    assert!(!out.status.success(), "strata {args:?} should fail");
-    let err = String::from_utf8_lossy(&out.stderr).trim_end().to_owned();
-    assert_eq!(err.lines().count(), 1, "one-line error expected: {err}");
-    err
-}
 
 fn trace(dir: &tempfile::TempDir) -> String {
     let path = dir.path().join("t.csv").display().to_string();

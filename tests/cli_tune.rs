@@ -1,20 +1,13 @@
 //! `strata tune`, run as a user runs it: the written TOML is the winner and
 //! strata-core loads it unchanged.
 
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{ok, strata};
 
 use serde_json::Value;
 use strata_core::CacheConfig;
-
-fn strata(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata")).args(args).output().expect("run strata")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = strata(args);
-    assert!(out.status.success(), "strata {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
 
 #[test]
 fn tune_writes_the_winner_that_core_loads_unchanged() {

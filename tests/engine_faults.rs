@@ -4,55 +4,26 @@
 //! did, and two instances agree with PostgreSQL after concurrent writes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/pg_env.rs"]
+mod pg_env;
 #[path = "support/proxy.rs"]
 mod proxy;
 #[path = "support/redis_env.rs"]
 mod redis_env;
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use pg_env::{Table, database_url, url_via};
 use proxy::Proxy;
-use redis_env::{clock, config, redis_url, unique_namespace};
+use redis_env::{clock, config, redis_addr, redis_url};
 use strata::core::backend::{PostgresOptions, PostgresStateBackend};
 use strata::core::config::{CacheConfig, L2Config, WriteStrategy};
 use strata::core::l2::RedisTier;
 use strata::core::{CachedStateBackend, StateBackend, StateError};
-
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn addr_of(host_port: &str) -> SocketAddr {
-    host_port.to_socket_addrs().expect("resolve").next().expect("an address")
-}
-
-fn redis_addr() -> SocketAddr {
-    let url = redis_url();
-    addr_of(&redis::Client::open(url.as_str()).expect("REDIS_URL").get_connection_info().addr().to_string())
-}
-
-fn pg_addr() -> SocketAddr {
-    let url = database_url();
-    let rest = url.split('@').next_back().expect("url");
-    addr_of(rest.split('/').next().expect("host:port"))
-}
-
-/// `DATABASE_URL` with its host:port replaced by `addr`.
-fn pg_url_via(addr: SocketAddr) -> String {
-    let url = database_url();
-    let (head, rest) = url.rsplit_once('@').expect("user@host");
-    let path = rest.split_once('/').map_or("", |(_, p)| p);
-    format!("{head}@{addr}/{path}")
-}
-
-fn table(name: &str) -> String {
-    unique_namespace(name).replace('-', "_")
-}
 
 async fn postgres(url: &str, table: &str) -> PostgresStateBackend {
     let opts = PostgresOptions {
@@ -63,12 +34,6 @@ async fn postgres(url: &str, table: &str) -> PostgresStateBackend {
     let pg = PostgresStateBackend::connect_with(url, table, opts).await.expect("connect to PostgreSQL");
     pg.migrate().await.unwrap();
     pg
-}
-
-async fn drop_table(table: &str) {
-    let pg = postgres(&database_url(), table).await;
-    let stmt = format!("DROP TABLE IF EXISTS \"{table}\"");
-    sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(pg.pool()).await.unwrap();
 }
 
 async fn engine<B: StateBackend>(
@@ -90,8 +55,8 @@ async fn engine<B: StateBackend>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cut_reads_go_on_from_l1_and_l3_then_l2_is_used_again() {
-    let t = table("eng_redis_cut");
-    let pg = postgres(&database_url(), &t).await;
+    let t = Table::new("eng_redis_cut");
+    let pg = postgres(&database_url(), &t.0).await;
     for i in 0..20u32 {
         pg.put(format!("k{i}").as_bytes(), Bytes::from(format!("v{i}"))).await.unwrap();
     }
@@ -115,20 +80,19 @@ async fn redis_cut_reads_go_on_from_l1_and_l3_then_l2_is_used_again() {
     tokio::time::sleep(Duration::from_millis(400)).await; // cool-down
     cache.clear_cache().await; // half-open probe, then L2 works again
     cache.put(b"fresh", Bytes::from_static(b"x")).await.unwrap();
-    let b = engine(postgres(&database_url(), &t).await, Some(&l2), WriteStrategy::WriteThrough).await;
+    let b = engine(postgres(&database_url(), &t.0).await, Some(&l2), WriteStrategy::WriteThrough).await;
     assert_eq!(b.get(b"fresh").await.unwrap().as_deref(), Some(&b"x"[..]));
     let after = b.stats();
     assert_eq!(after.l2.hits, 1, "served by L2 again: {after:?}");
     assert_eq!(cache.stats().l2_breaker.as_deref(), Some("closed"));
     cache.clear_cache().await;
-    drop_table(&t).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_cut_write_through_put_fails_and_no_tier_keeps_the_value() {
-    let t = table("eng_pg_cut_wt");
-    let proxy = Proxy::start(pg_addr()).await.unwrap();
-    let pg = postgres(&pg_url_via(proxy.addr()), &t).await;
+    let t = Table::new("eng_pg_cut_wt");
+    let proxy = Proxy::start(pg_env::upstream()).await.unwrap();
+    let pg = postgres(&url_via(proxy.addr()), &t.0).await;
     let l2 = config(&redis_url(), "eng-pg-cut-wt");
     let cache = engine(pg, Some(&l2), WriteStrategy::WriteThrough).await;
     cache.put(b"k", Bytes::from_static(b"persisted")).await.unwrap();
@@ -136,20 +100,19 @@ async fn postgres_cut_write_through_put_fails_and_no_tier_keeps_the_value() {
     let err = cache.put(b"k", Bytes::from_static(b"unpersisted")).await.unwrap_err();
     assert!(err.to_string().contains("L3 (postgres)"), "{err}");
     // Neither L1 nor L2 (seen by a second instance reading Redis) has it.
-    let direct = postgres(&database_url(), &t).await;
+    let direct = postgres(&database_url(), &t.0).await;
     let other = engine(direct, Some(&l2), WriteStrategy::WriteThrough).await;
     assert_eq!(other.get(b"k").await.unwrap().as_deref(), Some(&b"persisted"[..]));
     proxy.heal();
     assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"persisted"[..]));
     cache.clear_cache().await;
-    drop_table(&t).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_cut_write_behind_keeps_queue_applies_backpressure_and_lands_everything() {
-    let t = table("eng_pg_cut_wb");
-    let proxy = Proxy::start(pg_addr()).await.unwrap();
-    let pg = postgres(&pg_url_via(proxy.addr()), &t).await;
+    let t = Table::new("eng_pg_cut_wb");
+    let proxy = Proxy::start(pg_env::upstream()).await.unwrap();
+    let pg = postgres(&url_via(proxy.addr()), &t.0).await;
     let mut cfg = CacheConfig::default();
     cfg.write.strategy = WriteStrategy::WriteBehind;
     cfg.write.batch_size = 50;
@@ -171,19 +134,18 @@ async fn postgres_cut_write_behind_keeps_queue_applies_backpressure_and_lands_ev
     // Reads see every accepted write meanwhile.
     assert_eq!(cache.get(b"k150").await.unwrap().as_deref(), Some(&b"v150"[..]));
     // A deadline that passes while PostgreSQL is down reports what is left.
-    let direct = postgres(&database_url(), &t).await;
+    let direct = postgres(&database_url(), &t.0).await;
     proxy.heal();
     cache.shutdown(Duration::from_secs(20)).await.expect("everything lands after the heal");
     assert_eq!(direct.count().await.unwrap(), u64::from(accepted));
     assert_eq!(direct.get(b"k0").await.unwrap().as_deref(), Some(&b"v0"[..]));
-    drop_table(&t).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_deadline_reports_unwritten_keys_while_postgres_is_down() {
-    let t = table("eng_pg_down_shutdown");
-    let proxy = Proxy::start(pg_addr()).await.unwrap();
-    let pg = postgres(&pg_url_via(proxy.addr()), &t).await;
+    let t = Table::new("eng_pg_down_shutdown");
+    let proxy = Proxy::start(pg_env::upstream()).await.unwrap();
+    let pg = postgres(&url_via(proxy.addr()), &t.0).await;
     let mut cfg = CacheConfig::default();
     cfg.write.strategy = WriteStrategy::WriteBehind;
     cfg.write.flush_interval = Duration::from_secs(3600);
@@ -197,7 +159,6 @@ async fn shutdown_deadline_reports_unwritten_keys_while_postgres_is_down() {
         }
         other => panic!("expected Unflushed, got {other:?}"),
     }
-    drop_table(&t).await;
 }
 
 /// One write as the test saw it: when it started and ended, what it wrote.
@@ -209,10 +170,10 @@ struct Write {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_eight_tasks_each_agree_with_postgres() {
-    let t = table("eng_two_instances");
+    let t = Table::new("eng_two_instances");
     let l2 = config(&redis_url(), "eng-two-instances");
-    let a = engine(postgres(&database_url(), &t).await, Some(&l2), WriteStrategy::WriteThrough).await;
-    let b = engine(postgres(&database_url(), &t).await, Some(&l2), WriteStrategy::WriteThrough).await;
+    let a = engine(postgres(&database_url(), &t.0).await, Some(&l2), WriteStrategy::WriteThrough).await;
+    let b = engine(postgres(&database_url(), &t.0).await, Some(&l2), WriteStrategy::WriteThrough).await;
     let clock = Arc::new(AtomicU64::new(0)); // a logical clock ordering starts and ends
     let mut tasks = Vec::new();
     for (inst, cache) in [(0u64, a.clone()), (1, b.clone())] {
@@ -257,7 +218,7 @@ async fn two_instances_eight_tasks_each_agree_with_postgres() {
         }
     }
     tokio::time::sleep(Duration::from_millis(200)).await; // let the last invalidations arrive
-    let direct = postgres(&database_url(), &t).await;
+    let direct = postgres(&database_url(), &t.0).await;
     for (key, ws) in &writes {
         let in_pg = direct.get(key).await.unwrap();
         // The value PostgreSQL holds must come from a write that no other
@@ -271,5 +232,4 @@ async fn two_instances_eight_tasks_each_agree_with_postgres() {
         assert_eq!(b.get(key).await.unwrap(), in_pg, "instance B reads PostgreSQL's value for {key:?}");
     }
     a.clear_cache().await;
-    drop_table(&t).await;
 }

@@ -7,29 +7,35 @@ use std::path::PathBuf;
 
 use strata::core::config::{Capacity, WriteStrategy};
 use strata::core::policy::eviction::EvictionConfig;
-use strata::demo::{DemoOptions, default_config, run};
+use strata::demo::{DemoOptions, DemoReport, default_config, run};
 
 fn trace(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces").join(name)
+}
+
+/// Runs the demo (engine on L1 + sled, and the simulator) on `name` with
+/// an L1 of `capacity` entries, `eviction` and `strategy`.
+async fn demo(name: &str, capacity: u64, eviction: &EvictionConfig, strategy: WriteStrategy) -> DemoReport {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = default_config();
+    config.l1.capacity = Capacity::Entries(capacity);
+    config.l1.eviction = eviction.clone();
+    config.write.strategy = strategy;
+    let opts = DemoOptions {
+        trace: trace(name),
+        format: None,
+        config,
+        data_dir: dir.path().to_path_buf(),
+        default_value_size: 16,
+    };
+    run(&opts).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_and_simulator_l1_hits_are_identical() {
     for eviction in EvictionConfig::all() {
         for strategy in [WriteStrategy::WriteThrough, WriteStrategy::WriteBehind] {
-            let dir = tempfile::tempdir().unwrap();
-            let mut config = default_config();
-            config.l1.capacity = Capacity::Entries(500);
-            config.l1.eviction = eviction.clone();
-            config.write.strategy = strategy;
-            let opts = DemoOptions {
-                trace: trace("web07.trace.xz"),
-                format: None,
-                config,
-                data_dir: dir.path().to_path_buf(),
-                default_value_size: 16,
-            };
-            let r = run(&opts).await.unwrap();
+            let r = demo("web07.trace.xz", 500, &eviction, strategy).await;
             assert_eq!(r.requests, 76_118);
             assert_eq!(
                 r.engine.l1.hits,
@@ -49,20 +55,8 @@ async fn engine_and_simulator_l1_hits_are_identical() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_with_writes_under_every_strategy() {
     for eviction in EvictionConfig::all() {
-        for strategy in [WriteStrategy::WriteThrough, WriteStrategy::WriteBack, WriteStrategy::WriteBehind] {
-            let dir = tempfile::tempdir().unwrap();
-            let mut config = default_config();
-            config.l1.capacity = Capacity::Entries(300);
-            config.l1.eviction = eviction.clone();
-            config.write.strategy = strategy;
-            let opts = DemoOptions {
-                trace: trace("zipf1.0-10k.csv.zst"),
-                format: None,
-                config,
-                data_dir: dir.path().to_path_buf(),
-                default_value_size: 16,
-            };
-            let r = run(&opts).await.unwrap();
+        for strategy in WriteStrategy::ALL {
+            let r = demo("zipf1.0-10k.csv.zst", 300, &eviction, strategy).await;
             assert!(r.simulator.writes > 5_000, "the trace writes");
             assert_eq!(r.engine.l1.hits, r.simulator.l1.hits, "{} / {strategy:?}", eviction.name());
         }

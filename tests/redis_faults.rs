@@ -7,27 +7,20 @@ mod proxy;
 #[path = "support/redis_env.rs"]
 mod redis_env;
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use bytes::Bytes;
 use proxy::Proxy;
-use redis_env::{clock, config, publish_until_received, recv, redis_url};
+use redis_env::{clock, config, publish_until_received, recv, redis_addr, redis_url};
 use strata::core::config::L2Config;
 use strata::core::l2::{BreakerState, Invalidation, L2Tier, RedisTier};
 use strata::core::policy::breaker::Rejected;
 use strata::core::{Clock, StateError, SystemClock};
 
-fn upstream() -> SocketAddr {
-    let url = redis_url();
-    let info = redis::Client::open(url.as_str()).expect("REDIS_URL").get_connection_info().addr().to_string();
-    info.to_socket_addrs().expect("resolve").next().expect("an address")
-}
-
 /// A proxy in front of Redis and a config pointing at it (same namespace
 /// reachable directly through `config(redis_url())` with `namespace`).
 async fn proxied(name: &str, timeout_ms: u64) -> (Proxy, L2Config) {
-    let proxy = Proxy::start(upstream()).await.expect("proxy");
+    let proxy = Proxy::start(redis_addr()).await.expect("proxy");
     let mut cfg = config(&format!("redis://{}", proxy.addr()), name);
     cfg.timeout = Duration::from_millis(timeout_ms);
     cfg.breaker_failures = 3;

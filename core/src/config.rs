@@ -207,6 +207,41 @@ pub enum WriteStrategy {
     WriteBehind,
 }
 
+impl WriteStrategy {
+    /// Every strategy.
+    pub const ALL: [WriteStrategy; 3] =
+        [WriteStrategy::WriteThrough, WriteStrategy::WriteBack, WriteStrategy::WriteBehind];
+
+    /// The name used in TOML and on the command line (`write-through`, ...).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            WriteStrategy::WriteThrough => "write-through",
+            WriteStrategy::WriteBack => "write-back",
+            WriteStrategy::WriteBehind => "write-behind",
+        }
+    }
+}
+
+impl std::fmt::Display for WriteStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for WriteStrategy {
+    type Err = StateError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        WriteStrategy::ALL.into_iter().find(|w| w.name() == s).ok_or_else(|| {
+            StateError::config(
+                "write.strategy",
+                format!("unknown `{s}`; valid: write-through, write-back, write-behind"),
+            )
+        })
+    }
+}
+
 /// Write settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -415,6 +450,16 @@ mod tests {
         let text = cfg.to_toml_string().expect("serialises");
         let back = CacheConfig::from_toml_str(&text, "mem").expect("parses");
         assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn write_strategy_names_round_trip() {
+        for w in WriteStrategy::ALL {
+            assert_eq!(w.name().parse::<WriteStrategy>().expect("parses"), w);
+            let toml = toml::to_string(&WriteConfig { strategy: w, ..WriteConfig::default() }).expect("ser");
+            assert!(toml.contains(&format!("strategy = \"{}\"", w.name())), "{toml}");
+        }
+        assert!("bogus".parse::<WriteStrategy>().is_err());
     }
 
     #[test]

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use strata::demo::{DemoOptions, default_config, default_data_dir, render, run};
-use strata_core::CacheConfig;
 use strata_core::config::{Capacity, WriteStrategy};
-use strata_core::policy::eviction::EvictionConfig;
 use strata_sim::trace::TraceFormat;
+
+use super::setup::{cache_file, policy};
 
 /// Options of `strata demo`.
 #[derive(Debug, clap::Args)]
@@ -40,31 +40,19 @@ pub(crate) struct Args {
     json: bool,
 }
 
-fn strategy(s: &str) -> anyhow::Result<WriteStrategy> {
-    Ok(match s {
-        "write-through" => WriteStrategy::WriteThrough,
-        "write-back" => WriteStrategy::WriteBack,
-        "write-behind" => WriteStrategy::WriteBehind,
-        other => anyhow::bail!("--strategy: unknown `{other}` (write-through, write-back, write-behind)"),
-    })
-}
-
 pub(crate) fn run_cmd(args: Args) -> anyhow::Result<()> {
-    let mut config: CacheConfig = match &args.config {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            CacheConfig::from_toml_str(&text, &p.display().to_string())?
-        }
+    let mut config = match &args.config {
+        Some(p) => cache_file(p)?,
         None => default_config(),
     };
     if let Some(n) = args.l1_capacity {
         config.l1.capacity = Capacity::Entries(n);
     }
     if let Some(p) = &args.policy {
-        config.l1.eviction = p.parse::<EvictionConfig>().map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
+        config.l1.eviction = policy(p).context("--policy")?;
     }
     if let Some(s) = &args.strategy {
-        config.write.strategy = strategy(s)?;
+        config.write.strategy = s.parse::<WriteStrategy>().context("--strategy")?;
     }
     let temporary = args.data_dir.is_none();
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);

@@ -64,11 +64,16 @@ fn read(path: &Path) -> anyhow::Result<String> {
     fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))
 }
 
+/// A `CacheConfig` TOML file, validated; errors name the file and line.
+pub(crate) fn cache_file(path: &Path) -> anyhow::Result<CacheConfig> {
+    Ok(CacheConfig::from_toml_str(&read(path)?, &path.display().to_string())?)
+}
+
 impl ConfigArgs {
     /// The cache configuration: the file (or defaults), then `--bytes`.
     pub(crate) fn cache(&self) -> anyhow::Result<CacheConfig> {
         let mut cache = match &self.config {
-            Some(p) => CacheConfig::from_toml_str(&read(p)?, &p.display().to_string())?,
+            Some(p) => cache_file(p)?,
             None => CacheConfig::default(),
         };
         if self.bytes {

@@ -25,6 +25,14 @@ pub fn unique_namespace(name: &str) -> String {
     format!("strata-test-{name}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The server's address (of [`redis_url`]), for a proxy in front of it.
+pub fn redis_addr() -> std::net::SocketAddr {
+    use std::net::ToSocketAddrs;
+    let url = redis_url();
+    let addr = redis::Client::open(url.as_str()).expect("REDIS_URL").get_connection_info().addr().to_string();
+    addr.to_socket_addrs().expect("resolve").next().expect("an address")
+}
+
 /// An L2 config on `url` and a fresh namespace; 2 s timeout so a busy
 /// machine does not fail functional tests.
 pub fn config(url: &str, name: &str) -> L2Config {

@@ -48,6 +48,14 @@ impl KeyHash for str {
     }
 }
 
+/// The engine key a simulator (trace) key stands for: its 8 big-endian
+/// bytes. `hash_key(&k) == hash_key(&engine_key(k)[..])` for every `k`.
+#[inline]
+#[must_use]
+pub fn engine_key(trace_key: u64) -> [u8; 8] {
+    trace_key.to_be_bytes()
+}
+
 macro_rules! int_key_hash {
     ($($t:ty),*) => {$(
         impl KeyHash for $t {
@@ -110,7 +118,7 @@ mod tests {
     #[test]
     fn u64_keys_hash_like_their_engine_bytes() {
         for k in [0u64, 1, 42, u64::MAX] {
-            assert_eq!(hash_key(&k), hash_key(&k.to_be_bytes()[..]));
+            assert_eq!(hash_key(&k), hash_key(&engine_key(k)[..]));
             assert_eq!(hash_key(&k), hash_key(&bytes::Bytes::copy_from_slice(&k.to_be_bytes())));
         }
         assert_eq!(hash_key("ab"), hash_key(&b"ab"[..]));

@@ -4,6 +4,6 @@ mod hash;
 mod sharded;
 mod store;
 
-pub use hash::{KeyHash, KeyHasher, hash_key, key_hasher};
+pub use hash::{KeyHash, KeyHasher, engine_key, hash_key, key_hasher};
 pub use sharded::{L1Hit, ShardedL1};
 pub use store::{Entry, InsertOutcome, L1Store, StoreCounters};

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use strata_core::config::{Capacity, WriteStrategy};
+use strata_core::config::Capacity;
 
 use super::{LatencySummary, Mode, Report, TierReport};
 
@@ -10,14 +10,6 @@ fn capacity(c: Capacity) -> String {
     match c {
         Capacity::Entries(n) => format!("{n} entries"),
         Capacity::Bytes(n) => format!("{n} bytes"),
-    }
-}
-
-fn strategy(s: WriteStrategy) -> &'static str {
-    match s {
-        WriteStrategy::WriteThrough => "write-through",
-        WriteStrategy::WriteBack => "write-back",
-        WriteStrategy::WriteBehind => "write-behind",
     }
 }
 
@@ -66,7 +58,7 @@ impl Report {
             "{} · L1 {}{l2} · {} · {} instance(s) · seed {} · {mode}",
             self.policy,
             capacity(self.l1_capacity),
-            strategy(self.write_strategy),
+            self.write_strategy.name(),
             self.instances,
             self.seed
         );
