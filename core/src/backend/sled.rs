@@ -116,6 +116,9 @@ impl SledStateBackend {
 
     /// Opens the database in `path` with `options`.
     ///
+    /// If another handle in this process is still releasing the directory's
+    /// lock, waits up to one second for it.
+    ///
     /// # Errors
     /// As [`SledStateBackend::open`].
     pub async fn open_with(path: impl AsRef<Path>, options: SledOptions) -> Result<Self> {
@@ -126,13 +129,27 @@ impl SledStateBackend {
         if let Some(bytes) = options.cache_capacity {
             config = config.cache_capacity(bytes);
         }
-        // Opening recovers the log: file I/O of unbounded length.
-        let p = path.clone();
-        let db = tokio::task::spawn_blocking(move || config.open())
-            .await
-            .map_err(|e| StateError::backend(Tier::L3, NAME, "open", e))?
-            .map_err(|source| StateError::backend(Tier::L3, NAME, "open", OpenError { path: p, source }))?;
-        Ok(Self { db, path, sync_writes: options.sync_writes })
+        // Opening recovers the log: file I/O of unbounded length. sled
+        // releases its file lock from a background thread shortly after the
+        // last handle drops, so a reopen in the same process may briefly
+        // find it held: retry that case only, for at most LOCK_WAIT.
+        let mut waited = Duration::ZERO;
+        loop {
+            let c = config.clone();
+            let opened = tokio::task::spawn_blocking(move || c.open())
+                .await
+                .map_err(|e| StateError::backend(Tier::L3, NAME, "open", e))?;
+            match opened {
+                Ok(db) => return Ok(Self { db, path, sync_writes: options.sync_writes }),
+                Err(source) if is_lock_held(&source) && waited < LOCK_WAIT => {
+                    tokio::time::sleep(LOCK_RETRY).await;
+                    waited += LOCK_RETRY;
+                }
+                Err(source) => {
+                    return Err(StateError::backend(Tier::L3, NAME, "open", OpenError { path, source }));
+                }
+            }
+        }
     }
 
     /// The database directory.
@@ -315,6 +332,16 @@ impl StateBackend for SledStateBackend {
     fn name(&self) -> &'static str {
         NAME
     }
+}
+
+/// How long `open` waits for a lock that a dropped handle is releasing.
+const LOCK_WAIT: Duration = Duration::from_secs(1);
+const LOCK_RETRY: Duration = Duration::from_millis(20);
+
+/// Whether sled failed to open because the directory's lock is held (sled
+/// reports it only as an I/O error with this text).
+fn is_lock_held(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 #[cfg(test)]

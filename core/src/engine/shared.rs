@@ -124,6 +124,22 @@ impl<B: StateBackend> Inner<B> {
         });
     }
 
+    /// Writes values to L2 and tells the other instances. Entries whose write
+    /// raced with another instance's (not `stored` in L1) are removed from L2
+    /// instead, so neither tier pins a value that may be older than L3's.
+    pub(crate) async fn l2_write_after(&self, entries: &[(Bytes, Bytes)], stored: &[bool]) {
+        if stored.iter().all(|s| *s) {
+            return self.l2_write(entries).await;
+        }
+        let (fresh, raced): (Vec<_>, Vec<_>) = entries.iter().zip(stored).partition(|(_, s)| **s);
+        let fresh: Vec<(Bytes, Bytes)> = fresh.into_iter().map(|(e, _)| e.clone()).collect();
+        let raced: Vec<Bytes> = raced.into_iter().map(|((k, _), _)| k.clone()).collect();
+        if !fresh.is_empty() {
+            self.l2_write(&fresh).await;
+        }
+        self.l2_remove(&raced, false).await;
+    }
+
     /// Writes values to L2 and tells the other instances.
     pub(crate) async fn l2_write(&self, entries: &[(Bytes, Bytes)]) {
         let Some(l2) = self.l2.as_ref() else { return };
@@ -188,12 +204,12 @@ impl<B: StateBackend> Inner<B> {
         self.metrics.remote_invalidations.incr();
         match msg {
             Invalidation::Key(k) => {
-                self.loads.invalidate(&k);
+                self.loads.invalidate_remote(Some(&k));
                 self.refresh.lock().finish(&k[..]);
                 self.l1.remove(&k[..]);
             }
             Invalidation::All => {
-                self.loads.invalidate_all();
+                self.loads.invalidate_remote(None);
                 self.l1.clear();
             }
         }

@@ -8,7 +8,7 @@
 //! completing (its future cancelled) wakes its waiters, who try again.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -26,9 +26,52 @@ struct Flight {
     stale: AtomicBool,
 }
 
-/// The in-flight loads of one cache.
+/// The in-flight loads of one cache, and the count of invalidations
+/// received from other instances (a write racing with one must not leave
+/// its value cached: see [`SingleFlight::store_after_write`]).
 pub(crate) struct SingleFlight {
-    flights: Mutex<HashMap<Bytes, Arc<Flight>, KeyHasher>>,
+    state: Mutex<State>,
+    remote_epoch: AtomicU64,
+}
+
+/// Loads in flight and local writes in flight, under one lock.
+struct State {
+    flights: HashMap<Bytes, Arc<Flight>, KeyHasher>,
+    /// Per key: writes of this instance in flight, and whether two of them
+    /// overlapped (then their L3 order is unknown and none may be cached).
+    writes: HashMap<Bytes, (u32, bool), KeyHasher>,
+}
+
+/// A local write in flight (from [`SingleFlight::begin_write`]); finish it
+/// with [`SingleFlight::store_after_write`]. Dropped unfinished (the write
+/// was cancelled), it still leaves the count.
+pub(crate) struct WriteTicket<'a> {
+    owner: &'a SingleFlight,
+    key: Bytes,
+    epoch: u64,
+    done: bool,
+}
+
+impl Drop for WriteTicket<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut st = self.owner.state.lock();
+            State::end_write(&mut st.writes, &self.key);
+        }
+    }
+}
+
+impl State {
+    /// Leaves one write of `key`; returns whether it overlapped another.
+    fn end_write(writes: &mut HashMap<Bytes, (u32, bool), KeyHasher>, key: &[u8]) -> bool {
+        let Some(w) = writes.get_mut(key) else { return false };
+        let contended = w.1;
+        w.0 -= 1;
+        if w.0 == 0 {
+            writes.remove(key);
+        }
+        contended
+    }
 }
 
 /// What joining a flight made of the caller.
@@ -54,12 +97,19 @@ pub(crate) struct Waiter {
 
 impl SingleFlight {
     pub(crate) fn new() -> Self {
-        Self { flights: Mutex::new(HashMap::with_hasher(crate::l1::key_hasher())) }
+        Self {
+            state: Mutex::new(State {
+                flights: HashMap::with_hasher(crate::l1::key_hasher()),
+                writes: HashMap::with_hasher(crate::l1::key_hasher()),
+            }),
+            remote_epoch: AtomicU64::new(0),
+        }
     }
 
     /// Joins the flight of `key`, starting one if none is in the air.
     pub(crate) fn join(&self, key: &[u8]) -> Role<'_> {
-        let mut map = self.flights.lock();
+        let mut st = self.state.lock();
+        let map = &mut st.flights;
         if let Some(f) = map.get(key) {
             return Role::Waiter(Waiter { flight: Arc::clone(f) });
         }
@@ -72,15 +122,74 @@ impl SingleFlight {
 
     /// A write to `key` happened: a load in flight must not populate caches.
     pub(crate) fn invalidate(&self, key: &[u8]) {
-        let mut map = self.flights.lock();
+        let mut st = self.state.lock();
+        let map = &mut st.flights;
         if let Some(f) = map.remove(key) {
             f.stale.store(true, Ordering::Release);
         }
     }
 
+    /// A local write of `key` starts: remembers the remote-invalidation
+    /// count and whether another local write of the key is in flight.
+    pub(crate) fn begin_write(&self, key: &Bytes) -> WriteTicket<'_> {
+        let mut st = self.state.lock();
+        let w = st.writes.entry(key.clone()).or_insert((0, false));
+        w.0 += 1;
+        if w.0 > 1 {
+            w.1 = true;
+        }
+        WriteTicket {
+            owner: self,
+            key: key.clone(),
+            epoch: self.remote_epoch.load(Ordering::Acquire),
+            done: false,
+        }
+    }
+
+    /// Another instance changed `key` (or, with `None`, everything): counts
+    /// it and marks the loads in flight stale. The caller then drops the
+    /// key(s) from L1.
+    pub(crate) fn invalidate_remote(&self, key: Option<&[u8]>) {
+        let mut st = self.state.lock();
+        self.remote_epoch.fetch_add(1, Ordering::AcqRel);
+        match key {
+            Some(k) => {
+                if let Some(f) = st.flights.remove(k) {
+                    f.stale.store(true, Ordering::Release);
+                }
+            }
+            None => {
+                for (_, f) in st.flights.drain() {
+                    f.stale.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// The write of `ticket` reached L3 (or its queue): marks the key's
+    /// loads in flight stale and runs `store` (caching the written value)
+    /// under the lock that remote invalidations and loads take — unless the
+    /// write overlapped another local write of the key, or another
+    /// instance's invalidation arrived meanwhile: then L3's final order is
+    /// unknown here and nothing may be cached. Returns whether it stored.
+    pub(crate) fn store_after_write(&self, mut ticket: WriteTicket<'_>, store: impl FnOnce()) -> bool {
+        let mut st = self.state.lock();
+        if let Some(f) = st.flights.remove(&ticket.key[..]) {
+            f.stale.store(true, Ordering::Release);
+        }
+        ticket.done = true;
+        let contended = State::end_write(&mut st.writes, &ticket.key);
+        let ok = !contended && self.remote_epoch.load(Ordering::Acquire) == ticket.epoch;
+        if ok {
+            store();
+        }
+        ok
+    }
+
     /// Marks every flight stale (cache cleared, remote "clear all").
     pub(crate) fn invalidate_all(&self) {
-        let mut map = self.flights.lock();
+        let mut st = self.state.lock();
+        let map = &mut st.flights;
         for (_, f) in map.drain() {
             f.stale.store(true, Ordering::Release);
         }
@@ -105,8 +214,9 @@ impl Leader<'_> {
     /// be populated with the loaded value.
     pub(crate) fn complete(mut self, result: Shared, populate: impl FnOnce(bool)) {
         {
-            let mut map = self.owner.flights.lock();
-            SingleFlight::remove_if_same(&mut map, &self.key, &self.flight);
+            let mut st = self.owner.state.lock();
+            let map = &mut st.flights;
+            SingleFlight::remove_if_same(map, &self.key, &self.flight);
             populate(!self.flight.stale.load(Ordering::Acquire));
         }
         if let Some(tx) = self.tx.take() {
@@ -119,8 +229,9 @@ impl Leader<'_> {
 impl Drop for Leader<'_> {
     fn drop(&mut self) {
         if self.tx.is_some() {
-            let mut map = self.owner.flights.lock();
-            SingleFlight::remove_if_same(&mut map, &self.key, &self.flight);
+            let mut st = self.owner.state.lock();
+            let map = &mut st.flights;
+            SingleFlight::remove_if_same(map, &self.key, &self.flight);
             // Dropping `tx` without a value wakes the waiters, who retry.
         }
     }
@@ -167,5 +278,25 @@ mod tests {
         drop(leader);
         assert!(w.wait().await.is_none());
         assert!(matches!(sf.join(b"k"), Role::Leader(_)));
+    }
+
+    #[test]
+    fn a_write_racing_another_write_is_not_stored() {
+        let sf = SingleFlight::new();
+        let k = Bytes::from_static(b"k");
+        let mut stored = false;
+        assert!(sf.store_after_write(sf.begin_write(&k), || stored = true));
+        assert!(stored);
+        // A remote invalidation during the write.
+        let t = sf.begin_write(&k);
+        sf.invalidate_remote(Some(b"other"));
+        assert!(!sf.store_after_write(t, || panic!("must not store")));
+        // Two local writes of one key overlapping: neither stores.
+        let (a, b) = (sf.begin_write(&k), sf.begin_write(&k));
+        assert!(!sf.store_after_write(a, || panic!("must not store")));
+        assert!(!sf.store_after_write(b, || panic!("must not store")));
+        // A cancelled write leaves no trace.
+        drop(sf.begin_write(&k));
+        assert!(sf.store_after_write(sf.begin_write(&k), || {}));
     }
 }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use super::Inner;
+use super::single_flight::WriteTicket;
 use crate::backend::StateBackend;
 use crate::error::{Result, StateError};
 use crate::policy::{Enqueued, PendingOp, WritePlan};
@@ -69,10 +70,28 @@ impl<B: StateBackend> Inner<B> {
         }
     }
 
+    /// Caches a value just written (to L3 or its queue) unless the write
+    /// raced with another write of the key (see `store_after_write`); then
+    /// drops the key from L1 instead.
+    fn cache_written(
+        &self,
+        ticket: WriteTicket<'_>,
+        key: &Bytes,
+        value: &Bytes,
+        ttl: Option<Duration>,
+    ) -> bool {
+        let stored = self.loads.store_after_write(ticket, || self.l1_store(key.clone(), value.clone(), ttl));
+        if !stored {
+            self.l1.remove(&key[..]);
+        }
+        stored
+    }
+
     pub(crate) async fn put(self: &Arc<Self>, key: Bytes, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         self.check_open()?;
         let span = tracing::debug_span!("strata.put", key_len = key.len(), value_len = value.len());
         async {
+            let ticket = self.loads.begin_write(&key);
             match self.plan {
                 WritePlan::L3ThenCaches => {
                     if let Err(e) = self.l3.put(&key, value.clone()).await {
@@ -88,9 +107,8 @@ impl<B: StateBackend> Inner<B> {
                 }
             }
             self.metrics.writes.incr();
-            self.loads.invalidate(&key);
-            self.l1_store(key.clone(), value.clone(), ttl);
-            self.l2_write(&[(key, value)]).await;
+            let stored = self.cache_written(ticket, &key, &value, ttl);
+            self.l2_write_after(&[(key, value)], &[stored]).await;
             Ok(())
         }
         .instrument(span)
@@ -101,6 +119,7 @@ impl<B: StateBackend> Inner<B> {
         self.check_open()?;
         let span = tracing::debug_span!("strata.put_batch", len = entries.len());
         async {
+            let mut tickets: Vec<_> = entries.iter().map(|(k, _)| self.loads.begin_write(k)).collect();
             match self.plan {
                 WritePlan::L3ThenCaches => {
                     if let Err(e) = self.l3.put_many(entries.clone()).await {
@@ -117,12 +136,12 @@ impl<B: StateBackend> Inner<B> {
                     }
                 }
             }
-            for (k, v) in &entries {
+            let mut stored = Vec::with_capacity(entries.len());
+            for ((k, v), ticket) in entries.iter().zip(tickets.drain(..)) {
                 self.metrics.writes.incr();
-                self.loads.invalidate(k);
-                self.l1_store(k.clone(), v.clone(), None);
+                stored.push(self.cache_written(ticket, k, v, None));
             }
-            self.l2_write(&entries).await;
+            self.l2_write_after(&entries, &stored).await;
             Ok(())
         }
         .instrument(span)
@@ -133,9 +152,12 @@ impl<B: StateBackend> Inner<B> {
         self.check_open()?;
         let span = tracing::debug_span!("strata.delete", key_len = key.len());
         async {
+            // A put of the key overlapping this delete must not cache its value.
+            let ticket = self.loads.begin_write(&key);
             let existed = match self.plan {
                 WritePlan::L3ThenCaches => {
                     let r = self.l3.delete(&key).await;
+                    self.loads.store_after_write(ticket, || {});
                     // Whatever L3 did, the caches must not keep the key.
                     self.drop_from_caches(&key, r.is_ok()).await;
                     r.inspect_err(|_| self.metrics.write_errors.incr())?
@@ -148,6 +170,7 @@ impl<B: StateBackend> Inner<B> {
                         }
                     };
                     self.enqueue(key.clone(), PendingOp::Delete).await?;
+                    self.loads.store_after_write(ticket, || {});
                     self.drop_from_caches(&key, true).await;
                     visible
                 }
