@@ -19,7 +19,7 @@ use crate::replay::PROGRESS_EVERY;
 
 /// Requests replayed per chunk (and between progress callbacks).
 const CHUNK: usize = PROGRESS_EVERY as usize;
-use crate::report::{Mode, Report, RunStats, add_counters};
+use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
 use crate::tier::{L2Model, SimL1, build_l1, trace_ttl, weight};
@@ -179,7 +179,7 @@ impl FastSim {
     pub fn finish(self, cache: &CacheConfig, sim: &SimConfig) -> Report {
         let mut l1 = strata_core::l1::StoreCounters::default();
         for s in &self.l1 {
-            add_counters(&mut l1, s.counters());
+            l1 += s.counters();
         }
         let stats = RunStats {
             counters: self.c,

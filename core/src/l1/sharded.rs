@@ -192,14 +192,7 @@ where
     pub fn counters(&self) -> StoreCounters {
         let mut t = StoreCounters::default();
         for s in self.shards.iter() {
-            let c = s.0.lock().counters();
-            t.hits += c.hits;
-            t.misses += c.misses;
-            t.inserts += c.inserts;
-            t.updates += c.updates;
-            t.evictions += c.evictions;
-            t.expirations += c.expirations;
-            t.removals += c.removals;
+            t += s.0.lock().counters();
         }
         t
     }

@@ -85,6 +85,18 @@ pub struct StoreCounters {
     pub removals: u64,
 }
 
+impl std::ops::AddAssign for StoreCounters {
+    fn add_assign(&mut self, b: StoreCounters) {
+        self.hits += b.hits;
+        self.misses += b.misses;
+        self.inserts += b.inserts;
+        self.updates += b.updates;
+        self.evictions += b.evictions;
+        self.expirations += b.expirations;
+        self.removals += b.removals;
+    }
+}
+
 /// The L1 store. See the module docs.
 #[derive(Debug)]
 pub struct L1Store<K, V, P> {

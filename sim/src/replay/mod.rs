@@ -17,7 +17,7 @@ use self::state::{Event, Job, Sim};
 use crate::arrival::{Arrivals, Router};
 use crate::config::SimConfig;
 use crate::error::Result;
-use crate::report::{Mode, Report, RunStats, add_counters};
+use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::trace::{Op, Request};
 
@@ -111,7 +111,7 @@ impl Sim {
         let mut l1 = strata_core::l1::StoreCounters::default();
         let mut coalesced = 0;
         for inst in &self.inst {
-            add_counters(&mut l1, inst.l1.counters());
+            l1 += inst.l1.counters();
             coalesced += inst.queue.coalesced();
         }
         let stats = RunStats {

@@ -31,17 +31,6 @@ pub(crate) struct RunStats {
     pub(crate) series: Vec<WindowPoint>,
 }
 
-/// Adds `b` into `a`.
-pub(crate) fn add_counters(a: &mut StoreCounters, b: StoreCounters) {
-    a.hits += b.hits;
-    a.misses += b.misses;
-    a.inserts += b.inserts;
-    a.updates += b.updates;
-    a.evictions += b.evictions;
-    a.expirations += b.expirations;
-    a.removals += b.removals;
-}
-
 fn summary(r: &LatencyRecorder) -> LatencySummary {
     LatencySummary {
         count: r.count(),

@@ -13,7 +13,7 @@ use strata_core::config::{Capacity, WriteStrategy};
 
 use crate::stats::WindowPoint;
 
-pub(crate) use build::{RunStats, add_counters};
+pub(crate) use build::RunStats;
 pub use table::compare_table;
 
 /// Which engine produced a report.
