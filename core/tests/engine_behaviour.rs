@@ -368,3 +368,50 @@ async fn get_does_nothing_until_polled() {
     assert_eq!(read.await.unwrap().as_deref(), Some(&b"new"[..]));
     assert_eq!(cache.get(b"absent").await.unwrap(), None, "a miss goes through the boxed path");
 }
+
+/// A put made while a load of the key is in flight: the load may answer
+/// its own caller with the older value, but must not leave it cached; the
+/// next read sees the put. (Queued puts take the engine's one-lock fast
+/// path, write-through the ticketed one.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_during_a_load_wins_over_the_loaded_value() {
+    for strategy in STRATEGIES {
+        let l3 = Arc::new(MemoryStateBackend::new());
+        l3.put(b"k", Bytes::from_static(b"old")).await.unwrap();
+        let (backend, faults) = Faulty::new(Arc::clone(&l3));
+        let cache = CachedStateBackend::builder(backend).config(cfg(strategy)).build().unwrap();
+        let gate = faults.gate.write().await;
+        let load = {
+            let c = cache.clone();
+            tokio::spawn(async move { c.get(b"k").await })
+        };
+        while faults.gets.load(Ordering::Relaxed) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let put = {
+            let c = cache.clone();
+            tokio::spawn(async move { c.put(b"k", Bytes::from_static(b"new")).await })
+        };
+        if strategy != WriteStrategy::WriteThrough {
+            put.await.unwrap().unwrap(); // queued: done without L3
+            assert_eq!(
+                cache.get(b"k").await.unwrap().as_deref(),
+                Some(&b"new"[..]),
+                "{strategy}: read your write"
+            );
+            drop(gate);
+        } else {
+            drop(gate);
+            put.await.unwrap().unwrap();
+        }
+        let loaded = load.await.unwrap().unwrap();
+        assert!(loaded.is_some(), "{strategy}: the load answers");
+        assert_eq!(
+            cache.get(b"k").await.unwrap().as_deref(),
+            Some(&b"new"[..]),
+            "{strategy}: nothing stale cached"
+        );
+        cache.flush().await.unwrap();
+        assert_eq!(l3.get(b"k").await.unwrap().as_deref(), Some(&b"new"[..]), "{strategy}");
+    }
+}

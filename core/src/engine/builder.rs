@@ -11,7 +11,7 @@ use super::single_flight::SingleFlight;
 use super::{CachedStateBackend, Inner, WriteState};
 use crate::backend::StateBackend;
 use crate::clock::{Clock, SystemClock};
-use crate::config::CacheConfig;
+use crate::config::{CacheConfig, Capacity};
 use crate::error::{Result, StateError};
 use crate::l1::ShardedL1;
 use crate::l2::L2Tier;
@@ -20,6 +20,9 @@ use crate::stats::{Counter, Metrics};
 
 /// Smallest capacity (in units) a shard gets when the shard count is automatic.
 const MIN_SHARD_CAPACITY: u64 = 256;
+
+/// Most L1 entries room is made for when the cache is built (about 6 MiB).
+const L1_PRESIZE_MAX: usize = 65_536;
 
 /// Builds a [`CachedStateBackend`].
 #[must_use]
@@ -87,6 +90,12 @@ impl<B: StateBackend> CacheBuilder<B> {
         };
         let eviction = cfg.l1.eviction.clone();
         let l1 = ShardedL1::new(shards, capacity, cfg.l1.ttl, |cap| eviction.build(cap));
+        if let Capacity::Entries(n) = cfg.l1.capacity {
+            // Room up front, so a filling cache does not copy its entries
+            // on every doubling; bounded, so a huge capacity costs no memory
+            // before it is used.
+            l1.reserve(usize::try_from(n).unwrap_or(usize::MAX).min(L1_PRESIZE_MAX));
+        }
         let (ready_tx, subscribed) = tokio::sync::watch::channel(self.l2.is_none());
         let inner = Arc::new(Inner {
             l2: self.l2,

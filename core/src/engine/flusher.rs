@@ -32,13 +32,11 @@ struct Taken<'a, B: StateBackend> {
 impl<B: StateBackend> Taken<'_, B> {
     /// The writes from `from` on failed: queue them again; the rest landed.
     fn settle(mut self, failed_from: Option<usize>) {
-        let mut w = self.inner.writes.lock();
-        for (k, _) in &self.batch {
-            w.flushing.remove(k);
-        }
-        if let Some(i) = failed_from {
-            let failed = self.batch.split_off(i);
-            w.queue.requeue(failed, self.inner.clock.now());
+        let failed = failed_from.map(|i| self.batch.split_off(i));
+        // Landed writes can leave the in-flight map at leisure (L3 has them).
+        self.inner.finish_flushing(&self.batch);
+        if let Some(failed) = failed {
+            self.inner.requeue(failed);
         }
         self.done = true;
     }
@@ -47,14 +45,15 @@ impl<B: StateBackend> Taken<'_, B> {
 impl<B: StateBackend> Drop for Taken<'_, B> {
     fn drop(&mut self) {
         if !self.done {
-            let mut w = self.inner.writes.lock();
-            for (k, _) in &self.batch {
-                w.flushing.remove(k);
-            }
-            w.queue.requeue(std::mem::take(&mut self.batch), self.inner.clock.now());
+            self.inner.requeue(std::mem::take(&mut self.batch));
         }
     }
 }
+
+/// Most writes moved between the queue and the in-flight map per hold of
+/// the write lock: puts wait at most this long for it (a few µs), rather
+/// than for a whole batch, and then spin instead of sleeping.
+const LOCK_CHUNK: usize = 32;
 
 fn next_backoff(b: Duration) -> Duration {
     (b * 2).clamp(BACKOFF_MIN, BACKOFF_MAX)
@@ -116,14 +115,7 @@ impl<B: StateBackend> Inner<B> {
     #[tracing::instrument(level = "debug", name = "strata.flush_batch", skip_all)]
     pub(crate) async fn flush_once(&self) -> Result<usize> {
         let _turn = self.flush_lock.lock().await;
-        let taken = {
-            let mut w = self.writes.lock();
-            let batch = w.queue.take_batch();
-            for (k, op) in &batch {
-                w.flushing.insert(k.clone(), op.clone());
-            }
-            Taken { inner: self, batch, done: false }
-        };
+        let taken = Taken { inner: self, batch: self.take_flushing(), done: false };
         let n = taken.batch.len();
         if n == 0 {
             taken.settle(None);
@@ -167,6 +159,49 @@ impl<B: StateBackend> Inner<B> {
         self.metrics.batched_writes.add(n as u64);
         taken.settle(None);
         Ok(n)
+    }
+
+    /// Takes the next batch (up to `batch_size` writes, oldest first) from
+    /// the queue into the in-flight map, [`LOCK_CHUNK`] writes per lock hold.
+    /// Taking in chunks changes nothing a put can observe: a write of a key
+    /// not yet taken coalesces as before, one of a key already taken queues
+    /// again and is flushed after this batch.
+    fn take_flushing(&self) -> Batch {
+        let want = self.config.write.batch_size.max(1);
+        let mut batch = Vec::new();
+        while batch.len() < want {
+            let mut w = self.writes.lock();
+            let chunk = w.queue.take(LOCK_CHUNK.min(want - batch.len()));
+            if chunk.is_empty() {
+                break;
+            }
+            for (k, op) in &chunk {
+                w.flushing.insert(k.clone(), op.clone());
+            }
+            drop(w);
+            batch.extend(chunk);
+        }
+        batch
+    }
+
+    /// Gives writes that did not land back to the queue. One lock hold, so
+    /// a read never finds such a key in neither place (rare: failures).
+    fn requeue(&self, batch: Batch) {
+        let mut w = self.writes.lock();
+        for (k, _) in &batch {
+            w.flushing.remove(k);
+        }
+        w.queue.requeue(batch, self.clock.now());
+    }
+
+    /// Removes landed writes from the in-flight map, in chunks.
+    fn finish_flushing(&self, batch: &Batch) {
+        for chunk in batch.chunks(LOCK_CHUNK) {
+            let mut w = self.writes.lock();
+            for (k, _) in chunk {
+                w.flushing.remove(k);
+            }
+        }
     }
 
     /// Writes every pending write.

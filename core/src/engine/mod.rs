@@ -25,6 +25,7 @@
 mod backend_impl;
 mod builder;
 mod flusher;
+mod key;
 mod open;
 mod read;
 mod shared;
@@ -160,7 +161,7 @@ impl<B: StateBackend> CachedStateBackend<B> {
     /// Write-through: when L3 fails (no tier keeps the value). Queued
     /// strategies: `QueueFull` after the backpressure wait; `ShutDown`.
     pub async fn put(&self, key: &[u8], value: Bytes) -> Result<()> {
-        self.inner.put(Bytes::copy_from_slice(key), value, None).await
+        self.inner.put(key::owned_key(key), value, None).await
     }
 
     /// [`Self::put`] with an L1 TTL for this entry instead of the default.
@@ -168,7 +169,7 @@ impl<B: StateBackend> CachedStateBackend<B> {
     /// # Errors
     /// As [`Self::put`].
     pub async fn put_with_ttl(&self, key: &[u8], value: Bytes, ttl: Duration) -> Result<()> {
-        self.inner.put(Bytes::copy_from_slice(key), value, Some(ttl)).await
+        self.inner.put(key::owned_key(key), value, Some(ttl)).await
     }
 
     /// Stores every pair; write-through makes one L3 call for the batch.
@@ -184,7 +185,7 @@ impl<B: StateBackend> CachedStateBackend<B> {
     /// # Errors
     /// As [`Self::put`].
     pub async fn delete(&self, key: &[u8]) -> Result<bool> {
-        self.inner.delete(Bytes::copy_from_slice(key)).await
+        self.inner.delete(key::owned_key(key)).await
     }
 
     /// Drops `key` from L1 and L2 and cancels its pending L3 write, if any:

@@ -361,7 +361,7 @@ impl<B: StateBackend> Inner<B> {
         if !refresh::is_due(self.config.refresh.threshold, hit.inserted_at, hit.expires_at, now) {
             return;
         }
-        let key = Bytes::copy_from_slice(key);
+        let key = super::key::owned_key(key);
         if !self.refresh.lock().begin(key.clone()) {
             return;
         }

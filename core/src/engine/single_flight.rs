@@ -115,7 +115,7 @@ impl SingleFlight {
         }
         let (tx, rx) = watch::channel(None);
         let flight = Arc::new(Flight { rx, stale: AtomicBool::new(false) });
-        let key = Bytes::copy_from_slice(key);
+        let key = super::key::owned_key(key);
         map.insert(key.clone(), Arc::clone(&flight));
         Role::Leader(Leader { owner: self, key, flight, tx: Some(tx) })
     }
@@ -144,6 +144,31 @@ impl SingleFlight {
             epoch: self.remote_epoch.load(Ordering::Acquire),
             done: false,
         }
+    }
+
+    /// A local write done at once: `entry` is what is written, `key_of`
+    /// its key. Unless a write of the key is in flight (then `Err(entry)`:
+    /// take the ticketed path, [`Self::begin_write`]), marks the key's loads
+    /// in flight stale and runs `write(entry)` under the lock that loads,
+    /// remote invalidations and tickets take, so it cannot overlap any of
+    /// them.
+    pub(crate) fn write_now<E, T>(
+        &self,
+        entry: E,
+        key_of: impl Fn(&E) -> &[u8],
+        write: impl FnOnce(E) -> T,
+    ) -> Result<T, E> {
+        let mut st = self.state.lock();
+        let key = key_of(&entry);
+        if !st.writes.is_empty() && st.writes.contains_key(key) {
+            return Err(entry);
+        }
+        if !st.flights.is_empty()
+            && let Some(f) = st.flights.remove(key)
+        {
+            f.stale.store(true, Ordering::Release);
+        }
+        Ok(write(entry))
     }
 
     /// Another instance changed `key` (or, with `None`, everything): counts

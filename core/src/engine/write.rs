@@ -87,8 +87,64 @@ impl<B: StateBackend> Inner<B> {
         stored
     }
 
+    /// The put of a queued strategy done now, without waiting: the L3 write
+    /// queued and the value in L1, atomically with respect to loads, other
+    /// writes of the key and remote invalidations (see
+    /// `SingleFlight::write_now`). One clock read; the key and value move
+    /// into L1 (no reference-count traffic beyond the queue's clones).
+    /// `Err`: nothing done (queue full, or another write of the key in
+    /// flight); take the general path with what is handed back.
+    fn put_queued_now(&self, key: Bytes, value: Bytes, ttl: Option<Duration>) -> Result<(), (Bytes, Bytes)> {
+        let now = self.clock.now();
+        let weight = self.weigh(&key, &value);
+        let done = self.loads.write_now(
+            (key, value),
+            |e| &e.0[..],
+            |(key, value)| {
+                let due = {
+                    let mut w = self.writes.lock();
+                    if w.queue.push(key.clone(), PendingOp::Put(value.clone()), now) == Enqueued::Full {
+                        return Err((key, value));
+                    }
+                    self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size()
+                };
+                self.l1.insert(key, value, weight, ttl, now);
+                Ok(due)
+            },
+        );
+        match done {
+            Ok(Ok(due)) => {
+                if due {
+                    self.flush_wakeup.notify_one();
+                }
+                Ok(())
+            }
+            Ok(Err(entry)) | Err(entry) => Err(entry),
+        }
+    }
+
     pub(crate) async fn put(self: &Arc<Self>, key: Bytes, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         self.check_open()?;
+        if !self.plan.is_queued() {
+            // Boxed: the future of a put that is done at once stays small.
+            return Box::pin(self.put_general(key, value, ttl)).await;
+        }
+        let for_l2 = self.l2.is_some().then(|| (key.clone(), value.clone()));
+        match self.put_queued_now(key, value, ttl) {
+            Ok(()) => {
+                self.metrics.writes.incr();
+                if let Some(entry) = for_l2 {
+                    Box::pin(self.l2_write(std::slice::from_ref(&entry))).await;
+                }
+                Ok(())
+            }
+            Err((key, value)) => Box::pin(self.put_general(key, value, ttl)).await,
+        }
+    }
+
+    /// A put by the write plan, with a ticket: write-through, and queued
+    /// puts that must wait for room or overlap another write of the key.
+    async fn put_general(self: &Arc<Self>, key: Bytes, value: Bytes, ttl: Option<Duration>) -> Result<()> {
         let span = tracing::debug_span!("strata.put", key_len = key.len(), value_len = value.len());
         async {
             let ticket = self.loads.begin_write(&key);

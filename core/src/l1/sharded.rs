@@ -70,6 +70,15 @@ where
         Self { shards, mask: n64 - 1, expiring: AtomicBool::new(default_ttl.is_some()) }
     }
 
+    /// Makes room for `entries` entries in all, spread evenly over the
+    /// shards (see [`L1Store::reserve`]).
+    pub fn reserve(&self, entries: usize) {
+        let per = entries.div_ceil(self.shards.len());
+        for s in self.shards.iter() {
+            s.0.lock().reserve(per);
+        }
+    }
+
     #[inline]
     fn shard(&self, hash: u64) -> &Mutex<L1Store<K, V, P>> {
         // High-middle bits: hashbrown uses the top 7 and the low bits inside a shard.

@@ -133,6 +133,14 @@ where
         }
     }
 
+    /// Makes room for `additional` more entries without reallocating (the
+    /// slab and the table grow by doubling otherwise, copying every entry).
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        let entries = &self.entries;
+        self.table.reserve(additional, |&s| entries[s as usize].as_ref().map_or(0, |e| e.hash));
+    }
+
     #[inline]
     fn find<Q>(&self, hash: u64, key: &Q) -> Option<Slot>
     where

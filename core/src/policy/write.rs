@@ -35,6 +35,9 @@ use crate::clock::Instant;
 use crate::config::{WriteConfig, WriteStrategy};
 use crate::l1::KeyHasher;
 
+/// Most pending keys a new queue makes room for up front.
+const PRESIZE_MAX: usize = 8_192;
+
 /// Where a put goes now and later, for a strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WritePlan {
@@ -112,13 +115,16 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
     #[must_use]
     pub fn new(batch_size: usize, flush_interval: Duration, capacity: usize) -> Self {
         let batch_size = batch_size.max(1);
+        let capacity = capacity.max(batch_size);
+        // Room for two batches up front (a put then rarely rehashes the map).
+        let room = batch_size.saturating_mul(2).min(capacity).min(PRESIZE_MAX);
         Self {
-            pending: HashMap::with_hasher(crate::l1::key_hasher()),
-            order: VecDeque::new(),
+            pending: HashMap::with_capacity_and_hasher(room, crate::l1::key_hasher()),
+            order: VecDeque::with_capacity(room),
             next_seq: 0,
             batch_size,
             flush_interval: flush_interval.max(Duration::from_nanos(1)),
-            capacity: capacity.max(batch_size),
+            capacity,
             coalesced: 0,
         }
     }
@@ -131,19 +137,22 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
 
     /// Queues `op` for `key` at `now`.
     pub fn push(&mut self, key: K, op: PendingOp<V>, now: Instant) -> Enqueued {
-        if let Some(p) = self.pending.get_mut(&key) {
-            p.op = op;
-            self.coalesced += 1;
-            return Enqueued::Coalesced;
+        let full = self.pending.len() >= self.capacity;
+        match self.pending.entry(key) {
+            hashbrown::hash_map::Entry::Occupied(mut e) => {
+                e.get_mut().op = op;
+                self.coalesced += 1;
+                Enqueued::Coalesced
+            }
+            hashbrown::hash_map::Entry::Vacant(_) if full => Enqueued::Full,
+            hashbrown::hash_map::Entry::Vacant(e) => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                self.order.push_back((e.key().clone(), seq));
+                e.insert(Pending { op, since: now, seq });
+                Enqueued::New
+            }
         }
-        if self.pending.len() >= self.capacity {
-            return Enqueued::Full;
-        }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.order.push_back((key.clone(), seq));
-        self.pending.insert(key, Pending { op, since: now, seq });
-        Enqueued::New
     }
 
     /// Drops the pending op of `key`; returns whether there was one.

@@ -1,0 +1,74 @@
+//! Puts over sled one strategy at a time, for profiles and instruction
+//! counts of the put path (`benches/put_strategies.rs` times the same
+//! workload with criterion):
+//!
+//! ```text
+//! cargo build --profile bench --example put_count
+//! valgrind --tool=callgrind --toggle-collect='*measured_*' --callgrind-out-file=cg.out \
+//!     target/release/examples/put_count write-behind 2000 20
+//! ```
+//!
+//! Arguments: a strategy (`write-through`, `write-back`, `write-behind`), the
+//! puts per round (fresh 8-byte keys, 64-byte values) and the rounds. One
+//! cache over one sled database serves every round (a service's steady
+//! state: L1 full and evicting, memory recycled); queued writes are flushed
+//! between rounds, untimed. Prints the caller's wall ns per put.
+//! `PUT_BATCH=n` sets `write.batch_size` (a size larger than a round keeps
+//! the flusher idle during it: the put path without a concurrent flush).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+use strata::core::config::{CacheConfig, WriteStrategy};
+use strata::core::{CachedStateBackend, SledStateBackend};
+
+/// The counted loop: `puts` puts of keys `first..first + puts`, driven on
+/// this thread (a plain function so that callgrind can toggle on it).
+#[inline(never)]
+fn measured_puts(
+    rt: &tokio::runtime::Handle,
+    cache: &CachedStateBackend<SledStateBackend>,
+    first: u64,
+    values: Vec<Bytes>,
+) -> anyhow::Result<()> {
+    rt.block_on(async {
+        for (i, v) in (first..).zip(values) {
+            cache.put(&i.to_be_bytes(), v).await?;
+        }
+        Ok(())
+    })
+}
+
+#[allow(clippy::disallowed_methods)] // wall-clock timing of the example itself
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let strategy: WriteStrategy = args.next().as_deref().unwrap_or("write-behind").parse()?;
+    let puts: u64 = args.next().as_deref().unwrap_or("2000").parse().context("puts: a number")?;
+    let rounds: u32 = args.next().as_deref().unwrap_or("20").parse().context("rounds: a number")?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let dir = tempfile::tempdir()?;
+    let cache = rt.block_on(async {
+        let sled = SledStateBackend::open(dir.path()).await?;
+        let mut cfg = CacheConfig::default();
+        cfg.write.strategy = strategy;
+        if let Ok(b) = std::env::var("PUT_BATCH") {
+            cfg.write.batch_size = b.parse()?;
+        }
+        anyhow::Ok(CachedStateBackend::builder(sled).config(cfg).build()?)
+    })?;
+    let mut total = Duration::ZERO;
+    for round in 0..u64::from(rounds) {
+        // A value of its own per put, as callers have (a shared one would
+        // make every put touch one reference count).
+        let values: Vec<Bytes> = (0..puts).map(|i| Bytes::from(vec![i as u8; 64])).collect();
+        let start = std::time::Instant::now();
+        measured_puts(rt.handle(), &cache, round * puts, values)?;
+        total += start.elapsed();
+        rt.block_on(cache.flush())?;
+    }
+    rt.block_on(cache.shutdown(Duration::from_secs(30)))?;
+    let per = total.as_nanos() as f64 / f64::from(rounds) / puts as f64;
+    println!("{strategy} {per:.0} ns/put");
+    Ok(())
+}
