@@ -26,10 +26,10 @@
 //! - `requeue` gives a failed batch back without overriding newer writes.
 
 use std::collections::VecDeque;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
-use hashbrown::HashMap;
+use hashbrown::HashTable;
 
 use crate::clock::Instant;
 use crate::config::{WriteConfig, WriteStrategy};
@@ -37,6 +37,10 @@ use crate::l1::KeyHasher;
 
 /// Most pending keys a new queue makes room for up front.
 const PRESIZE_MAX: usize = 8_192;
+
+/// Cancelled slots tolerated in the deque before it is compacted (when
+/// they also outnumber the live ones).
+const COMPACT_MIN_HOLES: usize = 1_024;
 
 /// Where a put goes now and later, for a strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,38 +94,51 @@ pub enum Enqueued {
     Full,
 }
 
+/// One queued write: its key (stored once), the key's hash, the op and
+/// when it was first queued.
 #[derive(Debug)]
-struct Pending<V> {
+struct Slot<K, V> {
+    key: K,
+    hash: u64,
     op: PendingOp<V>,
     since: Instant,
-    seq: u64,
 }
 
 /// The pending-write queue. See the module docs.
+///
+/// Layout: the writes sit in a deque in queue order (a sequence number per
+/// slot: `front_seq` is the first slot's), and a hash table maps each
+/// pending key to its sequence number. A put appends to the deque and adds
+/// one 8-byte table entry; the key is stored once. Cancelled writes leave a
+/// hole, dropped when it reaches the front.
 #[derive(Debug)]
 pub struct WriteBehindQueue<K, V> {
-    pending: HashMap<K, Pending<V>, KeyHasher>,
-    order: VecDeque<(K, u64)>,
-    next_seq: u64,
+    slots: VecDeque<Option<Slot<K, V>>>,
+    front_seq: u64,
+    index: HashTable<u64>,
+    hasher: KeyHasher,
+    live: usize,
     batch_size: usize,
     flush_interval: Duration,
     capacity: usize,
     coalesced: u64,
 }
 
-impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
+impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
     /// A queue flushing at `batch_size` keys or `flush_interval` age, holding
     /// at most `capacity` keys. Zero values are raised to 1 / 1 ns.
     #[must_use]
     pub fn new(batch_size: usize, flush_interval: Duration, capacity: usize) -> Self {
         let batch_size = batch_size.max(1);
         let capacity = capacity.max(batch_size);
-        // Room for two batches up front (a put then rarely rehashes the map).
+        // Room for two batches up front (a put then rarely grows anything).
         let room = batch_size.saturating_mul(2).min(capacity).min(PRESIZE_MAX);
         Self {
-            pending: HashMap::with_capacity_and_hasher(room, crate::l1::key_hasher()),
-            order: VecDeque::with_capacity(room),
-            next_seq: 0,
+            slots: VecDeque::with_capacity(room),
+            front_seq: 0,
+            index: HashTable::with_capacity(room),
+            hasher: crate::l1::key_hasher(),
+            live: 0,
             batch_size,
             flush_interval: flush_interval.max(Duration::from_nanos(1)),
             capacity,
@@ -135,24 +152,61 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
         Self::new(cfg.batch_size, cfg.flush_interval, cfg.queue_capacity)
     }
 
+    /// The deque position of sequence number `seq`.
+    #[inline]
+    fn pos(&self, seq: u64) -> usize {
+        // Sequence numbers wrap (requeue counts down from the front).
+        seq.wrapping_sub(self.front_seq) as usize
+    }
+
+    /// The sequence number of the pending write of `key` (hashed `hash`).
+    fn find<Q>(&self, hash: u64, key: &Q) -> Option<u64>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let (slots, front) = (&self.slots, self.front_seq);
+        self.index
+            .find(hash, |&seq| {
+                slots[seq.wrapping_sub(front) as usize].as_ref().is_some_and(|s| s.key.borrow() == key)
+            })
+            .copied()
+    }
+
+    /// Adds `seq` (hashed `hash`) to the index.
+    fn index_insert(&mut self, hash: u64, seq: u64) {
+        let (slots, front) = (&self.slots, self.front_seq);
+        self.index.insert_unique(hash, seq, |&s| {
+            slots[s.wrapping_sub(front) as usize].as_ref().map_or(0, |slot| slot.hash)
+        });
+    }
+
+    /// Removes `seq` (hashed `hash`) from the index.
+    fn index_remove(&mut self, hash: u64, seq: u64) {
+        if let Ok(e) = self.index.find_entry(hash, |&s| s == seq) {
+            e.remove();
+        }
+    }
+
     /// Queues `op` for `key` at `now`.
     pub fn push(&mut self, key: K, op: PendingOp<V>, now: Instant) -> Enqueued {
-        let full = self.pending.len() >= self.capacity;
-        match self.pending.entry(key) {
-            hashbrown::hash_map::Entry::Occupied(mut e) => {
-                e.get_mut().op = op;
-                self.coalesced += 1;
-                Enqueued::Coalesced
+        let hash = self.hasher.hash_one(&key);
+        if let Some(seq) = self.find(hash, &key) {
+            let pos = self.pos(seq);
+            if let Some(slot) = self.slots[pos].as_mut() {
+                slot.op = op;
             }
-            hashbrown::hash_map::Entry::Vacant(_) if full => Enqueued::Full,
-            hashbrown::hash_map::Entry::Vacant(e) => {
-                let seq = self.next_seq;
-                self.next_seq += 1;
-                self.order.push_back((e.key().clone(), seq));
-                e.insert(Pending { op, since: now, seq });
-                Enqueued::New
-            }
+            self.coalesced += 1;
+            return Enqueued::Coalesced;
         }
+        if self.live >= self.capacity {
+            return Enqueued::Full;
+        }
+        let seq = self.front_seq.wrapping_add(self.slots.len() as u64);
+        self.slots.push_back(Some(Slot { key, hash, op, since: now }));
+        self.index_insert(hash, seq);
+        self.live += 1;
+        Enqueued::New
     }
 
     /// Drops the pending op of `key`; returns whether there was one.
@@ -161,8 +215,30 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        // The stale entry in `order` is skipped later (its seq no longer matches).
-        self.pending.remove(key).is_some()
+        let hash = self.hasher.hash_one(key);
+        let Some(seq) = self.find(hash, key) else { return false };
+        self.index_remove(hash, seq);
+        let pos = self.pos(seq);
+        self.slots[pos] = None;
+        self.live -= 1;
+        self.skip_holes();
+        if self.slots.len() - self.live > self.live.max(COMPACT_MIN_HOLES) {
+            self.compact();
+        }
+        true
+    }
+
+    /// Rebuilds the deque without holes (cancels behind a write that stays
+    /// pending, e.g. while L3 is down, would otherwise pile up).
+    fn compact(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.index.clear();
+        self.front_seq = 0;
+        for slot in old.into_iter().flatten() {
+            let (hash, seq) = (slot.hash, self.slots.len() as u64);
+            self.slots.push_back(Some(slot));
+            self.index_insert(hash, seq);
+        }
     }
 
     /// The pending op of `key`, if any (reads must see their own writes).
@@ -172,32 +248,30 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.pending.get(key).map(|p| &p.op)
+        let seq = self.find(self.hasher.hash_one(key), key)?;
+        self.slots[self.pos(seq)].as_ref().map(|s| &s.op)
     }
 
-    fn skip_stale(&mut self) {
-        while let Some((k, seq)) = self.order.front() {
-            match self.pending.get(k) {
-                Some(p) if p.seq == *seq => break,
-                _ => {
-                    self.order.pop_front();
-                }
-            }
+    /// Drops the holes at the front.
+    fn skip_holes(&mut self) {
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.front_seq = self.front_seq.wrapping_add(1);
         }
     }
 
     /// When the oldest pending write becomes due by age (`None`: empty).
     #[must_use]
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        self.skip_stale();
-        let (k, _) = self.order.front()?;
-        self.pending.get(k).map(|p| p.since.saturating_add(self.flush_interval))
+        self.skip_holes();
+        let oldest = self.slots.front()?.as_ref()?;
+        Some(oldest.since.saturating_add(self.flush_interval))
     }
 
     /// Whether a batch is due at `now`: a full batch is pending, or the
     /// oldest pending write has waited `flush_interval`.
     pub fn is_due(&mut self, now: Instant) -> bool {
-        self.pending.len() >= self.batch_size || self.next_deadline().is_some_and(|d| now >= d)
+        self.live >= self.batch_size || self.next_deadline().is_some_and(|d| now >= d)
     }
 
     /// Takes up to `batch_size` pending writes, oldest first.
@@ -207,52 +281,52 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
 
     /// Takes up to `max` pending writes, oldest first.
     pub fn take(&mut self, max: usize) -> Vec<(K, PendingOp<V>)> {
-        let mut out = Vec::with_capacity(max.min(self.pending.len()));
+        let mut out = Vec::with_capacity(max.min(self.live));
         while out.len() < max {
-            let Some((k, seq)) = self.order.pop_front() else { break };
-            match self.pending.remove(&k) {
-                Some(p) if p.seq == seq => out.push((k, p.op)),
-                Some(p) => {
-                    // Stale order entry for a key that was cancelled and queued
-                    // again: put the live op back untouched.
-                    self.pending.insert(k, p);
-                }
-                None => {}
+            let Some(front) = self.slots.pop_front() else { break };
+            let seq = self.front_seq;
+            self.front_seq = self.front_seq.wrapping_add(1);
+            if let Some(slot) = front {
+                self.index_remove(slot.hash, seq);
+                self.live -= 1;
+                out.push((slot.key, slot.op));
             }
         }
+        self.skip_holes();
         out
     }
 
     /// Gives back a batch whose L3 write failed, for a retry. Keys written
     /// again meanwhile keep their newer op; the rest go to the front, in order.
     pub fn requeue(&mut self, batch: Vec<(K, PendingOp<V>)>, now: Instant) {
-        for (k, op) in batch.into_iter().rev() {
-            if self.pending.contains_key(&k) {
+        for (key, op) in batch.into_iter().rev() {
+            let hash = self.hasher.hash_one(&key);
+            if self.find(hash, &key).is_some() {
                 continue;
             }
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.order.push_front((k.clone(), seq));
-            self.pending.insert(k, Pending { op, since: now, seq });
+            self.front_seq = self.front_seq.wrapping_sub(1);
+            self.slots.push_front(Some(Slot { key, hash, op, since: now }));
+            self.index_insert(hash, self.front_seq);
+            self.live += 1;
         }
     }
 
     /// Pending keys.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.pending.len()
+        self.live
     }
 
     /// Whether nothing is pending.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.live == 0
     }
 
     /// Whether a new key would be refused.
     #[must_use]
     pub fn is_full(&self) -> bool {
-        self.pending.len() >= self.capacity
+        self.live >= self.capacity
     }
 
     /// The key limit.
@@ -273,9 +347,9 @@ impl<K: Hash + Eq + Clone, V> WriteBehindQueue<K, V> {
         self.coalesced
     }
 
-    /// Every pending key (for `Unflushed` reports).
+    /// Every pending key (for `Unflushed` reports), oldest first.
     pub fn keys(&self) -> impl Iterator<Item = &K> {
-        self.pending.keys()
+        self.slots.iter().flatten().map(|s| &s.key)
     }
 }
 
