@@ -5,16 +5,21 @@
 //! ```text
 //! cargo build --profile bench --example put_count
 //! valgrind --tool=callgrind --toggle-collect='*measured_*' --callgrind-out-file=cg.out \
-//!     target/release/examples/put_count write-behind 2000 20
+//!     target/release/examples/put_count write-behind fresh 2000 20
 //! ```
 //!
-//! Arguments: a strategy (`write-through`, `write-back`, `write-behind`), the
-//! puts per round (fresh 8-byte keys, 64-byte values) and the rounds. One
+//! Arguments: a strategy (`write-through`, `write-back`, `write-behind`), a
+//! workload (`fresh`, `uniform`, `zipf`: see `benches/common/put_workload.rs`),
+//! the puts per round and the rounds. One
 //! cache over one sled database serves every round (a service's steady
 //! state: L1 full and evicting, memory recycled); queued writes are flushed
-//! between rounds, untimed. Prints the caller's wall ns per put.
+//! between rounds, untimed. Prints the caller's wall ns per put: the mean,
+//! and that of the median round (robust to a noisy neighbour).
 //! `PUT_BATCH=n` sets `write.batch_size` (a size larger than a round keeps
 //! the flusher idle during it: the put path without a concurrent flush).
+
+#[path = "../benches/common/put_workload.rs"]
+mod workload;
 
 use std::time::Duration;
 
@@ -22,19 +27,20 @@ use anyhow::Context;
 use bytes::Bytes;
 use strata::core::config::{CacheConfig, WriteStrategy};
 use strata::core::{CachedStateBackend, SledStateBackend};
+use workload::{Keys, Workload};
 
-/// The counted loop: `puts` puts of keys `first..first + puts`, driven on
-/// this thread (a plain function so that callgrind can toggle on it).
+/// The counted loop: one round of puts, driven on this thread (a plain
+/// function so that callgrind can toggle on it).
 #[inline(never)]
 fn measured_puts(
     rt: &tokio::runtime::Handle,
     cache: &CachedStateBackend<SledStateBackend>,
-    first: u64,
-    values: Vec<Bytes>,
+    puts: &mut Vec<(workload::Key, Bytes)>,
 ) -> anyhow::Result<()> {
     rt.block_on(async {
-        for (i, v) in (first..).zip(values) {
-            cache.put(&i.to_be_bytes(), v).await?;
+        // Drained: the harness's buffer is freed after the timed loop.
+        for (key, value) in puts.drain(..) {
+            cache.put(key.as_bytes(), value).await?;
         }
         Ok(())
     })
@@ -44,7 +50,10 @@ fn measured_puts(
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let strategy: WriteStrategy = args.next().as_deref().unwrap_or("write-behind").parse()?;
-    let puts: u64 = args.next().as_deref().unwrap_or("2000").parse().context("puts: a number")?;
+    let workload = args.next().unwrap_or_else(|| "fresh".into());
+    let workload = Workload::parse(&workload)
+        .with_context(|| format!("workload {workload:?}: fresh, uniform or zipf"))?;
+    let puts: usize = args.next().as_deref().unwrap_or("2000").parse().context("puts: a number")?;
     let rounds: u32 = args.next().as_deref().unwrap_or("20").parse().context("rounds: a number")?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let dir = tempfile::tempdir()?;
@@ -58,17 +67,23 @@ fn main() -> anyhow::Result<()> {
         anyhow::Ok(CachedStateBackend::builder(sled).config(cfg).build()?)
     })?;
     let mut total = Duration::ZERO;
-    for round in 0..u64::from(rounds) {
+    let mut per_round = Vec::new();
+    let mut keys = Keys::new(workload);
+    for _ in 0..rounds {
         // A value of its own per put, as callers have (a shared one would
         // make every put touch one reference count).
-        let values: Vec<Bytes> = (0..puts).map(|i| Bytes::from(vec![i as u8; 64])).collect();
+        let mut batch = keys.batch(puts);
         let start = std::time::Instant::now();
-        measured_puts(rt.handle(), &cache, round * puts, values)?;
-        total += start.elapsed();
+        measured_puts(rt.handle(), &cache, &mut batch)?;
+        let took = start.elapsed();
+        total += took;
+        per_round.push(took);
         rt.block_on(cache.flush())?;
     }
     rt.block_on(cache.shutdown(Duration::from_secs(30)))?;
     let per = total.as_nanos() as f64 / f64::from(rounds) / puts as f64;
-    println!("{strategy} {per:.0} ns/put");
+    per_round.sort();
+    let median = per_round[per_round.len() / 2].as_nanos() as f64 / puts as f64;
+    println!("{strategy} {} {per:.0} ns/put (median round {median:.0})", workload.name());
     Ok(())
 }

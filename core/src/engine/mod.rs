@@ -161,7 +161,7 @@ impl<B: StateBackend> CachedStateBackend<B> {
     /// Write-through: when L3 fails (no tier keeps the value). Queued
     /// strategies: `QueueFull` after the backpressure wait; `ShutDown`.
     pub async fn put(&self, key: &[u8], value: Bytes) -> Result<()> {
-        self.inner.put(key::owned_key(key), value, None).await
+        self.inner.put(key, value, None).await
     }
 
     /// [`Self::put`] with an L1 TTL for this entry instead of the default.
@@ -169,7 +169,7 @@ impl<B: StateBackend> CachedStateBackend<B> {
     /// # Errors
     /// As [`Self::put`].
     pub async fn put_with_ttl(&self, key: &[u8], value: Bytes, ttl: Duration) -> Result<()> {
-        self.inner.put(key::owned_key(key), value, Some(ttl)).await
+        self.inner.put(key, value, Some(ttl)).await
     }
 
     /// Stores every pair; write-through makes one L3 call for the batch.

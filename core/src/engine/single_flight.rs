@@ -146,20 +146,14 @@ impl SingleFlight {
         }
     }
 
-    /// A local write done at once: `entry` is what is written, `key_of`
-    /// its key. Unless a write of the key is in flight (then `Err(entry)`:
-    /// take the ticketed path, [`Self::begin_write`]), marks the key's loads
-    /// in flight stale and runs `write(entry)` under the lock that loads,
+    /// A local write of `key` done at once, with `entry` (what it writes).
+    /// Unless a write of the key is in flight (then `Err(entry)`: take the
+    /// ticketed path, [`Self::begin_write`]), marks the key's loads in
+    /// flight stale and runs `write(entry)` under the lock that loads,
     /// remote invalidations and tickets take, so it cannot overlap any of
     /// them.
-    pub(crate) fn write_now<E, T>(
-        &self,
-        entry: E,
-        key_of: impl Fn(&E) -> &[u8],
-        write: impl FnOnce(E) -> T,
-    ) -> Result<T, E> {
+    pub(crate) fn write_now<E, T>(&self, key: &[u8], entry: E, write: impl FnOnce(E) -> T) -> Result<T, E> {
         let mut st = self.state.lock();
-        let key = key_of(&entry);
         if !st.writes.is_empty() && st.writes.contains_key(key) {
             return Err(entry);
         }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use super::Inner;
+use super::key::owned_key;
 use super::single_flight::WriteTicket;
 use crate::backend::StateBackend;
 use crate::error::{Result, StateError};
@@ -90,28 +91,29 @@ impl<B: StateBackend> Inner<B> {
     /// The put of a queued strategy done now, without waiting: the L3 write
     /// queued and the value in L1, atomically with respect to loads, other
     /// writes of the key and remote invalidations (see
-    /// `SingleFlight::write_now`). One clock read; the key and value move
-    /// into L1 (no reference-count traffic beyond the queue's clones).
-    /// `Err`: nothing done (queue full, or another write of the key in
-    /// flight); take the general path with what is handed back.
-    fn put_queued_now(&self, key: Bytes, value: Bytes, ttl: Option<Duration>) -> Result<(), (Bytes, Bytes)> {
+    /// `SingleFlight::write_now`). One clock read; the key is copied only
+    /// if the queue or L1 does not hold it yet (one allocation shared by
+    /// both), and the value moves into L1. `Err`: nothing done (queue full,
+    /// or another write of the key in flight); take the general path with
+    /// the value handed back.
+    fn put_queued_now(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<(), Bytes> {
         let now = self.clock.now();
-        let weight = self.weigh(&key, &value);
-        let done = self.loads.write_now(
-            (key, value),
-            |e| &e.0[..],
-            |(key, value)| {
-                let due = {
-                    let mut w = self.writes.lock();
-                    if w.queue.push(key.clone(), PendingOp::Put(value.clone()), now) == Enqueued::Full {
-                        return Err((key, value));
-                    }
-                    self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size()
-                };
-                self.l1.insert(key, value, weight, ttl, now);
-                Ok(due)
-            },
-        );
+        let weight = self.weigh(key, &value);
+        let done = self.loads.write_now(key, value, |value| {
+            let mut owned: Option<Bytes> = None;
+            let due = {
+                let mut w = self.writes.lock();
+                let op = PendingOp::Put(value.clone());
+                let make = || owned.get_or_insert_with(|| owned_key(key)).clone();
+                if w.queue.push_with(key, make, op, now) == Enqueued::Full {
+                    return Err(value);
+                }
+                self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size()
+            };
+            let make = || owned.unwrap_or_else(|| owned_key(key));
+            self.l1.insert_with(key, make, value, weight, ttl, now);
+            Ok(due)
+        });
         match done {
             Ok(Ok(due)) => {
                 if due {
@@ -119,26 +121,27 @@ impl<B: StateBackend> Inner<B> {
                 }
                 Ok(())
             }
-            Ok(Err(entry)) | Err(entry) => Err(entry),
+            Ok(Err(value)) | Err(value) => Err(value),
         }
     }
 
-    pub(crate) async fn put(self: &Arc<Self>, key: Bytes, value: Bytes, ttl: Option<Duration>) -> Result<()> {
+    pub(crate) async fn put(self: &Arc<Self>, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<()> {
         self.check_open()?;
         if !self.plan.is_queued() {
             // Boxed: the future of a put that is done at once stays small.
-            return Box::pin(self.put_general(key, value, ttl)).await;
+            return Box::pin(self.put_general(owned_key(key), value, ttl)).await;
         }
-        let for_l2 = self.l2.is_some().then(|| (key.clone(), value.clone()));
+        let for_l2 = self.l2.is_some().then(|| value.clone());
         match self.put_queued_now(key, value, ttl) {
             Ok(()) => {
                 self.metrics.writes.incr();
-                if let Some(entry) = for_l2 {
+                if let Some(value) = for_l2 {
+                    let entry = (owned_key(key), value);
                     Box::pin(self.l2_write(std::slice::from_ref(&entry))).await;
                 }
                 Ok(())
             }
-            Err((key, value)) => Box::pin(self.put_general(key, value, ttl)).await,
+            Err(value) => Box::pin(self.put_general(owned_key(key), value, ttl)).await,
         }
     }
 

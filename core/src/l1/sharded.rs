@@ -155,6 +155,28 @@ where
         self.shard(hash).lock().insert_hashed(hash, key, value, weight, ttl, now)
     }
 
+    /// Stores `key → value` by a borrowed key: `make_key` makes the owned
+    /// key only for a new entry; see [`L1Store::insert_hashed_with`].
+    pub fn insert_with<Q>(
+        &self,
+        key: &Q,
+        make_key: impl FnOnce() -> K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> InsertOutcome
+    where
+        K: Borrow<Q>,
+        Q: KeyHash + Eq + ?Sized,
+    {
+        if ttl.is_some() && !self.expiring.load(Ordering::Relaxed) {
+            self.expiring.store(true, Ordering::Relaxed);
+        }
+        let hash = hash_key(key);
+        self.shard(hash).lock().insert_hashed_with(hash, key, make_key, value, weight, ttl, now)
+    }
+
     /// Removes `key`; returns whether it was present.
     pub fn remove<Q>(&self, key: &Q) -> bool
     where
@@ -211,6 +233,25 @@ where
 mod tests {
     use super::*;
     use crate::policy::eviction::Lru;
+
+    #[test]
+    fn insert_with_makes_the_key_only_for_a_new_entry() {
+        let l1: ShardedL1<bytes::Bytes, u64, Lru> = ShardedL1::new(1, 2, None, |_| Lru::new());
+        let made = std::cell::Cell::new(0);
+        let make = |k: &'static [u8]| {
+            made.set(made.get() + 1);
+            bytes::Bytes::from_static(k)
+        };
+        let out = l1.insert_with(&b"a"[..], || make(b"a"), 1, 1, None, Instant::ZERO);
+        assert!(matches!(out, InsertOutcome::Inserted { evicted: 0, admitted: true }));
+        let out = l1.insert_with(&b"a"[..], || make(b"a"), 2, 1, None, Instant::ZERO);
+        assert!(matches!(out, InsertOutcome::Updated { evicted: 0 }));
+        assert_eq!(made.get(), 1, "an update keeps the stored key");
+        l1.insert_with(&b"b"[..], || make(b"b"), 3, 1, None, Instant::ZERO);
+        l1.insert_with(&b"c"[..], || make(b"c"), 4, 1, None, Instant::ZERO);
+        assert_eq!(made.get(), 3);
+        assert_eq!(l1.len(), 2, "capacity holds");
+    }
 
     #[test]
     fn shards_split_capacity_and_find_keys() {

@@ -250,6 +250,42 @@ where
         now: Instant,
     ) -> InsertOutcome {
         let existing = self.find(hash, &key);
+        self.insert_at(hash, existing, move || key, value, weight, ttl, now)
+    }
+
+    /// [`Self::insert_hashed`] by a borrowed key: `make_key` makes the
+    /// owned key only if the entry is new (an update keeps the stored one).
+    #[allow(clippy::too_many_arguments)] // the insert's parts, as insert_hashed
+    pub fn insert_hashed_with<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        make_key: impl FnOnce() -> K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> InsertOutcome
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let existing = self.find(hash, key);
+        self.insert_at(hash, existing, make_key, value, weight, ttl, now)
+    }
+
+    /// The insert once the key's slot (`existing`) is known.
+    #[allow(clippy::too_many_arguments)]
+    fn insert_at(
+        &mut self,
+        hash: u64,
+        existing: Option<Slot>,
+        make_key: impl FnOnce() -> K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> InsertOutcome {
         if weight > self.capacity {
             if let Some(slot) = existing {
                 self.policy.on_remove(slot);
@@ -274,7 +310,7 @@ where
             let evicted = self.evict_to_fit();
             return InsertOutcome::Updated { evicted };
         }
-        let entry = Entry { key, value, hash, weight, inserted_at: now, expires_at };
+        let entry = Entry { key: make_key(), value, hash, weight, inserted_at: now, expires_at };
         let slot = match self.free.pop() {
             Some(s) => {
                 self.entries[s as usize] = Some(entry);

@@ -191,7 +191,38 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
     /// Queues `op` for `key` at `now`.
     pub fn push(&mut self, key: K, op: PendingOp<V>, now: Instant) -> Enqueued {
         let hash = self.hasher.hash_one(&key);
-        if let Some(seq) = self.find(hash, &key) {
+        let found = self.find(hash, &key);
+        self.push_at(hash, found, move || key, op, now)
+    }
+
+    /// [`Self::push`] by a borrowed key: `make_key` makes the owned key only
+    /// if the key is not pending yet (a coalesced write keeps the queued one).
+    pub fn push_with<Q>(
+        &mut self,
+        key: &Q,
+        make_key: impl FnOnce() -> K,
+        op: PendingOp<V>,
+        now: Instant,
+    ) -> Enqueued
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        let found = self.find(hash, key);
+        self.push_at(hash, found, make_key, op, now)
+    }
+
+    /// The push once the key's pending write (`found`) is known.
+    fn push_at(
+        &mut self,
+        hash: u64,
+        found: Option<u64>,
+        make_key: impl FnOnce() -> K,
+        op: PendingOp<V>,
+        now: Instant,
+    ) -> Enqueued {
+        if let Some(seq) = found {
             let pos = self.pos(seq);
             if let Some(slot) = self.slots[pos].as_mut() {
                 slot.op = op;
@@ -203,7 +234,7 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
             return Enqueued::Full;
         }
         let seq = self.front_seq.wrapping_add(self.slots.len() as u64);
-        self.slots.push_back(Some(Slot { key, hash, op, since: now }));
+        self.slots.push_back(Some(Slot { key: make_key(), hash, op, since: now }));
         self.index_insert(hash, seq);
         self.live += 1;
         Enqueued::New
