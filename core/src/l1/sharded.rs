@@ -139,6 +139,15 @@ where
         self.shard(hash).lock().peek(key, now).is_some()
     }
 
+    /// Remembers that entries with a TTL may exist (reads then look at the
+    /// clock).
+    #[inline]
+    fn note_ttl(&self, ttl: Option<Duration>) {
+        if ttl.is_some() && !self.expiring.load(Ordering::Relaxed) {
+            self.expiring.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Stores `key → value`; see [`L1Store::insert`].
     pub fn insert(
         &self,
@@ -148,9 +157,7 @@ where
         ttl: Option<Duration>,
         now: Instant,
     ) -> InsertOutcome {
-        if ttl.is_some() && !self.expiring.load(Ordering::Relaxed) {
-            self.expiring.store(true, Ordering::Relaxed);
-        }
+        self.note_ttl(ttl);
         let hash = hash_key(&key);
         self.shard(hash).lock().insert_hashed(hash, key, value, weight, ttl, now)
     }
@@ -170,9 +177,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        if ttl.is_some() && !self.expiring.load(Ordering::Relaxed) {
-            self.expiring.store(true, Ordering::Relaxed);
-        }
+        self.note_ttl(ttl);
         let hash = hash_key(key);
         self.shard(hash).lock().insert_hashed_with(hash, key, make_key, value, weight, ttl, now)
     }
