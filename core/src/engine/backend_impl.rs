@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::CachedStateBackend;
 use crate::backend::StateBackend;
 use crate::error::Result;
+use crate::l1::ByteKey;
 
 #[async_trait]
 impl<B: StateBackend> StateBackend for CachedStateBackend<B> {
@@ -28,7 +29,7 @@ impl<B: StateBackend> StateBackend for CachedStateBackend<B> {
     async fn clear(&self) -> Result<()> {
         {
             let mut w = self.inner.writes.lock();
-            let keys: Vec<Bytes> = w.queue.keys().cloned().collect();
+            let keys: Vec<ByteKey> = w.queue.keys().cloned().collect();
             for k in keys {
                 w.queue.cancel(&k);
             }

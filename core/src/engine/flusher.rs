@@ -15,12 +15,13 @@ use bytes::Bytes;
 use super::Inner;
 use crate::backend::{BatchOp, StateBackend};
 use crate::error::{Result, StateError};
+use crate::l1::ByteKey;
 use crate::policy::{PendingOp, WritePlan};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
-type Batch = Vec<(Bytes, PendingOp<Bytes>)>;
+type Batch = Vec<(ByteKey, PendingOp<Bytes>)>;
 
 /// A batch taken from the queue; unless `done`, dropping it puts it back.
 struct Taken<'a, B: StateBackend> {
@@ -144,8 +145,8 @@ impl<B: StateBackend> Inner<B> {
                     .batch
                     .iter()
                     .map(|(k, op)| match op {
-                        PendingOp::Put(v) => (k.clone(), Some(v.clone())),
-                        PendingOp::Delete => (k.clone(), None),
+                        PendingOp::Put(v) => (k.to_bytes(), Some(v.clone())),
+                        PendingOp::Delete => (k.to_bytes(), None),
                     })
                     .collect();
                 self.metrics.batches.incr();
@@ -246,8 +247,8 @@ impl<B: StateBackend> Inner<B> {
             }
         }
         let w = self.writes.lock();
-        let mut keys: Vec<Bytes> = w.queue.keys().cloned().collect();
-        keys.extend(w.flushing.keys().cloned());
+        let mut keys: Vec<Bytes> = w.queue.keys().map(ByteKey::to_bytes).collect();
+        keys.extend(w.flushing.keys().map(ByteKey::to_bytes));
         keys.sort();
         keys.dedup();
         if keys.is_empty() {

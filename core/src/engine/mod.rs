@@ -49,7 +49,7 @@ use crate::backend::StateBackend;
 use crate::clock::Clock;
 use crate::config::{CacheConfig, Capacity};
 use crate::error::Result;
-use crate::l1::{KeyHasher, ShardedL1};
+use crate::l1::{ByteKey, KeyHasher, ShardedL1};
 use crate::l2::L2Tier;
 use crate::policy::eviction::AnyPolicy;
 use crate::policy::{PendingOp, RefreshPolicy, WriteBehindQueue, WritePlan};
@@ -58,12 +58,12 @@ use single_flight::SingleFlight;
 
 /// Pending L3 writes: queued, and taken by the flusher but not yet written.
 pub(crate) struct WriteState {
-    pub(crate) queue: WriteBehindQueue<Bytes, Bytes>,
-    pub(crate) flushing: HashMap<Bytes, PendingOp<Bytes>, KeyHasher>,
+    pub(crate) queue: WriteBehindQueue<ByteKey, Bytes>,
+    pub(crate) flushing: HashMap<ByteKey, PendingOp<Bytes>, KeyHasher>,
 }
 
 pub(crate) struct Inner<B> {
-    pub(crate) l1: ShardedL1<Bytes, Bytes, AnyPolicy>,
+    pub(crate) l1: ShardedL1<ByteKey, Bytes, AnyPolicy>,
     pub(crate) weigher: Capacity,
     pub(crate) l3: B,
     pub(crate) clock: Arc<dyn Clock>,

@@ -14,7 +14,7 @@ use super::single_flight::{Leader, Role, Shared};
 use crate::backend::StateBackend;
 use crate::clock::{Clock, Instant};
 use crate::error::{Result, StateError, Tier};
-use crate::l1::L1Hit;
+use crate::l1::{ByteKey, L1Hit};
 use crate::policy::PendingOp;
 use crate::policy::refresh;
 use crate::stats::L1_LATENCY_SAMPLE;
@@ -94,7 +94,7 @@ impl<B: StateBackend> Inner<B> {
     /// Stores a value in L1 with the default TTL.
     pub(crate) fn l1_store(&self, key: Bytes, value: Bytes, ttl: Option<std::time::Duration>) {
         let w = self.weigh(&key, &value);
-        self.l1.insert(key, value, w, ttl, self.clock.now());
+        self.l1.insert(ByteKey::from_bytes(key), value, w, ttl, self.clock.now());
     }
 
     /// A read: L1, else the miss path. The miss path's future is boxed so

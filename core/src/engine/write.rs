@@ -13,6 +13,7 @@ use super::key::owned_key;
 use super::single_flight::WriteTicket;
 use crate::backend::StateBackend;
 use crate::error::{Result, StateError};
+use crate::l1::ByteKey;
 use crate::policy::{Enqueued, PendingOp, WritePlan};
 
 impl<B: StateBackend> Inner<B> {
@@ -28,7 +29,7 @@ impl<B: StateBackend> Inner<B> {
     fn try_push(&self, key: &Bytes, op: &PendingOp<Bytes>) -> (Enqueued, bool, usize) {
         let mut w = self.writes.lock();
         let now = self.clock.now();
-        let outcome = w.queue.push(key.clone(), op.clone(), now);
+        let outcome = w.queue.push(ByteKey::from_bytes(key.clone()), op.clone(), now);
         let due = outcome != Enqueued::Full
             && (self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size());
         (outcome, due, w.queue.len())
@@ -92,25 +93,25 @@ impl<B: StateBackend> Inner<B> {
     /// queued and the value in L1, atomically with respect to loads, other
     /// writes of the key and remote invalidations (see
     /// `SingleFlight::write_now`). One clock read; the key is copied only
-    /// if the queue or L1 does not hold it yet (one allocation shared by
-    /// both), and the value moves into L1. `Err`: nothing done (queue full,
+    /// if the queue or L1 does not hold it yet (inline in their slots when
+    /// short: no allocation), and the value moves into L1. `Err`: nothing done (queue full,
     /// or another write of the key in flight); take the general path with
     /// the value handed back.
     fn put_queued_now(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<(), Bytes> {
         let now = self.clock.now();
         let weight = self.weigh(key, &value);
         let done = self.loads.write_now(key, value, |value| {
-            let mut owned: Option<Bytes> = None;
+            let mut owned: Option<ByteKey> = None;
             let due = {
                 let mut w = self.writes.lock();
                 let op = PendingOp::Put(value.clone());
-                let make = || owned.get_or_insert_with(|| owned_key(key)).clone();
+                let make = || owned.get_or_insert_with(|| ByteKey::copy_from_slice(key)).clone();
                 if w.queue.push_with(key, make, op, now) == Enqueued::Full {
                     return Err(value);
                 }
                 self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size()
             };
-            let make = || owned.unwrap_or_else(|| owned_key(key));
+            let make = || owned.unwrap_or_else(|| ByteKey::copy_from_slice(key));
             self.l1.insert_with(key, make, value, weight, ttl, now);
             Ok(due)
         });
