@@ -33,7 +33,7 @@ fn bench_puts(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("put_over_sled/{}", workload.name()));
         g.throughput(Throughput::Elements(PUTS as u64));
         g.sample_size(20);
-        for strategy in [WriteStrategy::WriteThrough, WriteStrategy::WriteBack, WriteStrategy::WriteBehind] {
+        for strategy in WriteStrategy::ALL {
             let dir = tempfile::tempdir().unwrap();
             let cache = rt.block_on(async {
                 let sled = SledStateBackend::open(dir.path()).await.unwrap();

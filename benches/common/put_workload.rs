@@ -10,17 +10,11 @@
 
 #![allow(dead_code)] // each includer uses a part
 
-use bytes::Bytes;
-use rand::{RngExt, SeedableRng};
-use rand_pcg::Pcg64Mcg;
-use strata::sim::generate::Zipf;
+#[path = "l1_peers.rs"]
+mod peers;
 
-/// Distinct keys of `uniform` and `zipf`.
-pub(crate) const KEYS: u32 = 100_000;
-/// Key indices drawn ahead (the sequence wraps after this many).
-const SEQ: usize = 1 << 20;
-/// Bytes per value.
-pub(crate) const VALUE_LEN: usize = 64;
+use bytes::Bytes;
+use peers::{SEQ, VALUE_LEN, uniform_sequence, zipf_sequence};
 
 /// Which keys the puts write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,14 +49,10 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn new(workload: Workload) -> Self {
-        let mut rng = Pcg64Mcg::seed_from_u64(7);
         let seq = match workload {
             Workload::Fresh => Vec::new(),
-            Workload::Uniform => (0..SEQ).map(|_| rng.random_range(0..KEYS)).collect(),
-            Workload::Zipf => {
-                let zipf = Zipf::new(KEYS, 1.0);
-                (0..SEQ).map(|_| zipf.rank(rng.random::<f64>())).collect()
-            }
+            Workload::Uniform => uniform_sequence(SEQ, 7),
+            Workload::Zipf => zipf_sequence(1.0, SEQ, 7),
         };
         Self { workload, seq, next: 0 }
     }
@@ -74,10 +64,10 @@ impl Keys {
                 let i = self.next;
                 self.next += 1;
                 let key = match self.workload {
-                    Workload::Fresh => format!("user:{i:016}"),
-                    _ => format!("user:{:08}", self.seq[i as usize % SEQ]),
+                    Workload::Fresh => Bytes::from(format!("user:{i:016}")),
+                    _ => peers::key(self.seq[i as usize % SEQ]),
                 };
-                (Key::new(key.as_bytes()), Bytes::from(vec![i as u8; VALUE_LEN]))
+                (Key::new(&key), Bytes::from(vec![i as u8; VALUE_LEN]))
             })
             .collect()
     }

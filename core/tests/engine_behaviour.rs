@@ -23,9 +23,6 @@ fn cfg(strategy: WriteStrategy) -> CacheConfig {
     c
 }
 
-const STRATEGIES: [WriteStrategy; 3] =
-    [WriteStrategy::WriteThrough, WriteStrategy::WriteBack, WriteStrategy::WriteBehind];
-
 #[tokio::test]
 async fn ttl_expiry_goes_back_to_l3() {
     let clock = ManualClock::new();
@@ -108,7 +105,7 @@ async fn single_flight_one_load_for_100_concurrent_misses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_tasks_mixed_ops_lose_no_writes() {
-    for strategy in STRATEGIES {
+    for strategy in WriteStrategy::ALL {
         let l3 = Arc::new(MemoryStateBackend::new());
         let mut c = cfg(strategy);
         c.l1.capacity = Capacity::Entries(300); // smaller than the key space: evictions
@@ -288,7 +285,7 @@ async fn write_behind_coalesces_and_batches() {
 #[tokio::test]
 async fn odd_keys_and_large_values() {
     let l3 = Arc::new(MemoryStateBackend::new());
-    for strategy in STRATEGIES {
+    for strategy in WriteStrategy::ALL {
         let mut c = cfg(strategy);
         c.l1.capacity = Capacity::Bytes(4 << 20);
         let cache = CachedStateBackend::builder(Arc::clone(&l3)).config(c).build().unwrap();
@@ -375,7 +372,7 @@ async fn get_does_nothing_until_polled() {
 /// path, write-through the ticketed one.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_during_a_load_wins_over_the_loaded_value() {
-    for strategy in STRATEGIES {
+    for strategy in WriteStrategy::ALL {
         let l3 = Arc::new(MemoryStateBackend::new());
         l3.put(b"k", Bytes::from_static(b"old")).await.unwrap();
         let (backend, faults) = Faulty::new(Arc::clone(&l3));

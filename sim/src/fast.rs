@@ -15,10 +15,7 @@ use strata_core::{CacheConfig, Instant};
 use crate::arrival::{Arrivals, Router};
 use crate::config::SimConfig;
 use crate::error::Result;
-use crate::replay::PROGRESS_EVERY;
-
-/// Requests replayed per chunk (and between progress callbacks).
-const CHUNK: usize = PROGRESS_EVERY as usize;
+use crate::replay::in_chunks;
 use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
@@ -209,21 +206,11 @@ where
     P: FnMut(u64),
 {
     let mut s = FastSim::new(cache, sim)?;
-    // Requests go through in chunks: the replay loop then runs over a
-    // small array by reference, which keeps it tight (measured about 1.5-2x
-    // faster than stepping straight off a generic iterator).
-    let mut chunk: Vec<Request> = Vec::with_capacity(CHUNK);
-    let mut requests = requests.into_iter();
-    loop {
-        chunk.clear();
-        chunk.extend(requests.by_ref().take(CHUNK));
-        if chunk.is_empty() {
-            break;
-        }
-        for r in &chunk {
+    in_chunks(requests, |chunk| {
+        for r in chunk {
             s.step(r);
         }
         progress(s.c.requests);
-    }
+    });
     Ok(s.finish(cache, sim))
 }

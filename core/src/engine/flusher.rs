@@ -73,10 +73,7 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
         let wait = {
             let mut w = inner.writes.lock();
             let now = inner.clock.now();
-            let due = match inner.plan {
-                WritePlan::CachesThenL3Each => !w.queue.is_empty(),
-                _ => w.queue.is_due(now),
-            };
+            let due = inner.plan.flush_due(&mut w.queue, now);
             if due {
                 None
             } else {
@@ -168,11 +165,14 @@ impl<B: StateBackend> Inner<B> {
     /// not yet taken coalesces as before, one of a key already taken queues
     /// again and is flushed after this batch.
     fn take_flushing(&self) -> Batch {
-        let want = self.config.write.batch_size.max(1);
         let mut batch = Vec::new();
-        while batch.len() < want {
+        loop {
             let mut w = self.writes.lock();
-            let chunk = w.queue.take(LOCK_CHUNK.min(want - batch.len()));
+            let want = w.queue.batch_size() - batch.len();
+            if want == 0 {
+                break;
+            }
+            let chunk = w.queue.take(LOCK_CHUNK.min(want));
             if chunk.is_empty() {
                 break;
             }

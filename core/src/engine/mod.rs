@@ -25,7 +25,6 @@
 mod backend_impl;
 mod builder;
 mod flusher;
-mod key;
 mod open;
 mod read;
 mod shared;
@@ -185,7 +184,7 @@ impl<B: StateBackend> CachedStateBackend<B> {
     /// # Errors
     /// As [`Self::put`].
     pub async fn delete(&self, key: &[u8]) -> Result<bool> {
-        self.inner.delete(key::owned_key(key)).await
+        self.inner.delete(Bytes::copy_from_slice(key)).await
     }
 
     /// Drops `key` from L1 and L2 and cancels its pending L3 write, if any:

@@ -91,24 +91,15 @@ impl<B: StateBackend> Inner<B> {
         self.weigher.weigh(key.len(), value.len())
     }
 
-    /// Stores a value in L1 with the default TTL.
-    pub(crate) fn l1_store(&self, key: Bytes, value: Bytes, ttl: Option<std::time::Duration>) {
-        let w = self.weigh(&key, &value);
-        self.l1.insert(ByteKey::from_bytes(key), value, w, ttl, self.clock.now());
+    /// Stores a value in L1 (`ttl`, else the default TTL). The key is
+    /// copied only for a new entry.
+    pub(crate) fn l1_store(&self, key: &Bytes, value: Bytes, ttl: Option<std::time::Duration>) {
+        let w = self.weigh(key, &value);
+        let make = || ByteKey::from_bytes(key.clone());
+        self.l1.insert_with(&key[..], make, value, w, ttl, self.clock.now());
     }
 
-    /// A read: L1, else the miss path. The miss path's future is boxed so
-    /// that this one stays a few words: a hit then moves no large state
-    /// machine around (it was 480 bytes, copied on every poll setup).
-    #[inline]
-    pub(crate) async fn get(self: &Arc<Self>, key: &[u8]) -> Result<Option<Bytes>> {
-        if let Some(v) = self.get_l1(key) {
-            return Ok(Some(v));
-        }
-        self.get_miss_boxed(key).await
-    }
-
-    /// The miss path, boxed (see [`Self::get`]).
+    /// The miss path, boxed (see [`Get`]).
     pub(crate) fn get_miss_boxed<'a>(self: &'a Arc<Self>, key: &'a [u8]) -> MissFuture<'a> {
         Box::pin(self.get_miss(key))
     }
@@ -195,7 +186,7 @@ impl<B: StateBackend> Inner<B> {
         let mut populate_l2 = None;
         leader.complete(result.clone(), |fresh| {
             if fresh && let Ok(Some(v)) = result {
-                self.l1_store(key.clone(), v.clone(), None);
+                self.l1_store(&key, v.clone(), None);
                 if to_l2 {
                     populate_l2 = Some((key, v.clone()));
                 }
@@ -274,7 +265,7 @@ impl<B: StateBackend> Inner<B> {
                     let key = leader.key().clone();
                     leader.complete(Ok(v.clone()), |fresh| {
                         if fresh && let Some(v) = v {
-                            self.l1_store(key.clone(), v.clone(), None);
+                            self.l1_store(&key, v.clone(), None);
                             to_l2.push((key, v));
                         }
                     });
@@ -339,7 +330,7 @@ impl<B: StateBackend> Inner<B> {
             self.metrics.coalesced_loads.incr();
             out[i] = match w.wait().await {
                 Some(r) => r.map_err(|e| shared_error(self.l3.name(), &e))?,
-                None => Box::pin(self.get(&keys[i])).await?,
+                None => Get::new(self, &keys[i]).await?,
             };
         }
         Ok(out)
@@ -361,7 +352,7 @@ impl<B: StateBackend> Inner<B> {
         if !refresh::is_due(self.config.refresh.threshold, hit.inserted_at, hit.expires_at, now) {
             return;
         }
-        let key = super::key::owned_key(key);
+        let key = Bytes::copy_from_slice(key);
         if !self.refresh.lock().begin(key.clone()) {
             return;
         }

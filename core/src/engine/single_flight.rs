@@ -62,6 +62,23 @@ impl Drop for WriteTicket<'_> {
 }
 
 impl State {
+    /// A write or invalidation of `key`: its load in flight, if any, must not
+    /// populate the caches.
+    fn mark_stale(&mut self, key: &[u8]) {
+        if !self.flights.is_empty()
+            && let Some(f) = self.flights.remove(key)
+        {
+            f.stale.store(true, Ordering::Release);
+        }
+    }
+
+    /// [`Self::mark_stale`] for every key.
+    fn mark_all_stale(&mut self) {
+        for (_, f) in self.flights.drain() {
+            f.stale.store(true, Ordering::Release);
+        }
+    }
+
     /// Leaves one write of `key`; returns whether it overlapped another.
     fn end_write(writes: &mut HashMap<Bytes, (u32, bool), KeyHasher>, key: &[u8]) -> bool {
         let Some(w) = writes.get_mut(key) else { return false };
@@ -115,18 +132,14 @@ impl SingleFlight {
         }
         let (tx, rx) = watch::channel(None);
         let flight = Arc::new(Flight { rx, stale: AtomicBool::new(false) });
-        let key = super::key::owned_key(key);
+        let key = Bytes::copy_from_slice(key);
         map.insert(key.clone(), Arc::clone(&flight));
         Role::Leader(Leader { owner: self, key, flight, tx: Some(tx) })
     }
 
     /// A write to `key` happened: a load in flight must not populate caches.
     pub(crate) fn invalidate(&self, key: &[u8]) {
-        let mut st = self.state.lock();
-        let map = &mut st.flights;
-        if let Some(f) = map.remove(key) {
-            f.stale.store(true, Ordering::Release);
-        }
+        self.state.lock().mark_stale(key);
     }
 
     /// A local write of `key` starts: remembers the remote-invalidation
@@ -157,11 +170,7 @@ impl SingleFlight {
         if !st.writes.is_empty() && st.writes.contains_key(key) {
             return Err(entry);
         }
-        if !st.flights.is_empty()
-            && let Some(f) = st.flights.remove(key)
-        {
-            f.stale.store(true, Ordering::Release);
-        }
+        st.mark_stale(key);
         Ok(write(entry))
     }
 
@@ -172,16 +181,8 @@ impl SingleFlight {
         let mut st = self.state.lock();
         self.remote_epoch.fetch_add(1, Ordering::AcqRel);
         match key {
-            Some(k) => {
-                if let Some(f) = st.flights.remove(k) {
-                    f.stale.store(true, Ordering::Release);
-                }
-            }
-            None => {
-                for (_, f) in st.flights.drain() {
-                    f.stale.store(true, Ordering::Release);
-                }
-            }
+            Some(k) => st.mark_stale(k),
+            None => st.mark_all_stale(),
         }
     }
 
@@ -193,9 +194,7 @@ impl SingleFlight {
     /// unknown here and nothing may be cached. Returns whether it stored.
     pub(crate) fn store_after_write(&self, mut ticket: WriteTicket<'_>, store: impl FnOnce()) -> bool {
         let mut st = self.state.lock();
-        if let Some(f) = st.flights.remove(&ticket.key[..]) {
-            f.stale.store(true, Ordering::Release);
-        }
+        st.mark_stale(&ticket.key);
         ticket.done = true;
         let contended = State::end_write(&mut st.writes, &ticket.key);
         let ok = !contended && self.remote_epoch.load(Ordering::Acquire) == ticket.epoch;
@@ -207,11 +206,7 @@ impl SingleFlight {
 
     /// Marks every flight stale (cache cleared, remote "clear all").
     pub(crate) fn invalidate_all(&self) {
-        let mut st = self.state.lock();
-        let map = &mut st.flights;
-        for (_, f) in map.drain() {
-            f.stale.store(true, Ordering::Release);
-        }
+        self.state.lock().mark_all_stale();
     }
 
     fn remove_if_same(map: &mut HashMap<Bytes, Arc<Flight>, KeyHasher>, key: &[u8], flight: &Arc<Flight>) {

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use super::Inner;
-use super::key::owned_key;
 use super::single_flight::WriteTicket;
 use crate::backend::StateBackend;
 use crate::error::{Result, StateError};
@@ -30,8 +29,7 @@ impl<B: StateBackend> Inner<B> {
         let mut w = self.writes.lock();
         let now = self.clock.now();
         let outcome = w.queue.push(ByteKey::from_bytes(key.clone()), op.clone(), now);
-        let due = outcome != Enqueued::Full
-            && (self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size());
+        let due = outcome != Enqueued::Full && self.plan.due_by_size(&w.queue);
         (outcome, due, w.queue.len())
     }
 
@@ -82,7 +80,7 @@ impl<B: StateBackend> Inner<B> {
         value: &Bytes,
         ttl: Option<Duration>,
     ) -> bool {
-        let stored = self.loads.store_after_write(ticket, || self.l1_store(key.clone(), value.clone(), ttl));
+        let stored = self.loads.store_after_write(ticket, || self.l1_store(key, value.clone(), ttl));
         if !stored {
             self.l1.remove(&key[..]);
         }
@@ -94,9 +92,9 @@ impl<B: StateBackend> Inner<B> {
     /// writes of the key and remote invalidations (see
     /// `SingleFlight::write_now`). One clock read; the key is copied only
     /// if the queue or L1 does not hold it yet (inline in their slots when
-    /// short: no allocation), and the value moves into L1. `Err`: nothing done (queue full,
-    /// or another write of the key in flight); take the general path with
-    /// the value handed back.
+    /// short: no allocation), and the value moves into L1. `Err`: nothing
+    /// done (queue full, or another write of the key in flight); take the
+    /// general path with the value handed back.
     fn put_queued_now(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<(), Bytes> {
         let now = self.clock.now();
         let weight = self.weigh(key, &value);
@@ -109,7 +107,7 @@ impl<B: StateBackend> Inner<B> {
                 if w.queue.push_with(key, make, op, now) == Enqueued::Full {
                     return Err(value);
                 }
-                self.plan == WritePlan::CachesThenL3Each || w.queue.len() >= w.queue.batch_size()
+                self.plan.due_by_size(&w.queue)
             };
             let make = || owned.unwrap_or_else(|| ByteKey::copy_from_slice(key));
             self.l1.insert_with(key, make, value, weight, ttl, now);
@@ -130,19 +128,19 @@ impl<B: StateBackend> Inner<B> {
         self.check_open()?;
         if !self.plan.is_queued() {
             // Boxed: the future of a put that is done at once stays small.
-            return Box::pin(self.put_general(owned_key(key), value, ttl)).await;
+            return Box::pin(self.put_general(Bytes::copy_from_slice(key), value, ttl)).await;
         }
         let for_l2 = self.l2.is_some().then(|| value.clone());
         match self.put_queued_now(key, value, ttl) {
             Ok(()) => {
                 self.metrics.writes.incr();
                 if let Some(value) = for_l2 {
-                    let entry = (owned_key(key), value);
+                    let entry = (Bytes::copy_from_slice(key), value);
                     Box::pin(self.l2_write(std::slice::from_ref(&entry))).await;
                 }
                 Ok(())
             }
-            Err(value) => Box::pin(self.put_general(owned_key(key), value, ttl)).await,
+            Err(value) => Box::pin(self.put_general(Bytes::copy_from_slice(key), value, ttl)).await,
         }
     }
 

@@ -71,6 +71,28 @@ impl WritePlan {
     pub fn is_queued(self) -> bool {
         !matches!(self, WritePlan::L3ThenCaches)
     }
+
+    /// Whether `queue` has L3 work to start at `now`: write-back writes
+    /// every pending key at once, write-behind waits for a full batch or for
+    /// the oldest write's age.
+    pub fn flush_due<K: Hash + Eq, V>(self, queue: &mut WriteBehindQueue<K, V>, now: Instant) -> bool {
+        match self {
+            WritePlan::L3ThenCaches => false,
+            WritePlan::CachesThenL3Each => !queue.is_empty(),
+            WritePlan::CachesThenL3Batched => queue.is_due(now),
+        }
+    }
+
+    /// Whether `queue` holds work that is due by size alone (what a write
+    /// just queued checks to wake the flusher; age is the flusher's timer).
+    #[must_use]
+    pub fn due_by_size<K, V>(self, queue: &WriteBehindQueue<K, V>) -> bool {
+        match self {
+            WritePlan::L3ThenCaches => false,
+            WritePlan::CachesThenL3Each => queue.live > 0,
+            WritePlan::CachesThenL3Batched => queue.live >= queue.batch_size,
+        }
+    }
 }
 
 /// A pending L3 operation.

@@ -88,14 +88,10 @@ impl Sim {
             if batched && inst.in_flight >= self.flushers {
                 return;
             }
-            let taken = if batched {
-                if !inst.queue.is_due(now) {
-                    return;
-                }
-                inst.queue.take_batch()
-            } else {
-                inst.queue.take(1)
-            };
+            if !self.plan.flush_due(&mut inst.queue, now) {
+                return;
+            }
+            let taken = if batched { inst.queue.take_batch() } else { inst.queue.take(1) };
             if taken.is_empty() {
                 return;
             }
