@@ -282,6 +282,37 @@ async fn write_behind_coalesces_and_batches() {
     assert_eq!(l3.get(b"k3").await.unwrap().as_deref(), Some(&b"2"[..]));
 }
 
+/// The flusher's batches reach L3 as background work (a backend may run
+/// them at a lower priority); a caller's `flush()` writes as the caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flusher_writes_as_background_work_and_flush_as_the_caller() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let (backend, faults) = Faulty::new(Arc::clone(&l3));
+    let mut c = cfg(WriteStrategy::WriteBehind);
+    c.write.batch_size = 4;
+    c.write.flush_interval = Duration::from_secs(3600);
+    let cache = CachedStateBackend::builder(backend).config(c).build().unwrap();
+    for i in 0..4u32 {
+        cache.put(format!("k{i}").as_bytes(), Bytes::from(format!("{i}"))).await.unwrap();
+    }
+    // A full batch is due at once: the flusher writes it.
+    for _ in 0..500 {
+        if l3.get(b"k3").await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(l3.get(b"k3").await.unwrap().as_deref(), Some(&b"3"[..]), "the flusher wrote the batch");
+    assert_eq!(faults.background_batches.load(Ordering::Relaxed), 1);
+    assert_eq!(faults.writes.load(Ordering::Relaxed), 1);
+    // Less than a batch, an hour's interval: only flush() writes it.
+    cache.put(b"k9", Bytes::from_static(b"9")).await.unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(l3.get(b"k9").await.unwrap().as_deref(), Some(&b"9"[..]));
+    assert_eq!(faults.writes.load(Ordering::Relaxed), 2);
+    assert_eq!(faults.background_batches.load(Ordering::Relaxed), 1, "flush() wrote as the caller");
+}
+
 #[tokio::test]
 async fn odd_keys_and_large_values() {
     let l3 = Arc::new(MemoryStateBackend::new());

@@ -89,6 +89,33 @@ pub(crate) async fn batches(be: &dyn StateBackend) {
     assert_eq!(be.get(b"k0003").await.unwrap(), None);
     assert_eq!(be.count().await.unwrap(), 299);
     be.apply_batch(Vec::new()).await.unwrap();
+
+    // apply_batch_background: the same contract, large (past sled's inline
+    // limit: its background writer) and small.
+    let mut ops: Vec<crate::backend::BatchOp> =
+        (0u32..100).map(|i| (b(format!("bg{i:03}").as_bytes()), Some(b(&i.to_be_bytes())))).collect();
+    ops.push((b(b"bg005"), None));
+    ops.push((b(b"x"), Some(b(b"bg"))));
+    be.apply_batch_background(ops).await.unwrap();
+    be.apply_batch_background(vec![(b(b"bg006"), None), (b(b"bg007"), Some(b(b"7")))]).await.unwrap();
+    be.apply_batch_background(Vec::new()).await.unwrap();
+    let got = be
+        .get_many(&[b(b"bg000"), b(b"bg005"), b(b"bg006"), b(b"bg007"), b(b"bg099"), b(b"x")])
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        vec![
+            Some(b(&0u32.to_be_bytes())),
+            None,
+            None,
+            Some(b(b"7")),
+            Some(b(&99u32.to_be_bytes())),
+            Some(b(b"bg"))
+        ],
+        "background batches apply in order"
+    );
+    assert_eq!(be.count().await.unwrap(), 299 + 98 + 1);
 }
 
 /// Empty key, empty value, non-UTF-8 keys, 0x00 and 0xFF bytes.

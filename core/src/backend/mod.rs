@@ -14,7 +14,8 @@ mod sled;
 
 #[cfg(feature = "sled")]
 pub use self::sled::{
-    DEFAULT_FLUSH_EVERY, INLINE_BYTES, INLINE_KEYS, OpenError, SledOptions, SledStateBackend,
+    DEFAULT_BACKGROUND_NICE, DEFAULT_FLUSH_EVERY, INLINE_BYTES, INLINE_KEYS, OpenError, SledOptions,
+    SledStateBackend,
 };
 pub use memory::MemoryStateBackend;
 #[cfg(feature = "postgres")]
@@ -92,6 +93,15 @@ pub trait StateBackend: Send + Sync + 'static {
         Ok(())
     }
 
+    /// [`Self::apply_batch`] for background work that nobody but a write
+    /// queue waits for (the write-behind flusher's batches): same contract
+    /// and result, but a backend may run it at a lower CPU priority so that
+    /// it yields to the requests being served (sled does). By default
+    /// [`Self::apply_batch`].
+    async fn apply_batch_background(&self, ops: Vec<BatchOp>) -> Result<()> {
+        self.apply_batch(ops).await
+    }
+
     /// Makes every write that has returned durable (fsync), for backends
     /// that buffer writes (sled). A no-op by default: a backend whose writes
     /// are durable when they return (PostgreSQL) or that is not durable at
@@ -138,6 +148,9 @@ impl<B: StateBackend + ?Sized> StateBackend for std::sync::Arc<B> {
     }
     async fn apply_batch(&self, ops: Vec<BatchOp>) -> Result<()> {
         (**self).apply_batch(ops).await
+    }
+    async fn apply_batch_background(&self, ops: Vec<BatchOp>) -> Result<()> {
+        (**self).apply_batch_background(ops).await
     }
     async fn persist(&self) -> Result<()> {
         (**self).persist().await

@@ -60,6 +60,16 @@ fn next_backoff(b: Duration) -> Duration {
     (b * 2).clamp(BACKOFF_MIN, BACKOFF_MAX)
 }
 
+/// Who a batch is written for: the background flusher (nobody waits: the
+/// backend may write it at a lower CPU priority, see
+/// [`StateBackend::apply_batch_background`]) or a caller waiting in
+/// `flush()` / `shutdown()` (at the caller's priority).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FlushFor {
+    Background,
+    Caller,
+}
+
 /// The background flusher: writes batches when due, sleeps otherwise; ends
 /// when the cache is dropped.
 pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
@@ -81,7 +91,7 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
             }
         };
         match wait {
-            None => match inner.flush_once().await {
+            None => match inner.flush_once(FlushFor::Background).await {
                 Ok(_) => backoff = Duration::ZERO,
                 Err(e) => {
                     backoff = next_backoff(backoff);
@@ -111,7 +121,7 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
 impl<B: StateBackend> Inner<B> {
     /// Writes one batch; returns how many writes it held (0: nothing pending).
     #[tracing::instrument(level = "debug", name = "strata.flush_batch", skip_all)]
-    pub(crate) async fn flush_once(&self) -> Result<usize> {
+    pub(crate) async fn flush_once(&self, by: FlushFor) -> Result<usize> {
         let _turn = self.flush_lock.lock().await;
         let taken = Taken { inner: self, batch: self.take_flushing(), done: false };
         let n = taken.batch.len();
@@ -147,7 +157,11 @@ impl<B: StateBackend> Inner<B> {
                     })
                     .collect();
                 self.metrics.batches.incr();
-                if let Err(e) = self.l3.apply_batch(ops).await {
+                let written = match by {
+                    FlushFor::Background => self.l3.apply_batch_background(ops).await,
+                    FlushFor::Caller => self.l3.apply_batch(ops).await,
+                };
+                if let Err(e) = written {
                     self.metrics.write_errors.incr();
                     taken.settle(Some(0));
                     return Err(e);
@@ -211,7 +225,7 @@ impl<B: StateBackend> Inner<B> {
             return Ok(());
         }
         loop {
-            let n = self.flush_once().await?;
+            let n = self.flush_once(FlushFor::Caller).await?;
             if n == 0 && self.writes.lock().queue.is_empty() {
                 return Ok(());
             }

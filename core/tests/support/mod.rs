@@ -19,6 +19,8 @@ pub struct Faults {
     pub delay_ms: AtomicU64,
     pub gets: AtomicU64,
     pub writes: AtomicU64,
+    /// Of `writes`: `apply_batch_background` calls.
+    pub background_batches: AtomicU64,
     pub gate: tokio::sync::RwLock<()>,
 }
 
@@ -93,6 +95,12 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         self.enter("apply_batch").await?;
         self.inner.apply_batch(ops).await
+    }
+    async fn apply_batch_background(&self, ops: Vec<BatchOp>) -> Result<()> {
+        self.faults.writes.fetch_add(1, Ordering::Relaxed);
+        self.faults.background_batches.fetch_add(1, Ordering::Relaxed);
+        self.enter("apply_batch").await?;
+        self.inner.apply_batch_background(ops).await
     }
     fn name(&self) -> &'static str {
         "faulty"

@@ -116,15 +116,54 @@ async fn persist_makes_writes_survive_a_crash() {
 async fn sync_writes_are_durable_when_they_return() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let opts = SledOptions { flush_every: None, sync_writes: true, cache_capacity: Some(64 << 20) };
+    let opts = SledOptions {
+        flush_every: None,
+        sync_writes: true,
+        cache_capacity: Some(64 << 20),
+        ..SledOptions::default()
+    };
     let be = SledStateBackend::open_with(&path, opts).await.unwrap();
     be.put(b"p", b(b"1")).await.unwrap();
     be.put_many(vec![(b(b"q"), b(b"2")), (b(b"r"), b(b"3"))]).await.unwrap();
     be.apply_batch(vec![(b(b"s"), Some(b(b"4"))), (b(b"r"), None)]).await.unwrap();
+    be.apply_batch_background(vec![(b(b"t"), Some(b(b"5"))), (b(b"p"), None)]).await.unwrap();
     copy_dir(&path, &dir.path().join("crash"));
     let copy = SledStateBackend::open(dir.path().join("crash")).await.unwrap();
-    let got = copy.get_many(&[b(b"p"), b(b"q"), b(b"r"), b(b"s")]).await.unwrap();
-    assert_eq!(got, vec![Some(b(b"1")), Some(b(b"2")), None, Some(b(b"4"))]);
+    let got = copy.get_many(&[b(b"p"), b(b"q"), b(b"r"), b(b"s"), b(b"t")]).await.unwrap();
+    assert_eq!(got, vec![None, Some(b(b"2")), None, Some(b(b"4")), Some(b(b"5"))]);
+}
+
+#[tokio::test]
+async fn background_batches_without_a_background_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SledOptions { background_nice: None, ..SledOptions::default() };
+    let be = SledStateBackend::open_with(dir.path().join("db"), opts).await.unwrap();
+    conformance::batches(&be).await;
+}
+
+#[tokio::test]
+async fn a_bad_background_nice_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for nice in [20, -21] {
+        let opts = SledOptions { background_nice: Some(nice), ..SledOptions::default() };
+        let e = SledStateBackend::open_with(dir.path().join("db"), opts).await.unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("sled.background_nice") && msg.contains(&nice.to_string()), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_backend_releases_the_directory() {
+    // The background writer holds no database handle between jobs: the
+    // directory can be opened again once the backend is dropped.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let be = SledStateBackend::open(&path).await.unwrap();
+    let ops = (0u32..64).map(|i| (b(&i.to_be_bytes()), Some(b(b"v")))).collect();
+    be.apply_batch_background(ops).await.unwrap();
+    drop(be);
+    let again = SledStateBackend::open(&path).await.unwrap();
+    assert_eq!(again.count().await.unwrap(), 64);
 }
 
 #[tokio::test]
