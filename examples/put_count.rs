@@ -58,7 +58,11 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let dir = tempfile::tempdir()?;
     let cache = rt.block_on(async {
-        let sled = SledStateBackend::open(dir.path()).await?;
+        let mut opts = strata::core::backend::SledOptions::default();
+        if let Ok(n) = std::env::var("BG_NICE") {
+            opts.background_nice = n.parse().ok();
+        }
+        let sled = SledStateBackend::open_with(dir.path(), opts).await?;
         let mut cfg = CacheConfig::default();
         cfg.write.strategy = strategy;
         if let Ok(b) = std::env::var("PUT_BATCH") {
