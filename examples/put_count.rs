@@ -17,6 +17,7 @@
 //! and that of the median round (robust to a noisy neighbour).
 //! `PUT_BATCH=n` sets `write.batch_size` (a size larger than a round keeps
 //! the flusher idle during it: the put path without a concurrent flush).
+//! `BG_NICE=n` (or `none`) sets the sled backend's `background_nice`.
 
 #[path = "../benches/common/put_workload.rs"]
 mod workload;
@@ -60,7 +61,11 @@ fn main() -> anyhow::Result<()> {
     let cache = rt.block_on(async {
         let mut opts = strata::core::backend::SledOptions::default();
         if let Ok(n) = std::env::var("BG_NICE") {
-            opts.background_nice = n.parse().ok();
+            opts.background_nice = if n == "none" {
+                None
+            } else {
+                Some(n.parse().with_context(|| format!("BG_NICE={n:?}: a number or none"))?)
+            };
         }
         let sled = SledStateBackend::open_with(dir.path(), opts).await?;
         let mut cfg = CacheConfig::default();
