@@ -43,6 +43,7 @@ fn bench_puts(c: &mut Criterion) {
             });
             let mut keys = Keys::new(workload);
             for end_to_end in [false, true] {
+                settle();
                 let id = BenchmarkId::new(strategy.to_string(), if end_to_end { "put+flush" } else { "put" });
                 g.bench_function(id, |b| {
                     b.iter_custom(|iters| {
@@ -72,6 +73,14 @@ fn bench_puts(c: &mut Criterion) {
         }
         g.finish();
     }
+}
+
+/// Writes out what earlier benchmarks left dirty in the page cache (sled
+/// writes hundreds of MB of log a run), so that the kernel's writeback of
+/// one measurement does not run during the next.
+fn settle() {
+    #[cfg(unix)]
+    rustix::fs::sync();
 }
 
 criterion_group! {
