@@ -98,6 +98,7 @@ async fn write_behind() -> anyhow::Result<()> {
             flush_interval: Duration::from_millis(10),
             queue_capacity: 8, // pending keys before puts wait,
             backpressure_timeout: Duration::from_millis(200), // then fail with QueueFull
+            ..WriteConfig::default()
         },
         ..CacheConfig::default()
     };

@@ -16,11 +16,22 @@ fn trace(name: &str) -> PathBuf {
 /// Runs the demo (engine on L1 + sled, and the simulator) on `name` with
 /// an L1 of `capacity` entries, `eviction` and `strategy`.
 async fn demo(name: &str, capacity: u64, eviction: &EvictionConfig, strategy: WriteStrategy) -> DemoReport {
+    demo_with(name, capacity, eviction, strategy, true).await
+}
+
+async fn demo_with(
+    name: &str,
+    capacity: u64,
+    eviction: &EvictionConfig,
+    strategy: WriteStrategy,
+    allocate: bool,
+) -> DemoReport {
     let dir = tempfile::tempdir().unwrap();
     let mut config = default_config();
     config.l1.capacity = Capacity::Entries(capacity);
     config.l1.eviction = eviction.clone();
     config.write.strategy = strategy;
+    config.write.allocate = allocate;
     let opts = DemoOptions {
         trace: trace(name),
         format: None,
@@ -59,6 +70,21 @@ async fn identical_with_writes_under_every_strategy() {
             let r = demo("zipf1.0-10k.csv.zst", 300, &eviction, strategy).await;
             assert!(r.simulator.writes > 5_000, "the trace writes");
             assert_eq!(r.engine.l1.hits, r.simulator.l1.hits, "{} / {strategy:?}", eviction.name());
+        }
+    }
+}
+
+/// No-write-allocate (`write.allocate = false`): writes update only keys L1
+/// holds; engine and simulator still agree hit for hit, and the setting
+/// changes what L1 holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_without_write_allocate() {
+    for eviction in [EvictionConfig::Lru, EvictionConfig::all().pop().unwrap()] {
+        for strategy in WriteStrategy::ALL {
+            let r = demo_with("zipf1.0-10k.csv.zst", 300, &eviction, strategy, false).await;
+            assert_eq!(r.engine.l1.hits, r.simulator.l1.hits, "{} / {strategy:?}", eviction.name());
+            let allocating = demo_with("zipf1.0-10k.csv.zst", 300, &eviction, strategy, true).await;
+            assert_ne!(r.engine.l1.hits, allocating.engine.l1.hits, "{} / {strategy:?}", eviction.name());
         }
     }
 }

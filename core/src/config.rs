@@ -259,6 +259,14 @@ pub struct WriteConfig {
     /// How long a put waits for room before failing with `QueueFull`.
     #[serde(rename = "backpressure_timeout_ms", with = "ms")]
     pub backpressure_timeout: Duration,
+    /// Write-allocate (the default): a write caches its value in L1 even
+    /// when L1 does not hold the key, evicting to make room. `false`
+    /// (no-write-allocate): a write replaces the value of a key L1 holds
+    /// and leaves other keys out, so keys that are written but seldom read
+    /// do not push the read working set out of L1. Reads see every write
+    /// either way (from L1, the write queue or L3); the simulator models
+    /// both. L2 is written alike in both modes.
+    pub allocate: bool,
 }
 
 impl Default for WriteConfig {
@@ -269,6 +277,7 @@ impl Default for WriteConfig {
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             backpressure_timeout: DEFAULT_BACKPRESSURE_TIMEOUT,
+            allocate: true,
         }
     }
 }
@@ -289,6 +298,19 @@ impl Default for RefreshConfig {
     }
 }
 
+/// Where in `text` a TOML error spanning `span` is, for messages:
+/// ` line N (`the line`)` (the line names the field, which serde's message
+/// may not), or empty without a span.
+#[must_use]
+pub fn toml_error_at(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else { return String::new() };
+    let l = text.as_bytes()[..span.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+    match text.lines().nth(l - 1).map(str::trim) {
+        Some(src) if !src.is_empty() => format!(" line {l} (`{src}`)"),
+        _ => format!(" line {l}"),
+    }
+}
+
 impl CacheConfig {
     /// Parses TOML text (`source` names it in errors) and validates it.
     ///
@@ -296,10 +318,7 @@ impl CacheConfig {
     /// [`StateError::Config`] naming the field (and, for syntax errors, the line).
     pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
         let cfg: CacheConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| {
-                text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
-            });
-            let at = line.map_or_else(String::new, |l| format!(" line {l}"));
+            let at = toml_error_at(text, e.span());
             StateError::config(format!("{source}{at}"), e.message().to_string())
         })?;
         cfg.validate()?;
@@ -486,6 +505,11 @@ mod tests {
         assert_eq!(cfg.l1.capacity, Capacity::Bytes(1 << 20));
         assert_eq!(cfg.l1.ttl, Some(Duration::from_millis(500)));
         assert_eq!(cfg.write, WriteConfig::default());
+        assert!(cfg.write.allocate, "write-allocate by default");
+        let cfg = CacheConfig::from_toml_str("[write]\nallocate = false\n", "t.toml").expect("parses");
+        assert!(!cfg.write.allocate);
+        let e = CacheConfig::from_toml_str("[write]\nallocate = \"no\"\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("allocate") && e.to_string().contains("line 2"), "{e}");
     }
 
     #[test]

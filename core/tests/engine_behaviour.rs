@@ -313,6 +313,43 @@ async fn the_flusher_writes_as_background_work_and_flush_as_the_caller() {
     assert_eq!(faults.background_batches.load(Ordering::Relaxed), 1, "flush() wrote as the caller");
 }
 
+/// `write.allocate = false`: a put of a key L1 does not hold leaves L1 as
+/// it was (nothing evicted), yet every read sees it; a put of a key L1
+/// holds replaces the cached value (read without L3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_write_allocate_leaves_l1_to_reads() {
+    for strategy in WriteStrategy::ALL {
+        let l3 = Arc::new(MemoryStateBackend::new());
+        l3.put(b"a", Bytes::from_static(b"a0")).await.unwrap();
+        l3.put(b"b", Bytes::from_static(b"b0")).await.unwrap();
+        let (backend, faults) = Faulty::new(Arc::clone(&l3));
+        let mut c = cfg(strategy);
+        c.l1.capacity = Capacity::Entries(2);
+        c.l1.shards = 1;
+        c.write.allocate = false;
+        c.write.flush_interval = Duration::from_secs(3600);
+        let cache = CachedStateBackend::builder(backend).config(c).build().unwrap();
+        assert_eq!(cache.get(b"a").await.unwrap().as_deref(), Some(&b"a0"[..]));
+        assert_eq!(cache.get(b"b").await.unwrap().as_deref(), Some(&b"b0"[..]));
+        let gets = faults.gets.load(Ordering::Relaxed);
+        for i in 0..10u32 {
+            cache.put(format!("new{i}").as_bytes(), Bytes::from(format!("{i}"))).await.unwrap();
+        }
+        let s = cache.stats();
+        assert_eq!((s.l1.size, s.l1.evictions), (2, 0), "{strategy}: the writes evicted nothing");
+        cache.put(b"a", Bytes::from_static(b"a1")).await.unwrap();
+        assert_eq!(cache.get(b"a").await.unwrap().as_deref(), Some(&b"a1"[..]), "{strategy}");
+        assert_eq!(cache.get(b"b").await.unwrap().as_deref(), Some(&b"b0"[..]), "{strategy}");
+        assert_eq!(faults.gets.load(Ordering::Relaxed), gets, "{strategy}: a and b served by L1");
+        // Written keys are read back (from the queue or L3), then cached by the read.
+        assert_eq!(cache.get(b"new7").await.unwrap().as_deref(), Some(&b"7"[..]), "{strategy}");
+        assert_eq!(cache.get(b"new7").await.unwrap().as_deref(), Some(&b"7"[..]), "{strategy}");
+        cache.flush().await.unwrap();
+        assert_eq!(l3.get(b"new9").await.unwrap().as_deref(), Some(&b"9"[..]), "{strategy}");
+        assert_eq!(l3.get(b"a").await.unwrap().as_deref(), Some(&b"a1"[..]), "{strategy}");
+    }
+}
+
 #[tokio::test]
 async fn odd_keys_and_large_values() {
     let l3 = Arc::new(MemoryStateBackend::new());

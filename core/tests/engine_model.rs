@@ -75,7 +75,12 @@ impl Model {
     }
 }
 
-async fn run(strategy: WriteStrategy, eviction: EvictionConfig, ops: Vec<Op>) -> Result<(), TestCaseError> {
+async fn run(
+    strategy: WriteStrategy,
+    eviction: EvictionConfig,
+    allocate: bool,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
     let backend = Arc::new(MemoryStateBackend::new());
     let mut cfg = CacheConfig::default();
     cfg.l1.capacity = Capacity::Entries(3);
@@ -85,6 +90,7 @@ async fn run(strategy: WriteStrategy, eviction: EvictionConfig, ops: Vec<Op>) ->
     cfg.write.batch_size = 1000;
     cfg.write.queue_capacity = 1000;
     cfg.write.flush_interval = Duration::from_secs(3600);
+    cfg.write.allocate = allocate;
     let cache = CachedStateBackend::builder(Arc::clone(&backend)).config(cfg).build().unwrap();
     let queued = strategy != WriteStrategy::WriteThrough;
     let mut model = Model::default();
@@ -140,18 +146,22 @@ async fn run(strategy: WriteStrategy, eviction: EvictionConfig, ops: Vec<Op>) ->
 }
 
 fn check(strategy: WriteStrategy) {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 64,
-        rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
-        ..ProptestConfig::default()
-    });
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     for eviction in EvictionConfig::all() {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        runner
-            .run(&proptest::collection::vec(op(), 1..120), |ops| {
-                rt.block_on(run(strategy, eviction.clone(), ops))
-            })
-            .unwrap_or_else(|e| panic!("{strategy:?} × {}: {e}", eviction.name()));
+        for allocate in [true, false] {
+            // A runner per combination: a runner counts its cases across
+            // `run` calls, so a shared one would test only the first.
+            let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+                cases: 64,
+                rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
+                ..ProptestConfig::default()
+            });
+            runner
+                .run(&proptest::collection::vec(op(), 1..120), |ops| {
+                    rt.block_on(run(strategy, eviction.clone(), allocate, ops))
+                })
+                .unwrap_or_else(|e| panic!("{strategy:?} × {} × allocate={allocate}: {e}", eviction.name()));
+        }
     }
 }
 

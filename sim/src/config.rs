@@ -166,10 +166,7 @@ impl SimConfig {
     /// [`SimError::Config`] naming the source, line and field.
     pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
         let cfg: SimConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| {
-                text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
-            });
-            let at = line.map_or_else(String::new, |l| format!(" line {l}"));
+            let at = strata_core::config::toml_error_at(text, e.span());
             SimError::config(format!("{source}{at}"), e.message().to_string())
         })?;
         cfg.validate().map_err(|e| match e {

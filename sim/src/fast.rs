@@ -42,6 +42,8 @@ pub struct FastSim {
     refresh_enabled: bool,
     l2: Option<L2Model<()>>,
     l1_capacity: Capacity,
+    /// `write.allocate`: whether a write caches a key L1 does not hold.
+    allocate: bool,
     arrivals: Arrivals,
     router: Router,
     series: Series,
@@ -64,6 +66,7 @@ impl FastSim {
             refresh_enabled: cache.refresh.enabled,
             l2: cache.l2.as_ref().map(L2Model::new),
             l1_capacity: cache.l1.capacity,
+            allocate: cache.write.allocate,
             arrivals: Arrivals::new(sim.arrival),
             router: Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0)),
             series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
@@ -151,7 +154,7 @@ impl FastSim {
         let ttl = trace_ttl(r.ttl);
         for (j, l1) in self.l1.iter_mut().enumerate() {
             if j == i && r.op == Op::Set {
-                l1.insert_hashed(hash, r.key, (), weight(self.l1_capacity, r.size), ttl, now);
+                l1.write_hashed(self.allocate, hash, r.key, (), weight(self.l1_capacity, r.size), ttl, now);
             } else if l1.remove(&r.key).is_some() && j != i {
                 self.c.invalidations += 1;
             }

@@ -4,7 +4,8 @@
 //! frequently used since insertion, ties to the least recently used, the
 //! entry being inserted never its own victim). Every request's outcome
 //! (L1 hit, L2 hit, miss) must be equal, on random traces with object
-//! weights, TTLs, deletes, an L2 and several instances.
+//! weights, TTLs, deletes, an L2, several instances, and writes with and
+//! without write-allocate.
 
 use std::time::Duration;
 
@@ -78,6 +79,17 @@ impl Naive {
         true
     }
 
+    /// A write under no-write-allocate: replaces only a live entry (an
+    /// expired one is dropped, as a read would).
+    fn update(&mut self, key: u64, weight: u64, ttl: Option<u64>, now: u64) {
+        let Some(p) = self.pos(key) else { return };
+        if now >= self.items[p].expires {
+            self.items.remove(p);
+            return;
+        }
+        self.insert(key, weight, ttl, now);
+    }
+
     fn remove(&mut self, key: u64) {
         if let Some(p) = self.pos(key) {
             self.items.remove(p);
@@ -133,6 +145,7 @@ struct Reference {
     l2: Option<Naive>,
     bytes: bool,
     l2_bytes: bool,
+    allocate: bool,
     next: usize,
 }
 
@@ -170,7 +183,11 @@ impl Reference {
             Op::Set | Op::Delete => {
                 for (j, l1) in self.l1.iter_mut().enumerate() {
                     if j == i && r.op == Op::Set {
-                        l1.insert(r.key, w1, ttl, now);
+                        if self.allocate {
+                            l1.insert(r.key, w1, ttl, now);
+                        } else {
+                            l1.update(r.key, w1, ttl, now);
+                        }
                     } else {
                         l1.remove(r.key);
                     }
@@ -196,6 +213,7 @@ struct Case {
     l1_ttl_ms: Option<u64>,
     l2: Option<(u64, Option<u64>)>,
     instances: u32,
+    allocate: bool,
     requests: Vec<Request>,
 }
 
@@ -220,9 +238,10 @@ fn case() -> impl Strategy<Value = Case> {
             (1..20u64, prop_oneof![Just(None), (1000..6000u64).prop_map(Some)]).prop_map(Some)
         ],
         1..4u32,
+        any::<bool>(),
         prop::collection::vec(request(), 1..300),
     )
-        .prop_map(|(kind, bytes, cap, l1_ttl_ms, l2, instances, reqs)| {
+        .prop_map(|(kind, bytes, cap, l1_ttl_ms, l2, instances, allocate, reqs)| {
             let scale = if bytes { 30 } else { 1 };
             let mut t = 1_000;
             let requests = reqs
@@ -239,6 +258,7 @@ fn case() -> impl Strategy<Value = Case> {
                 l1_ttl_ms,
                 l2: l2.map(|(c, ttl)| (c * scale, ttl)),
                 instances,
+                allocate,
                 requests,
             }
         })
@@ -252,6 +272,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let mut cache = CacheConfig::default();
     cache.l1.capacity = capacity(c.bytes, c.l1_capacity);
     cache.l1.ttl = c.l1_ttl_ms.map(Duration::from_millis);
+    cache.write.allocate = c.allocate;
     cache.l1.eviction = match c.kind {
         Kind::Lru => EvictionConfig::Lru,
         Kind::Fifo => EvictionConfig::Fifo,
@@ -275,6 +296,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
         l2: c.l2.map(|(cap, ttl)| Naive::new(Kind::Lru, cap, ttl.map(ms))),
         bytes: c.bytes,
         l2_bytes: c.bytes,
+        allocate: c.allocate,
         next: 0,
     };
     let t0 = c.requests[0].time_ns;

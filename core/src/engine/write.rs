@@ -11,6 +11,7 @@ use tracing::Instrument;
 use super::Inner;
 use super::single_flight::WriteTicket;
 use crate::backend::StateBackend;
+use crate::clock::Instant;
 use crate::error::{Result, StateError};
 use crate::l1::ByteKey;
 use crate::policy::{Enqueued, PendingOp, WritePlan};
@@ -80,7 +81,7 @@ impl<B: StateBackend> Inner<B> {
         value: &Bytes,
         ttl: Option<Duration>,
     ) -> bool {
-        let stored = self.loads.store_after_write(ticket, || self.l1_store(key, value.clone(), ttl));
+        let stored = self.loads.store_after_write(ticket, || self.l1_write(key, value, ttl));
         if !stored {
             self.l1.remove(&key[..]);
         }
@@ -88,30 +89,22 @@ impl<B: StateBackend> Inner<B> {
     }
 
     /// The put of a queued strategy done now, without waiting: the L3 write
-    /// queued and the value in L1, atomically with respect to loads, other
-    /// writes of the key and remote invalidations (see
+    /// queued and L1 written (see `write.allocate`), atomically with respect
+    /// to loads, other writes of the key and remote invalidations (see
     /// `SingleFlight::write_now`). One clock read; the key is copied only
     /// if the queue or L1 does not hold it yet (inline in their slots when
-    /// short: no allocation), and the value moves into L1. `Err`: nothing
-    /// done (queue full, or another write of the key in flight); take the
-    /// general path with the value handed back.
+    /// short: no allocation). `Err`: nothing done (queue full, or another
+    /// write of the key in flight); take the general path with the value
+    /// handed back.
     fn put_queued_now(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<(), Bytes> {
         let now = self.clock.now();
         let weight = self.weigh(key, &value);
         let done = self.loads.write_now(key, value, |value| {
-            let mut owned: Option<ByteKey> = None;
-            let due = {
-                let mut w = self.writes.lock();
-                let op = PendingOp::Put(value.clone());
-                let make = || owned.get_or_insert_with(|| ByteKey::copy_from_slice(key)).clone();
-                if w.queue.push_with(key, make, op, now) == Enqueued::Full {
-                    return Err(value);
-                }
-                self.plan.due_by_size(&w.queue)
-            };
-            let make = || owned.unwrap_or_else(|| ByteKey::copy_from_slice(key));
-            self.l1.insert_with(key, make, value, weight, ttl, now);
-            Ok(due)
+            if self.config.write.allocate {
+                self.queue_then_cache(key, value, weight, ttl, now)
+            } else {
+                self.queue_then_update(key, value, weight, ttl, now)
+            }
         });
         match done {
             Ok(Ok(due)) => {
@@ -122,6 +115,53 @@ impl<B: StateBackend> Inner<B> {
             }
             Ok(Err(value)) | Err(value) => Err(value),
         }
+    }
+
+    /// Write-allocate: queues the write, then caches the value (moved into
+    /// L1). `Ok`: whether a batch is due; `Err`: the queue is full.
+    fn queue_then_cache(
+        &self,
+        key: &[u8],
+        value: Bytes,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> Result<bool, Bytes> {
+        let mut owned: Option<ByteKey> = None;
+        let due = {
+            let mut w = self.writes.lock();
+            let op = PendingOp::Put(value.clone());
+            let make = || owned.get_or_insert_with(|| ByteKey::copy_from_slice(key)).clone();
+            if w.queue.push_with(key, make, op, now) == Enqueued::Full {
+                return Err(value);
+            }
+            self.plan.due_by_size(&w.queue)
+        };
+        let make = || owned.unwrap_or_else(|| ByteKey::copy_from_slice(key));
+        self.l1.insert_with(key, make, value, weight, ttl, now);
+        Ok(due)
+    }
+
+    /// No-write-allocate: replaces the value in L1 only if L1 holds the key
+    /// (the value is shared with the queue only then), then queues the
+    /// write. L1 is written under the queue's lock, after the room check,
+    /// so a put that fails leaves L1 as it was.
+    fn queue_then_update(
+        &self,
+        key: &[u8],
+        value: Bytes,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> Result<bool, Bytes> {
+        let mut w = self.writes.lock();
+        if w.queue.is_full() && w.queue.get(key).is_none() {
+            return Err(value);
+        }
+        self.l1.update_with(key, || value.clone(), weight, ttl, now);
+        let queued = w.queue.push_with(key, || ByteKey::copy_from_slice(key), PendingOp::Put(value), now);
+        debug_assert_ne!(queued, Enqueued::Full, "room was checked under the same lock");
+        Ok(self.plan.due_by_size(&w.queue))
     }
 
     pub(crate) async fn put(self: &Arc<Self>, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<()> {

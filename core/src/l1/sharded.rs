@@ -182,6 +182,25 @@ where
         self.shard(hash).lock().insert_hashed_with(hash, key, make_key, value, weight, ttl, now)
     }
 
+    /// Replaces the value of `key` only if L1 holds it; see
+    /// [`L1Store::update_hashed`].
+    pub fn update_with<Q>(
+        &self,
+        key: &Q,
+        value: impl FnOnce() -> V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> Option<InsertOutcome>
+    where
+        K: Borrow<Q>,
+        Q: KeyHash + Eq + ?Sized,
+    {
+        self.note_ttl(ttl);
+        let hash = hash_key(key);
+        self.shard(hash).lock().update_hashed(hash, key, value, weight, ttl, now)
+    }
+
     /// Removes `key`; returns whether it was present.
     pub fn remove<Q>(&self, key: &Q) -> bool
     where

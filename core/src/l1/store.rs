@@ -274,6 +274,55 @@ where
         self.insert_at(hash, existing, make_key, value, weight, ttl, now)
     }
 
+    /// Replaces the value of `key` if the store holds it live at `now`
+    /// (what a write does under no-write-allocate: it never makes room for
+    /// a key); `value` is asked for only then. An expired entry is dropped
+    /// (as a read would) and, like an absent key, left out: `None`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_hashed<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        value: impl FnOnce() -> V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> Option<InsertOutcome>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let slot = self.find(hash, key)?;
+        if self.entries[slot as usize].as_ref().is_some_and(|e| e.is_expired(now)) {
+            self.policy.on_remove(slot);
+            self.drop_slot(slot, hash);
+            self.counters.expirations += 1;
+            return None;
+        }
+        Some(self.replace_at(hash, slot, value(), weight, ttl, now))
+    }
+
+    /// What a write of `key` does to L1 under `write.allocate`: an insert
+    /// (write-allocate), or an update of a key held live (no-write-allocate:
+    /// `None` when the key is not held).
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_hashed(
+        &mut self,
+        allocate: bool,
+        hash: u64,
+        key: K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> Option<InsertOutcome> {
+        if allocate {
+            Some(self.insert_hashed(hash, key, value, weight, ttl, now))
+        } else {
+            self.update_hashed(hash, &key, || value, weight, ttl, now)
+        }
+    }
+
     /// The insert once the key's slot (`existing`) is known.
     #[allow(clippy::too_many_arguments)]
     fn insert_at(
@@ -286,30 +335,13 @@ where
         ttl: Option<Duration>,
         now: Instant,
     ) -> InsertOutcome {
+        if let Some(slot) = existing {
+            return self.replace_at(hash, slot, value, weight, ttl, now);
+        }
         if weight > self.capacity {
-            if let Some(slot) = existing {
-                self.policy.on_remove(slot);
-                self.drop_slot(slot, hash);
-                self.counters.removals += 1;
-            }
             return InsertOutcome::TooLarge;
         }
-        let expires_at = match ttl.or(self.default_ttl) {
-            Some(d) => now.saturating_add(d),
-            None => Instant::MAX,
-        };
-        if let Some(slot) = existing {
-            let e = self.entries[slot as usize].as_mut().expect_live();
-            self.weight = self.weight - e.weight + weight;
-            e.value = value;
-            e.weight = weight;
-            e.inserted_at = now;
-            e.expires_at = expires_at;
-            self.policy.on_update(slot, weight);
-            self.counters.updates += 1;
-            let evicted = self.evict_to_fit();
-            return InsertOutcome::Updated { evicted };
-        }
+        let expires_at = self.expiry(ttl, now);
         let entry = Entry { key: make_key(), value, hash, weight, inserted_at: now, expires_at };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -331,6 +363,43 @@ where
         let evicted = self.evict_to_fit();
         let admitted = self.entries[slot as usize].as_ref().is_some_and(|e| e.hash == hash);
         InsertOutcome::Inserted { evicted, admitted }
+    }
+
+    /// When an entry written at `now` with `ttl` expires.
+    fn expiry(&self, ttl: Option<Duration>, now: Instant) -> Instant {
+        match ttl.or(self.default_ttl) {
+            Some(d) => now.saturating_add(d),
+            None => Instant::MAX,
+        }
+    }
+
+    /// Replaces the value of the live entry in `slot` (hashed `hash`).
+    fn replace_at(
+        &mut self,
+        hash: u64,
+        slot: Slot,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> InsertOutcome {
+        if weight > self.capacity {
+            self.policy.on_remove(slot);
+            self.drop_slot(slot, hash);
+            self.counters.removals += 1;
+            return InsertOutcome::TooLarge;
+        }
+        let expires_at = self.expiry(ttl, now);
+        let e = self.entries[slot as usize].as_mut().expect_live();
+        self.weight = self.weight - e.weight + weight;
+        e.value = value;
+        e.weight = weight;
+        e.inserted_at = now;
+        e.expires_at = expires_at;
+        self.policy.on_update(slot, weight);
+        self.counters.updates += 1;
+        let evicted = self.evict_to_fit();
+        InsertOutcome::Updated { evicted }
     }
 
     fn evict_to_fit(&mut self) -> u32 {
@@ -457,6 +526,30 @@ mod tests {
         assert_eq!(s.len(), 2);
         let c = s.counters();
         assert_eq!((c.hits, c.misses, c.evictions), (3, 1, 1));
+    }
+
+    #[test]
+    fn a_write_without_allocate_updates_only_a_live_key() {
+        let mut s: L1Store<u64, u64, Lru> = L1Store::new(2, Lru::new(), None);
+        s.insert(1, 10, 1, None, at(0));
+        s.insert(2, 20, 1, Some(Duration::from_nanos(5)), at(0));
+        // Absent: nothing stored, nothing evicted, the value not even made.
+        let absent = s.update_hashed(hash_key(&3u64), &3, || unreachable!("not asked for"), 1, None, at(1));
+        assert_eq!(absent, None);
+        assert_eq!((s.len(), s.counters().evictions), (2, 0));
+        // Present: replaced, and it counts as a use (LRU: 1 is now the most recent).
+        let present = s.write_hashed(false, hash_key(&1u64), 1, 11, 1, None, at(2));
+        assert_eq!(present, Some(InsertOutcome::Updated { evicted: 0 }));
+        // Expired: dropped as a read would drop it, not revived.
+        assert_eq!(s.write_hashed(false, hash_key(&2u64), 2, 21, 1, None, at(5)), None);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.counters().expirations, 1);
+        assert_eq!(s.get(&1, at(6)).map(|e| e.value), Some(11));
+        // Allocate: an insert that evicts.
+        s.write_hashed(true, hash_key(&3u64), 3, 30, 1, None, at(7));
+        s.write_hashed(true, hash_key(&4u64), 4, 40, 1, None, at(8));
+        assert!(s.get(&1, at(9)).is_none(), "1 was the least recent");
+        assert_eq!(s.len(), 2);
     }
 
     #[test]

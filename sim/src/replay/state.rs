@@ -111,6 +111,8 @@ pub(crate) struct Sim {
     pub(crate) rng: Rngs,
     pub(crate) plan: WritePlan,
     pub(crate) l1_capacity: Capacity,
+    /// `write.allocate`: whether a write caches a key L1 does not hold.
+    pub(crate) allocate: bool,
     pub(crate) flushers: u32,
     pub(crate) backpressure_ns: u64,
     pub(crate) c: Counters,
@@ -158,6 +160,7 @@ impl Sim {
             },
             plan: WritePlan::of(cache.write.strategy),
             l1_capacity: cache.l1.capacity,
+            allocate: cache.write.allocate,
             flushers: sim.flushers,
             backpressure_ns: u64::try_from(cache.write.backpressure_timeout.as_nanos()).unwrap_or(u64::MAX),
             c: Counters::default(),
@@ -249,7 +252,15 @@ impl Sim {
         if w.delete {
             inst.l1.remove(&w.key);
         } else {
-            inst.l1.insert_hashed(hash, w.key, w.version, weight(self.l1_capacity, w.size), ttl, now);
+            inst.l1.write_hashed(
+                self.allocate,
+                hash,
+                w.key,
+                w.version,
+                weight(self.l1_capacity, w.size),
+                ttl,
+                now,
+            );
         }
         let mut l2_ns = 0;
         if self.l2.is_some() {

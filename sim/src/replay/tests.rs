@@ -86,6 +86,23 @@ fn l1_hit_ratio_equals_fast_mode_when_loads_never_overlap() {
 }
 
 #[test]
+fn with_writes_both_modes_agree_on_l1_with_and_without_write_allocate() {
+    // Writes every 4th request; loads never overlap (100 ms apart).
+    let reqs = skewed(5_000, 500, 100, 4);
+    let mut hits = Vec::new();
+    for allocate in [true, false] {
+        let mut c = cache(50);
+        c.write.allocate = allocate;
+        let s = constant_sim();
+        let a = full(&c, &s, &reqs);
+        let b = run_hit_ratio_only(&c, &s, reqs.iter().copied(), |_| {}).unwrap();
+        assert_eq!((a.l1.hits, a.l1.misses), (b.l1.hits, b.l1.misses), "allocate={allocate}");
+        hits.push(a.l1.hits);
+    }
+    assert_ne!(hits[0], hits[1], "the setting changes what L1 holds");
+}
+
+#[test]
 fn latencies_follow_the_tier_that_answered() {
     let mut c = cache(10);
     c.l2 = Some(L2Config { capacity: None, ttl: None, ..L2Config::default() });
