@@ -9,8 +9,10 @@
 //! worst case; `uniform` and `zipf` over 100k keys), each handing over a
 //! 64-byte value of its own, made before the timed loop. Queued writes are
 //! flushed after each iteration (timed only in `put+flush`), so every
-//! iteration starts with an empty queue. `examples/put_count.rs` runs the
-//! same loop for profiles.
+//! iteration starts with an empty queue. Write-behind runs a second time
+//! with `write.allocate = false` (`write-behind-no-allocate`): puts of keys
+//! L1 does not hold leave L1 alone. `examples/put_count.rs` runs the same
+//! loop for profiles.
 //!
 //! `cargo bench --bench put_strategies`
 
@@ -33,18 +35,24 @@ fn bench_puts(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("put_over_sled/{}", workload.name()));
         g.throughput(Throughput::Elements(PUTS as u64));
         g.sample_size(20);
-        for strategy in WriteStrategy::ALL {
+        // Every strategy with the default write-allocate, and write-behind
+        // with `write.allocate = false`.
+        let setups =
+            WriteStrategy::ALL.map(|s| (s, true)).into_iter().chain([(WriteStrategy::WriteBehind, false)]);
+        for (strategy, allocate) in setups {
             let dir = tempfile::tempdir().unwrap();
             let cache = rt.block_on(async {
                 let sled = SledStateBackend::open(dir.path()).await.unwrap();
                 let mut cfg = CacheConfig::default();
                 cfg.write.strategy = strategy;
+                cfg.write.allocate = allocate;
                 CachedStateBackend::builder(sled).config(cfg).build().unwrap()
             });
             let mut keys = Keys::new(workload);
+            let name = if allocate { strategy.to_string() } else { format!("{strategy}-no-allocate") };
             for end_to_end in [false, true] {
                 settle();
-                let id = BenchmarkId::new(strategy.to_string(), if end_to_end { "put+flush" } else { "put" });
+                let id = BenchmarkId::new(&name, if end_to_end { "put+flush" } else { "put" });
                 g.bench_function(id, |b| {
                     b.iter_custom(|iters| {
                         let mut total = Duration::ZERO;

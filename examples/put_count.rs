@@ -17,7 +17,8 @@
 //! and that of the median round (robust to a noisy neighbour).
 //! `PUT_BATCH=n` sets `write.batch_size` (a size larger than a round keeps
 //! the flusher idle during it: the put path without a concurrent flush).
-//! `BG_NICE=n` (or `none`) sets the sled backend's `background_nice`.
+//! `BG_NICE=n` (or `none`) sets the sled backend's `background_nice`;
+//! `PUT_ALLOCATE=false` sets `write.allocate`.
 
 #[path = "../benches/common/put_workload.rs"]
 mod workload;
@@ -70,6 +71,9 @@ fn main() -> anyhow::Result<()> {
         let sled = SledStateBackend::open_with(dir.path(), opts).await?;
         let mut cfg = CacheConfig::default();
         cfg.write.strategy = strategy;
+        if let Ok(a) = std::env::var("PUT_ALLOCATE") {
+            cfg.write.allocate = a.parse().with_context(|| format!("PUT_ALLOCATE={a:?}: true or false"))?;
+        }
         if let Ok(b) = std::env::var("PUT_BATCH") {
             cfg.write.batch_size = b.parse()?;
         }
