@@ -298,17 +298,18 @@ impl Default for RefreshConfig {
     }
 }
 
-/// Where in `text` a TOML error spanning `span` is, for messages:
-/// ` line N (`the line`)` (the line names the field, which serde's message
-/// may not), or empty without a span.
+/// A TOML parse error of `text` (read from `source`) for messages: where
+/// (`source line N`) and what (the line quoted, since it names the field
+/// that serde's message may not, then the message).
 #[must_use]
-pub fn toml_error_at(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    let Some(span) = span else { return String::new() };
+pub fn toml_error_parts(text: &str, source: &str, e: &toml::de::Error) -> (String, String) {
+    let Some(span) = e.span() else { return (source.to_owned(), e.message().to_owned()) };
     let l = text.as_bytes()[..span.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
-    match text.lines().nth(l - 1).map(str::trim) {
-        Some(src) if !src.is_empty() => format!(" line {l} (`{src}`)"),
-        _ => format!(" line {l}"),
-    }
+    let what = match text.lines().nth(l - 1).map(str::trim) {
+        Some(src) if !src.is_empty() => format!("`{src}`: {}", e.message()),
+        _ => e.message().to_owned(),
+    };
+    (format!("{source} line {l}"), what)
 }
 
 impl CacheConfig {
@@ -318,8 +319,8 @@ impl CacheConfig {
     /// [`StateError::Config`] naming the field (and, for syntax errors, the line).
     pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
         let cfg: CacheConfig = toml::from_str(text).map_err(|e| {
-            let at = toml_error_at(text, e.span());
-            StateError::config(format!("{source}{at}"), e.message().to_string())
+            let (at, what) = toml_error_parts(text, source, &e);
+            StateError::config(at, what)
         })?;
         cfg.validate()?;
         Ok(cfg)

@@ -166,8 +166,8 @@ impl SimConfig {
     /// [`SimError::Config`] naming the source, line and field.
     pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
         let cfg: SimConfig = toml::from_str(text).map_err(|e| {
-            let at = strata_core::config::toml_error_at(text, e.span());
-            SimError::config(format!("{source}{at}"), e.message().to_string())
+            let (at, what) = strata_core::config::toml_error_parts(text, source, &e);
+            SimError::config(at, what)
         })?;
         cfg.validate().map_err(|e| match e {
             SimError::Config { field, reason } => SimError::config(format!("{source}: {field}"), reason),
