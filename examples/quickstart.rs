@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     // ANCHOR: open
     // The defaults: L1 of 10,000 entries with LRU, no L2, L3 on sled,
     // write-through. Here only the sled directory changes.
-    let config = CacheConfig { l3: L3Config::Sled { path }, ..CacheConfig::default() };
+    let config = CacheConfig { l3: L3Config::sled(path), ..CacheConfig::default() };
     let cache = CachedStateBackend::open(config).await?;
     // ANCHOR_END: open
 

@@ -78,7 +78,7 @@ fn read_all(opts: &DemoOptions) -> anyhow::Result<Vec<Request>> {
 pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let requests = read_all(opts)?;
     let mut config = opts.config.clone();
-    config.l3 = L3Config::Sled { path: opts.data_dir.display().to_string() };
+    config.l3 = L3Config::sled(opts.data_dir.display().to_string());
     config.l2 = None;
     config.l1.shards = 1;
 

@@ -178,6 +178,11 @@ pub enum L3Config {
     Sled {
         /// Directory of the database.
         path: String,
+        /// Linux nice value (-20 to 19) of the thread that writes the
+        /// write-behind flusher's batches (`SledOptions::background_nice`);
+        /// `0` (or below the process's own): the process's priority.
+        #[serde(default = "default_background_nice")]
+        background_nice: i32,
     },
     /// PostgreSQL through sqlx.
     Postgres {
@@ -188,9 +193,25 @@ pub enum L3Config {
     },
 }
 
+/// Default nice value of sled's background writer (mirrors
+/// `backend::DEFAULT_BACKGROUND_NICE`, which needs feature `sled`).
+pub const DEFAULT_SLED_BACKGROUND_NICE: i32 = 10;
+
+fn default_background_nice() -> i32 {
+    DEFAULT_SLED_BACKGROUND_NICE
+}
+
+impl L3Config {
+    /// sled at `path` with the default background priority.
+    #[must_use]
+    pub fn sled(path: impl Into<String>) -> Self {
+        L3Config::Sled { path: path.into(), background_nice: DEFAULT_SLED_BACKGROUND_NICE }
+    }
+}
+
 impl Default for L3Config {
     fn default() -> Self {
-        L3Config::Sled { path: "strata-data".into() }
+        L3Config::sled("strata-data")
     }
 }
 
@@ -348,6 +369,14 @@ impl CacheConfig {
         }
         if let Some(l2) = &self.l2 {
             l2.validate()?;
+        }
+        if let L3Config::Sled { background_nice, .. } = &self.l3
+            && !(-20..=19).contains(background_nice)
+        {
+            return Err(StateError::config(
+                "l3.background_nice",
+                format!("{background_nice} is not a nice value (-20 to 19)"),
+            ));
         }
         if let L3Config::Postgres { url, table } = &self.l3 {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -509,6 +538,20 @@ mod tests {
         assert!(cfg.write.allocate, "write-allocate by default");
         let cfg = CacheConfig::from_toml_str("[write]\nallocate = false\n", "t.toml").expect("parses");
         assert!(!cfg.write.allocate);
+        let cfg =
+            CacheConfig::from_toml_str("[l3]\nbackend = \"sled\"\npath = \"d\"\n", "t.toml").expect("parses");
+        assert_eq!(cfg.l3, L3Config::Sled { path: "d".into(), background_nice: 10 });
+        let cfg = CacheConfig::from_toml_str(
+            "[l3]\nbackend = \"sled\"\npath = \"d\"\nbackground_nice = 0\n",
+            "t.toml",
+        )
+        .expect("parses");
+        assert_eq!(cfg.l3, L3Config::Sled { path: "d".into(), background_nice: 0 });
+        for bad in [20, -21] {
+            let text = format!("[l3]\nbackend = \"sled\"\npath = \"d\"\nbackground_nice = {bad}\n");
+            let e = CacheConfig::from_toml_str(&text, "t.toml").unwrap_err().to_string();
+            assert!(e.contains("l3.background_nice") && e.contains(&bad.to_string()), "{e}");
+        }
         let e = CacheConfig::from_toml_str("[write]\nallocate = \"no\"\n", "t.toml").unwrap_err();
         assert!(e.to_string().contains("allocate") && e.to_string().contains("line 2"), "{e}");
     }

@@ -169,7 +169,10 @@ pub async fn open_backend(config: &crate::config::L3Config) -> Result<std::sync:
     match config {
         L3Config::Memory => Ok(std::sync::Arc::new(MemoryStateBackend::new())),
         #[cfg(feature = "sled")]
-        L3Config::Sled { path } => Ok(std::sync::Arc::new(SledStateBackend::open(path).await?)),
+        L3Config::Sled { path, background_nice } => {
+            let options = SledOptions { background_nice: Some(*background_nice), ..SledOptions::default() };
+            Ok(std::sync::Arc::new(SledStateBackend::open_with(path, options).await?))
+        }
         #[cfg(feature = "postgres")]
         L3Config::Postgres { url, table } => {
             let pg = PostgresStateBackend::connect(url, table).await?;

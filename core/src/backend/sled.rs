@@ -59,7 +59,7 @@ pub const INLINE_KEYS: usize = 32;
 /// sled's default background fsync interval.
 pub const DEFAULT_FLUSH_EVERY: Duration = Duration::from_millis(500);
 /// Default nice value of the background writer thread.
-pub const DEFAULT_BACKGROUND_NICE: i32 = 10;
+pub const DEFAULT_BACKGROUND_NICE: i32 = crate::config::DEFAULT_SLED_BACKGROUND_NICE;
 
 /// How to open a [`SledStateBackend`].
 #[derive(Clone, Debug, PartialEq, Eq)]
