@@ -193,9 +193,17 @@ pub enum L3Config {
     },
 }
 
-/// Default nice value of sled's background writer (mirrors
-/// `backend::DEFAULT_BACKGROUND_NICE`, which needs feature `sled`).
+/// Default nice value of sled's background writer (also
+/// `backend::DEFAULT_BACKGROUND_NICE` with feature `sled`).
 pub const DEFAULT_SLED_BACKGROUND_NICE: i32 = 10;
+
+/// Checks that `nice`, given for `field`, is a Linux nice value (-20 to 19).
+pub(crate) fn check_nice(field: &str, nice: i32) -> Result<()> {
+    if (-20..=19).contains(&nice) {
+        return Ok(());
+    }
+    Err(StateError::config(field, format!("{nice} is not a nice value (-20 to 19)")))
+}
 
 fn default_background_nice() -> i32 {
     DEFAULT_SLED_BACKGROUND_NICE
@@ -370,13 +378,8 @@ impl CacheConfig {
         if let Some(l2) = &self.l2 {
             l2.validate()?;
         }
-        if let L3Config::Sled { background_nice, .. } = &self.l3
-            && !(-20..=19).contains(background_nice)
-        {
-            return Err(StateError::config(
-                "l3.background_nice",
-                format!("{background_nice} is not a nice value (-20 to 19)"),
-            ));
+        if let L3Config::Sled { background_nice, .. } = &self.l3 {
+            check_nice("l3.background_nice", *background_nice)?;
         }
         if let L3Config::Postgres { url, table } = &self.l3 {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -487,116 +490,4 @@ mod opt_ms {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_round_trip_through_toml() {
-        let mut cfg = CacheConfig::default();
-        cfg.l1.ttl = Some(Duration::from_secs(30));
-        cfg.l2 = Some(L2Config::default());
-        cfg.write.strategy = WriteStrategy::WriteBehind;
-        let text = cfg.to_toml_string().expect("serialises");
-        let back = CacheConfig::from_toml_str(&text, "mem").expect("parses");
-        assert_eq!(back, cfg);
-    }
-
-    #[test]
-    fn write_strategy_names_round_trip() {
-        for w in WriteStrategy::ALL {
-            assert_eq!(w.name().parse::<WriteStrategy>().expect("parses"), w);
-            let toml = toml::to_string(&WriteConfig { strategy: w, ..WriteConfig::default() }).expect("ser");
-            assert!(toml.contains(&format!("strategy = \"{}\"", w.name())), "{toml}");
-        }
-        assert!("bogus".parse::<WriteStrategy>().is_err());
-    }
-
-    #[test]
-    fn l2_without_ttl_round_trips() {
-        let mut cfg =
-            CacheConfig { l2: Some(L2Config { ttl: None, ..L2Config::default() }), ..CacheConfig::default() };
-        let text = cfg.to_toml_string().expect("serialises");
-        assert!(text.contains("ttl_ms = 0"), "{text}");
-        assert_eq!(CacheConfig::from_toml_str(&text, "mem").expect("parses"), cfg);
-        cfg.l2 = Some(L2Config::default());
-        let text = cfg.to_toml_string().expect("serialises");
-        assert_eq!(CacheConfig::from_toml_str(&text, "mem").expect("parses"), cfg);
-        let absent = CacheConfig::from_toml_str("[l2]\nurl = \"redis://x\"\n", "mem").expect("parses");
-        assert_eq!(absent.l2.and_then(|l| l.ttl), Some(Duration::from_secs(300)));
-    }
-
-    #[test]
-    fn partial_toml_gets_defaults() {
-        let cfg = CacheConfig::from_toml_str(
-            "[l1]\ncapacity = { bytes = 1048576 }\nttl_ms = 500\neviction = { policy = \"lru\" }\n",
-            "t.toml",
-        )
-        .expect("parses");
-        assert_eq!(cfg.l1.capacity, Capacity::Bytes(1 << 20));
-        assert_eq!(cfg.l1.ttl, Some(Duration::from_millis(500)));
-        assert_eq!(cfg.write, WriteConfig::default());
-        assert!(cfg.write.allocate, "write-allocate by default");
-        let cfg = CacheConfig::from_toml_str("[write]\nallocate = false\n", "t.toml").expect("parses");
-        assert!(!cfg.write.allocate);
-        let cfg =
-            CacheConfig::from_toml_str("[l3]\nbackend = \"sled\"\npath = \"d\"\n", "t.toml").expect("parses");
-        assert_eq!(cfg.l3, L3Config::Sled { path: "d".into(), background_nice: 10 });
-        let cfg = CacheConfig::from_toml_str(
-            "[l3]\nbackend = \"sled\"\npath = \"d\"\nbackground_nice = 0\n",
-            "t.toml",
-        )
-        .expect("parses");
-        assert_eq!(cfg.l3, L3Config::Sled { path: "d".into(), background_nice: 0 });
-        for bad in [20, -21] {
-            let text = format!("[l3]\nbackend = \"sled\"\npath = \"d\"\nbackground_nice = {bad}\n");
-            let e = CacheConfig::from_toml_str(&text, "t.toml").unwrap_err().to_string();
-            assert!(e.contains("l3.background_nice") && e.contains(&bad.to_string()), "{e}");
-        }
-        let e = CacheConfig::from_toml_str("[write]\nallocate = \"no\"\n", "t.toml").unwrap_err();
-        assert!(e.to_string().contains("allocate") && e.to_string().contains("line 2"), "{e}");
-    }
-
-    #[test]
-    fn table_names_are_sql_identifiers() {
-        for ok in ["t", "_", "cache_1", "Strata", "public.cache", "s_1.T_2", &"a".repeat(63)] {
-            validate_table_name(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
-        }
-        let long = "a".repeat(64);
-        for bad in [
-            "",
-            "1t",
-            "x; drop table y",
-            "a.b.c",
-            ".t",
-            "t.",
-            "t-1",
-            "\"t\"",
-            "t t",
-            "é",
-            "t\0",
-            &long,
-            "a--b",
-        ] {
-            let e = validate_table_name(bad).expect_err(bad);
-            assert!(matches!(&e, StateError::Config { field, .. } if field == "l3.table"), "{bad}: {e}");
-        }
-        let cfg = "[l3]\nbackend = \"postgres\"\nurl = \"postgres://h/db\"\ntable = \"x; drop table y\"\n";
-        let e = CacheConfig::from_toml_str(cfg, "t.toml").unwrap_err();
-        assert!(e.to_string().contains("l3.table"), "{e}");
-    }
-
-    #[test]
-    fn errors_name_the_field_and_line() {
-        let e = CacheConfig::from_toml_str("[l1]\ncapacity = { entries = 0 }\n", "t.toml").unwrap_err();
-        assert!(e.to_string().contains("l1.capacity"), "{e}");
-        let e = CacheConfig::from_toml_str("[write]\n\nbatchsize = 3\n", "t.toml").unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.contains("t.toml line 3") && msg.contains("batchsize"), "{msg}");
-        let e = CacheConfig::from_toml_str("[l2]\nnamespace = \"app:cache\"\n", "t.toml").unwrap_err();
-        assert!(e.to_string().contains("l2.namespace"), "{e}");
-        let e = CacheConfig::from_toml_str("[l2]\nurl = \"http://x\"\n", "t.toml").unwrap_err();
-        assert!(e.to_string().contains("l2.url"), "{e}");
-        let e = CacheConfig::from_toml_str("[refresh]\nthreshold = 1.5\n", "t.toml").unwrap_err();
-        assert!(e.to_string().contains("refresh.threshold"), "{e}");
-    }
-}
+mod tests;

@@ -154,7 +154,16 @@ impl FastSim {
         let ttl = trace_ttl(r.ttl);
         for (j, l1) in self.l1.iter_mut().enumerate() {
             if j == i && r.op == Op::Set {
-                l1.write_hashed(self.allocate, hash, r.key, (), weight(self.l1_capacity, r.size), ttl, now);
+                l1.write_hashed(
+                    self.allocate,
+                    hash,
+                    &r.key,
+                    || r.key,
+                    (),
+                    weight(self.l1_capacity, r.size),
+                    ttl,
+                    now,
+                );
             } else if l1.remove(&r.key).is_some() && j != i {
                 self.c.invalidations += 1;
             }

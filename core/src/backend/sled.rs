@@ -147,13 +147,8 @@ impl SledStateBackend {
     pub async fn open_with(path: impl AsRef<Path>, options: SledOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let background = match options.background_nice {
-            Some(nice) if !background::NICE_RANGE.contains(&nice) => {
-                return Err(StateError::config(
-                    "sled.background_nice",
-                    format!("{nice} is not a nice value (-20 to 19)"),
-                ));
-            }
             Some(nice) => {
+                crate::config::check_nice("sled.background_nice", nice)?;
                 Some(Background::spawn(nice).map_err(|e| StateError::backend(Tier::L3, NAME, "open", e))?)
             }
             None => None,
@@ -207,15 +202,28 @@ impl SledStateBackend {
         T: Send + 'static,
         F: FnOnce(&sled::Db) -> sled::Result<T> + Send + 'static,
     {
-        if heavy {
-            let db = self.db.clone();
-            tokio::task::spawn_blocking(move || f(&db))
-                .await
-                .map_err(|e| StateError::backend(Tier::L3, NAME, op, e))?
-                .map_err(err(op))
-        } else {
-            f(&self.db).map_err(err(op))
+        self.run_on(op, heavy, Offload::BlockingPool, f).await
+    }
+
+    /// Runs `f` on the database: here, or if `heavy` where `on` says.
+    async fn run_on<T, F>(&self, op: &'static str, heavy: bool, on: Offload<'_>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&sled::Db) -> sled::Result<T> + Send + 'static,
+    {
+        if !heavy {
+            return f(&self.db).map_err(err(op));
         }
+        let db = self.db.clone();
+        let done = match on {
+            Offload::BlockingPool => tokio::task::spawn_blocking(move || f(&db))
+                .await
+                .map_err(|e| StateError::backend(Tier::L3, NAME, op, e))?,
+            Offload::Writer(bg) => {
+                bg.run(move || f(&db)).await.map_err(|e| StateError::backend(Tier::L3, NAME, op, e))?
+            }
+        };
+        done.map_err(err(op))
     }
 
     /// Runs the write `f` (see [`Self::run`]), then fsyncs if `sync_writes`.
@@ -224,18 +232,7 @@ impl SledStateBackend {
         T: Send + 'static,
         F: FnOnce(&sled::Db) -> sled::Result<T> + Send + 'static,
     {
-        if self.sync_writes {
-            // fsync blocks for milliseconds: do the write and the flush in
-            // one trip to the blocking pool.
-            return self
-                .run(op, true, move |db| {
-                    let out = f(db)?;
-                    db.flush()?;
-                    Ok(out)
-                })
-                .await;
-        }
-        self.run(op, heavy, f).await
+        self.write_on(op, heavy, Offload::BlockingPool, f).await
     }
 
     /// As [`Self::write`], for background work: what would go to the
@@ -245,22 +242,38 @@ impl SledStateBackend {
         T: Send + 'static,
         F: FnOnce(&sled::Db) -> sled::Result<T> + Send + 'static,
     {
-        let Some(bg) = self.background.as_ref().filter(|_| heavy || self.sync_writes) else {
-            return self.write(op, heavy, f).await;
-        };
-        let db = self.db.clone();
-        let sync = self.sync_writes;
-        bg.run(move || {
-            let out = f(&db)?;
-            if sync {
-                db.flush()?;
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StateError::backend(Tier::L3, NAME, op, e))?
-        .map_err(err(op))
+        let on = self.background.as_ref().map_or(Offload::BlockingPool, Offload::Writer);
+        self.write_on(op, heavy, on, f).await
     }
+
+    /// The write `f`, offloaded to `on` if heavy, then an fsync if
+    /// `sync_writes`.
+    async fn write_on<T, F>(&self, op: &'static str, heavy: bool, on: Offload<'_>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&sled::Db) -> sled::Result<T> + Send + 'static,
+    {
+        if self.sync_writes {
+            // fsync blocks for milliseconds: do the write and the flush in
+            // one trip off the calling task.
+            let synced = move |db: &sled::Db| {
+                let out = f(db)?;
+                db.flush()?;
+                Ok(out)
+            };
+            return self.run_on(op, true, on, synced).await;
+        }
+        self.run_on(op, heavy, on, f).await
+    }
+}
+
+/// Where a call that can take long runs.
+#[derive(Clone, Copy)]
+enum Offload<'a> {
+    /// tokio's blocking pool.
+    BlockingPool,
+    /// The backend's background writer (lower priority).
+    Writer(&'a Background),
 }
 
 /// One sled batch of `ops`. sled's batch keeps the last write per key,

@@ -94,12 +94,10 @@ impl<B: StateBackend> Inner<B> {
     /// Caches a value just written, by `write.allocate`: stored, or
     /// (no-write-allocate) replacing only a value L1 holds.
     pub(crate) fn l1_write(&self, key: &Bytes, value: &Bytes, ttl: Option<std::time::Duration>) {
-        if self.config.write.allocate {
-            self.l1_store(key, value.clone(), ttl);
-        } else {
-            let w = self.weigh(key, value);
-            self.l1.update_with(&key[..], || value.clone(), w, ttl, self.clock.now());
-        }
+        let w = self.weigh(key, value);
+        let make = || ByteKey::from_bytes(key.clone());
+        let allocate = self.config.write.allocate;
+        self.l1.write_with(allocate, &key[..], make, value.clone(), w, ttl, self.clock.now());
     }
 
     /// Stores a value in L1 (`ttl`, else the default TTL). The key is

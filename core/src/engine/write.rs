@@ -155,7 +155,7 @@ impl<B: StateBackend> Inner<B> {
         now: Instant,
     ) -> Result<bool, Bytes> {
         let mut w = self.writes.lock();
-        if w.queue.is_full() && w.queue.get(key).is_none() {
+        if !w.queue.accepts(key) {
             return Err(value);
         }
         self.l1.update_with(key, || value.clone(), weight, ttl, now);

@@ -148,6 +148,22 @@ where
         }
     }
 
+    /// Runs the write `f` (with `ttl`) on `key`'s shard, given the key's hash.
+    #[inline]
+    fn write_in<Q, T>(
+        &self,
+        key: &Q,
+        ttl: Option<Duration>,
+        f: impl FnOnce(&mut L1Store<K, V, P>, u64) -> T,
+    ) -> T
+    where
+        Q: KeyHash + ?Sized,
+    {
+        self.note_ttl(ttl);
+        let hash = hash_key(key);
+        f(&mut self.shard(hash).lock(), hash)
+    }
+
     /// Stores `key → value`; see [`L1Store::insert`].
     pub fn insert(
         &self,
@@ -177,9 +193,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        self.note_ttl(ttl);
-        let hash = hash_key(key);
-        self.shard(hash).lock().insert_hashed_with(hash, key, make_key, value, weight, ttl, now)
+        self.write_in(key, ttl, |s, hash| s.insert_hashed_with(hash, key, make_key, value, weight, ttl, now))
     }
 
     /// Replaces the value of `key` only if L1 holds it; see
@@ -196,9 +210,28 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        self.note_ttl(ttl);
-        let hash = hash_key(key);
-        self.shard(hash).lock().update_hashed(hash, key, value, weight, ttl, now)
+        self.write_in(key, ttl, |s, hash| s.update_hashed(hash, key, value, weight, ttl, now))
+    }
+
+    /// A write of `key` under `write.allocate`; see [`L1Store::write_hashed`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_with<Q>(
+        &self,
+        allocate: bool,
+        key: &Q,
+        make_key: impl FnOnce() -> K,
+        value: V,
+        weight: u64,
+        ttl: Option<Duration>,
+        now: Instant,
+    ) -> Option<InsertOutcome>
+    where
+        K: Borrow<Q>,
+        Q: KeyHash + Eq + ?Sized,
+    {
+        self.write_in(key, ttl, |s, hash| {
+            s.write_hashed(allocate, hash, key, make_key, value, weight, ttl, now)
+        })
     }
 
     /// Removes `key`; returns whether it was present.

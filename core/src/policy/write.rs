@@ -382,6 +382,17 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
         self.live >= self.capacity
     }
 
+    /// Whether a write of `key` would be queued now: there is room, or the
+    /// key is pending (it coalesces).
+    #[must_use]
+    pub fn accepts<Q>(&self, key: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        !self.is_full() || self.get(key).is_some()
+    }
+
     /// The key limit.
     #[must_use]
     pub fn capacity(&self) -> usize {

@@ -255,7 +255,8 @@ impl Sim {
             inst.l1.write_hashed(
                 self.allocate,
                 hash,
-                w.key,
+                &w.key,
+                || w.key,
                 w.version,
                 weight(self.l1_capacity, w.size),
                 ttl,

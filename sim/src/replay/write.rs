@@ -22,7 +22,7 @@ impl Sim {
             return;
         }
         let inst = &mut self.inst[i];
-        let blocked = !inst.parked.is_empty() || (inst.queue.is_full() && inst.queue.get(&key).is_none());
+        let blocked = !inst.parked.is_empty() || !inst.queue.accepts(&key);
         if blocked {
             self.c.backpressure_waits += 1;
             inst.parked.push_back(w);
@@ -120,8 +120,7 @@ impl Sim {
                 progressed = true;
                 continue;
             }
-            let q = &self.inst[i].queue;
-            if q.is_full() && q.get(&w.key).is_none() {
+            if !self.inst[i].queue.accepts(&w.key) {
                 break;
             }
             self.inst[i].parked.pop_front();

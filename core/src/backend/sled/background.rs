@@ -23,9 +23,6 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 
-/// Lowest and highest Linux nice values.
-pub(super) const NICE_RANGE: std::ops::RangeInclusive<i32> = -20..=19;
-
 type Job = Box<dyn FnOnce() + Send>;
 
 /// A handle to the background thread; clones share it.

@@ -1,0 +1,97 @@
+use super::*;
+
+#[test]
+fn defaults_round_trip_through_toml() {
+    let mut cfg = CacheConfig::default();
+    cfg.l1.ttl = Some(Duration::from_secs(30));
+    cfg.l2 = Some(L2Config::default());
+    cfg.write.strategy = WriteStrategy::WriteBehind;
+    let text = cfg.to_toml_string().expect("serialises");
+    let back = CacheConfig::from_toml_str(&text, "mem").expect("parses");
+    assert_eq!(back, cfg);
+}
+
+#[test]
+fn write_strategy_names_round_trip() {
+    for w in WriteStrategy::ALL {
+        assert_eq!(w.name().parse::<WriteStrategy>().expect("parses"), w);
+        let toml = toml::to_string(&WriteConfig { strategy: w, ..WriteConfig::default() }).expect("ser");
+        assert!(toml.contains(&format!("strategy = \"{}\"", w.name())), "{toml}");
+    }
+    assert!("bogus".parse::<WriteStrategy>().is_err());
+}
+
+#[test]
+fn l2_without_ttl_round_trips() {
+    let mut cfg =
+        CacheConfig { l2: Some(L2Config { ttl: None, ..L2Config::default() }), ..CacheConfig::default() };
+    let text = cfg.to_toml_string().expect("serialises");
+    assert!(text.contains("ttl_ms = 0"), "{text}");
+    assert_eq!(CacheConfig::from_toml_str(&text, "mem").expect("parses"), cfg);
+    cfg.l2 = Some(L2Config::default());
+    let text = cfg.to_toml_string().expect("serialises");
+    assert_eq!(CacheConfig::from_toml_str(&text, "mem").expect("parses"), cfg);
+    let absent = CacheConfig::from_toml_str("[l2]\nurl = \"redis://x\"\n", "mem").expect("parses");
+    assert_eq!(absent.l2.and_then(|l| l.ttl), Some(Duration::from_secs(300)));
+}
+
+#[test]
+fn partial_toml_gets_defaults() {
+    let cfg = CacheConfig::from_toml_str(
+        "[l1]\ncapacity = { bytes = 1048576 }\nttl_ms = 500\neviction = { policy = \"lru\" }\n",
+        "t.toml",
+    )
+    .expect("parses");
+    assert_eq!(cfg.l1.capacity, Capacity::Bytes(1 << 20));
+    assert_eq!(cfg.l1.ttl, Some(Duration::from_millis(500)));
+    assert_eq!(cfg.write, WriteConfig::default());
+    assert!(cfg.write.allocate, "write-allocate by default");
+    let cfg = CacheConfig::from_toml_str("[write]\nallocate = false\n", "t.toml").expect("parses");
+    assert!(!cfg.write.allocate);
+    let cfg =
+        CacheConfig::from_toml_str("[l3]\nbackend = \"sled\"\npath = \"d\"\n", "t.toml").expect("parses");
+    assert_eq!(cfg.l3, L3Config::Sled { path: "d".into(), background_nice: 10 });
+    let cfg =
+        CacheConfig::from_toml_str("[l3]\nbackend = \"sled\"\npath = \"d\"\nbackground_nice = 0\n", "t.toml")
+            .expect("parses");
+    assert_eq!(cfg.l3, L3Config::Sled { path: "d".into(), background_nice: 0 });
+    for bad in [20, -21] {
+        let text = format!("[l3]\nbackend = \"sled\"\npath = \"d\"\nbackground_nice = {bad}\n");
+        let e = CacheConfig::from_toml_str(&text, "t.toml").unwrap_err().to_string();
+        assert!(e.contains("l3.background_nice") && e.contains(&bad.to_string()), "{e}");
+    }
+    let e = CacheConfig::from_toml_str("[write]\nallocate = \"no\"\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("allocate") && e.to_string().contains("line 2"), "{e}");
+}
+
+#[test]
+fn table_names_are_sql_identifiers() {
+    for ok in ["t", "_", "cache_1", "Strata", "public.cache", "s_1.T_2", &"a".repeat(63)] {
+        validate_table_name(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    let long = "a".repeat(64);
+    for bad in
+        ["", "1t", "x; drop table y", "a.b.c", ".t", "t.", "t-1", "\"t\"", "t t", "é", "t\0", &long, "a--b"]
+    {
+        let e = validate_table_name(bad).expect_err(bad);
+        assert!(matches!(&e, StateError::Config { field, .. } if field == "l3.table"), "{bad}: {e}");
+    }
+    let cfg = "[l3]\nbackend = \"postgres\"\nurl = \"postgres://h/db\"\ntable = \"x; drop table y\"\n";
+    let e = CacheConfig::from_toml_str(cfg, "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l3.table"), "{e}");
+}
+
+#[test]
+fn errors_name_the_field_and_line() {
+    let e = CacheConfig::from_toml_str("[l1]\ncapacity = { entries = 0 }\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l1.capacity"), "{e}");
+    let e = CacheConfig::from_toml_str("[write]\n\nbatchsize = 3\n", "t.toml").unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("t.toml line 3") && msg.contains("batchsize"), "{msg}");
+    let e = CacheConfig::from_toml_str("[l2]\nnamespace = \"app:cache\"\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l2.namespace"), "{e}");
+    let e = CacheConfig::from_toml_str("[l2]\nurl = \"http://x\"\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l2.url"), "{e}");
+    let e = CacheConfig::from_toml_str("[refresh]\nthreshold = 1.5\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("refresh.threshold"), "{e}");
+}
