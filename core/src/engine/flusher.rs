@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::Inner;
+use super::{Inner, QueuedValue};
 use crate::backend::{BatchOp, StateBackend};
 use crate::error::{Result, StateError};
 use crate::l1::ByteKey;
@@ -21,7 +21,7 @@ use crate::policy::{PendingOp, WritePlan};
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
-type Batch = Vec<(ByteKey, PendingOp<Bytes>)>;
+type Batch = Vec<(ByteKey, PendingOp<QueuedValue>)>;
 
 /// A batch taken from the queue; unless `done`, dropping it puts it back.
 struct Taken<'a, B: StateBackend> {
@@ -135,7 +135,7 @@ impl<B: StateBackend> Inner<B> {
                 for i in 0..n {
                     let (k, op) = &taken.batch[i];
                     let r = match op {
-                        PendingOp::Put(v) => self.l3.put(k, v.clone()).await,
+                        PendingOp::Put(v) => self.l3.put(k, v.to_bytes()).await,
                         PendingOp::Delete => self.l3.delete(k).await.map(|_| ()),
                     };
                     self.metrics.batches.incr();
@@ -152,7 +152,7 @@ impl<B: StateBackend> Inner<B> {
                     .batch
                     .iter()
                     .map(|(k, op)| match op {
-                        PendingOp::Put(v) => (k.to_bytes(), Some(v.clone())),
+                        PendingOp::Put(v) => (k.to_bytes(), Some(v.to_bytes())),
                         PendingOp::Delete => (k.to_bytes(), None),
                     })
                     .collect();

@@ -113,8 +113,10 @@ impl<B: StateBackend> Inner<B> {
         Box::pin(self.get_miss(key))
     }
 
-    /// The L1 part of a read (the hit path): no allocation, one shard lock,
-    /// and a clock read only when an entry with a TTL may exist.
+    /// The L1 part of a read (the hit path): no allocation (but see the
+    /// module docs of `engine` on a put's value read for the first time),
+    /// one shard lock, and a clock read only when an entry with a TTL may
+    /// exist.
     #[inline]
     pub(crate) fn get_l1(self: &Arc<Self>, key: &[u8]) -> Option<Bytes> {
         let sampled = sample_this();
@@ -139,7 +141,7 @@ impl<B: StateBackend> Inner<B> {
         }
         let w = self.writes.lock();
         w.queue.get(key).or_else(|| w.flushing.get(key)).map(|op| match op {
-            PendingOp::Put(v) => Some(v.clone()),
+            PendingOp::Put(v) => Some(v.to_bytes()),
             PendingOp::Delete => None,
         })
     }

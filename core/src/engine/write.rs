@@ -8,8 +8,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use tracing::Instrument;
 
-use super::Inner;
 use super::single_flight::WriteTicket;
+use super::{Inner, QueuedValue};
 use crate::backend::StateBackend;
 use crate::clock::Instant;
 use crate::error::{Result, StateError};
@@ -26,7 +26,7 @@ impl<B: StateBackend> Inner<B> {
 
     /// One attempt to queue `op`: what happened, whether a batch is due,
     /// and how many keys are pending.
-    fn try_push(&self, key: &Bytes, op: &PendingOp<Bytes>) -> (Enqueued, bool, usize) {
+    fn try_push(&self, key: &Bytes, op: &PendingOp<QueuedValue>) -> (Enqueued, bool, usize) {
         let mut w = self.writes.lock();
         let now = self.clock.now();
         let outcome = w.queue.push(ByteKey::from_bytes(key.clone()), op.clone(), now);
@@ -37,7 +37,7 @@ impl<B: StateBackend> Inner<B> {
     /// Queues `op` for `key`, waiting (real time) up to the backpressure
     /// timeout while the queue is full. (Age-based flushes are the flusher's
     /// own timer; a put only wakes it when a batch is full.)
-    async fn enqueue(&self, key: Bytes, op: PendingOp<Bytes>) -> Result<()> {
+    async fn enqueue(&self, key: Bytes, op: PendingOp<QueuedValue>) -> Result<()> {
         let (outcome, due, _) = self.try_push(&key, &op);
         if outcome != Enqueued::Full {
             if due {
@@ -93,7 +93,9 @@ impl<B: StateBackend> Inner<B> {
     /// to loads, other writes of the key and remote invalidations (see
     /// `SingleFlight::write_now`). One clock read; the key is copied only
     /// if the queue or L1 does not hold it yet (inline in their slots when
-    /// short: no allocation). `Err`: nothing done (queue full, or another
+    /// short), and the queue copies a short value into its slot
+    /// ([`QueuedValue`]) while L1 takes the caller's: a put of a short key
+    /// and value allocates nothing. `Err`: nothing done (queue full, or another
     /// write of the key in flight); take the general path with the value
     /// handed back.
     fn put_queued_now(&self, key: &[u8], value: Bytes, ttl: Option<Duration>) -> Result<(), Bytes> {
@@ -117,8 +119,9 @@ impl<B: StateBackend> Inner<B> {
         }
     }
 
-    /// Write-allocate: queues the write, then caches the value (moved into
-    /// L1). `Ok`: whether a batch is due; `Err`: the queue is full.
+    /// Write-allocate: queues the write, then caches the value (the
+    /// caller's, moved into L1). `Ok`: whether a batch is due; `Err`: the
+    /// queue is full.
     fn queue_then_cache(
         &self,
         key: &[u8],
@@ -130,7 +133,7 @@ impl<B: StateBackend> Inner<B> {
         let mut owned: Option<ByteKey> = None;
         let due = {
             let mut w = self.writes.lock();
-            let op = PendingOp::Put(value.clone());
+            let op = PendingOp::Put(QueuedValue::from_shared(&value));
             let make = || owned.get_or_insert_with(|| ByteKey::copy_from_slice(key)).clone();
             if w.queue.push_with(key, make, op, now) == Enqueued::Full {
                 return Err(value);
@@ -158,9 +161,18 @@ impl<B: StateBackend> Inner<B> {
         if !w.queue.accepts(key) {
             return Err(value);
         }
-        self.l1.update_with(key, || value.clone(), weight, ttl, now);
-        let queued = w.queue.push_with(key, || ByteKey::copy_from_slice(key), PendingOp::Put(value), now);
-        debug_assert_ne!(queued, Enqueued::Full, "room was checked under the same lock");
+        // If L1 holds the key it takes the caller's value and the queue a
+        // copy (or, for a long value, a share); else the queue takes it.
+        let mut value = value;
+        let mut queued = None;
+        let replace = || {
+            queued = Some(QueuedValue::from_shared(&value));
+            std::mem::take(&mut value)
+        };
+        self.l1.update_with(key, replace, weight, ttl, now);
+        let op = PendingOp::Put(queued.unwrap_or_else(|| QueuedValue::from_bytes(value)));
+        let pushed = w.queue.push_with(key, || ByteKey::copy_from_slice(key), op, now);
+        debug_assert_ne!(pushed, Enqueued::Full, "room was checked under the same lock");
         Ok(self.plan.due_by_size(&w.queue))
     }
 
@@ -201,7 +213,7 @@ impl<B: StateBackend> Inner<B> {
                     }
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
-                    self.enqueue(key.clone(), PendingOp::Put(value.clone())).await?;
+                    self.enqueue(key.clone(), PendingOp::Put(QueuedValue::from_shared(&value))).await?;
                 }
             }
             self.metrics.writes.incr();
@@ -230,7 +242,7 @@ impl<B: StateBackend> Inner<B> {
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
                     for (k, v) in &entries {
-                        self.enqueue(k.clone(), PendingOp::Put(v.clone())).await?;
+                        self.enqueue(k.clone(), PendingOp::Put(QueuedValue::from_shared(v))).await?;
                     }
                 }
             }

@@ -1,4 +1,5 @@
-//! [`ByteKey`]: the engine's byte-string key, held inline when short.
+//! [`ByteKey`]: the engine's byte-string key, held inline when short, and
+//! [`InlineBytes`], the byte string it is made of.
 //!
 //! The engine's L1 entries and write-queue slots hold their keys as
 //! `ByteKey`s. A key of up to [`ByteKey::INLINE`] bytes lives inside the
@@ -6,7 +7,8 @@
 //! comparing it during a lookup reads no other cache line. Longer keys keep a
 //! shared [`Bytes`]. Either way a `ByteKey` is its bytes: it hashes
 //! ([`KeyHash`], `Hash`) and compares exactly as `[u8]`, so maps keyed by it
-//! are looked up by `&[u8]`.
+//! are looked up by `&[u8]`. The write queue holds the values of pending
+//! puts the same way, with room for more bytes (see `engine::QueuedValue`).
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
@@ -15,49 +17,66 @@ use bytes::Bytes;
 
 use super::hash::KeyHash;
 
-/// A byte-string key, inline up to [`ByteKey::INLINE`] bytes. See the module docs.
+/// A byte string held inline up to `N` bytes (`N` < 256), else as a shared
+/// [`Bytes`]. The type is `N + 2` bytes, rounded up to a multiple of 8 and
+/// at least 40 (a `Bytes` and its tag): pick `N` as a multiple of 8, minus 2.
 #[derive(Clone)]
-pub struct ByteKey(Repr);
+pub struct InlineBytes<const N: usize>(Repr<N>);
 
 #[derive(Clone)]
-enum Repr {
-    Inline { len: u8, buf: [u8; ByteKey::INLINE] },
+enum Repr<const N: usize> {
+    Inline { len: u8, buf: [u8; N] },
     Shared(Bytes),
 }
 
-impl ByteKey {
-    /// The longest key held inline (the type is then as large as a `Bytes`
-    /// and its tag: 40 bytes).
-    pub const INLINE: usize = 38;
+/// A byte-string key, inline up to [`ByteKey::INLINE`] (38) bytes: the type
+/// is then as large as a `Bytes` and its tag, 40 bytes. See the module docs.
+pub type ByteKey = InlineBytes<38>;
 
-    /// A copy of `key` (inline when it fits, else one shared allocation).
+impl<const N: usize> InlineBytes<N> {
+    /// The longest string held inline.
+    pub const INLINE: usize = {
+        assert!(N < 256, "the length is stored in a u8");
+        N
+    };
+
+    /// A copy of `bytes` (inline when it fits, else one shared allocation).
     #[must_use]
     #[inline]
-    pub fn copy_from_slice(key: &[u8]) -> Self {
-        if key.len() <= Self::INLINE {
-            Self::inline(key)
+    pub fn copy_from_slice(bytes: &[u8]) -> Self {
+        if bytes.len() <= Self::INLINE {
+            Self::inline(bytes)
         } else {
-            Self(Repr::Shared(Bytes::copy_from_slice(key)))
+            Self(Repr::Shared(Bytes::copy_from_slice(bytes)))
         }
     }
 
-    /// `key` as a `ByteKey`: short keys are copied inline, long ones keep
-    /// the given `Bytes` (no copy).
+    /// `bytes` as an `InlineBytes`: short ones are copied inline, long ones
+    /// keep the given `Bytes` (no copy).
     #[must_use]
     #[inline]
-    pub fn from_bytes(key: Bytes) -> Self {
-        if key.len() <= Self::INLINE { Self::inline(&key) } else { Self(Repr::Shared(key)) }
+    pub fn from_bytes(bytes: Bytes) -> Self {
+        if bytes.len() <= Self::INLINE { Self::inline(&bytes) } else { Self(Repr::Shared(bytes)) }
+    }
+
+    /// [`Self::from_bytes`] of a borrowed `Bytes`: short ones are copied
+    /// inline (the `Bytes` is not touched: no reference count, no shared
+    /// header), long ones share it (a clone).
+    #[must_use]
+    #[inline]
+    pub fn from_shared(bytes: &Bytes) -> Self {
+        if bytes.len() <= Self::INLINE { Self::inline(bytes) } else { Self(Repr::Shared(bytes.clone())) }
     }
 
     #[inline]
-    fn inline(key: &[u8]) -> Self {
-        let mut buf = [0u8; Self::INLINE];
-        buf[..key.len()].copy_from_slice(key);
-        // `key.len() <= INLINE < 256`, checked by the callers.
-        Self(Repr::Inline { len: key.len() as u8, buf })
+    fn inline(bytes: &[u8]) -> Self {
+        let mut buf = [0u8; N];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        // `bytes.len() <= INLINE < 256`, checked by the callers.
+        Self(Repr::Inline { len: bytes.len() as u8, buf })
     }
 
-    /// The key's bytes.
+    /// The bytes.
     #[must_use]
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
@@ -67,7 +86,7 @@ impl ByteKey {
         }
     }
 
-    /// The key as `Bytes` (a copy for an inline key).
+    /// The bytes as `Bytes` (a copy when inline).
     #[must_use]
     pub fn to_bytes(&self) -> Bytes {
         match &self.0 {
@@ -77,7 +96,7 @@ impl ByteKey {
     }
 }
 
-impl std::ops::Deref for ByteKey {
+impl<const N: usize> std::ops::Deref for InlineBytes<N> {
     type Target = [u8];
 
     #[inline]
@@ -86,30 +105,30 @@ impl std::ops::Deref for ByteKey {
     }
 }
 
-impl AsRef<[u8]> for ByteKey {
+impl<const N: usize> AsRef<[u8]> for InlineBytes<N> {
     #[inline]
     fn as_ref(&self) -> &[u8] {
         self.as_slice()
     }
 }
 
-impl Borrow<[u8]> for ByteKey {
+impl<const N: usize> Borrow<[u8]> for InlineBytes<N> {
     #[inline]
     fn borrow(&self) -> &[u8] {
         self.as_slice()
     }
 }
 
-impl PartialEq for ByteKey {
+impl<const N: usize> PartialEq for InlineBytes<N> {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.as_slice() == other.as_slice()
     }
 }
 
-impl Eq for ByteKey {}
+impl<const N: usize> Eq for InlineBytes<N> {}
 
-impl Hash for ByteKey {
+impl<const N: usize> Hash for InlineBytes<N> {
     /// As `[u8]` (so `Borrow<[u8]>` lookups find it).
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -117,14 +136,14 @@ impl Hash for ByteKey {
     }
 }
 
-impl KeyHash for ByteKey {
+impl<const N: usize> KeyHash for InlineBytes<N> {
     #[inline]
     fn key_hash(&self) -> u64 {
         self.as_slice().key_hash()
     }
 }
 
-impl std::fmt::Debug for ByteKey {
+impl<const N: usize> std::fmt::Debug for InlineBytes<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // As `Bytes` prints: b"..." with escapes.
         std::fmt::Debug::fmt(&Bytes::copy_from_slice(self.as_slice()), f)
@@ -151,6 +170,18 @@ mod tests {
                 assert_eq!(s.hash_one(&k), s.hash_one(&key[..]), "len {len}");
                 assert_eq!(k.clone(), k);
                 assert_eq!(format!("{k:?}"), format!("{:?}", Bytes::from(key.clone())));
+            }
+        }
+        assert_eq!(std::mem::size_of::<InlineBytes<70>>(), 72);
+        for len in [0, 1, 64, 70, 71, 200] {
+            let b = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<u8>>());
+            let v = InlineBytes::<70>::from_shared(&b);
+            assert_eq!(&v[..], &b[..], "len {len}");
+            assert_eq!(v.to_bytes(), b, "len {len}");
+            // Inline: a copy, not a share (the Bytes stays unique; an
+            // empty one is static, never unique).
+            if len > 0 {
+                assert_eq!(b.is_unique(), len <= 70, "len {len}");
             }
         }
         assert_ne!(ByteKey::copy_from_slice(b"ab"), ByteKey::copy_from_slice(b"ab\0"));

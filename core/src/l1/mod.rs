@@ -6,6 +6,6 @@ mod sharded;
 mod store;
 
 pub use hash::{KeyHash, KeyHasher, engine_key, hash_key, key_hasher};
-pub use key::ByteKey;
+pub use key::{ByteKey, InlineBytes};
 pub use sharded::{L1Hit, ShardedL1};
 pub use store::{Entry, InsertOutcome, L1Store, StoreCounters};
