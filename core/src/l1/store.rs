@@ -421,7 +421,21 @@ where
             self.counters.evictions += 1;
             evicted += 1;
         }
+        if evicted > 0 {
+            self.prefetch_victims();
+        }
         evicted
+    }
+
+    /// Prefetches the slab entries of the policy's next victims (see
+    /// [`EvictionPolicy::victim_hints`]): a victim was stored long ago, and
+    /// without this its entry is a cache miss on the eviction that takes it.
+    /// Called after an eviction, so only a full store pays for it.
+    #[inline]
+    fn prefetch_victims(&self) {
+        for slot in self.policy.victim_hints().into_iter().flatten() {
+            crate::prefetch::element(&self.entries, slot as usize);
+        }
     }
 
     /// Removes the slot from table and slab (the policy is told by the caller

@@ -15,11 +15,26 @@ pub struct Recorder<P> {
     hashes: HashMap<Slot, u64>,
     live: BTreeSet<Slot>,
     pub victims: Vec<u64>,
+    /// Evictions after the first, and how many of them took a slot that
+    /// `victim_hints` named right after the eviction before (when the store
+    /// prefetches): the first hint; either hint, or the entry inserted
+    /// since, which an admission policy may reject and which is in cache.
+    pub hinted: [usize; 3],
+    hints: Option<[Option<Slot>; 2]>,
+    last_inserted: Option<Slot>,
 }
 
 impl<P> Recorder<P> {
     pub fn new(inner: P) -> Self {
-        Self { inner, hashes: HashMap::new(), live: BTreeSet::new(), victims: Vec::new() }
+        Self {
+            inner,
+            hashes: HashMap::new(),
+            live: BTreeSet::new(),
+            victims: Vec::new(),
+            hinted: [0; 3],
+            hints: None,
+            last_inserted: None,
+        }
     }
 
     pub fn live(&self) -> usize {
@@ -41,6 +56,7 @@ impl<P: EvictionPolicy> EvictionPolicy for Recorder<P> {
     fn on_insert(&mut self, slot: Slot, hash: u64, weight: u64) {
         assert!(self.live.insert(slot), "insert of live slot {slot}");
         self.hashes.insert(slot, hash);
+        self.last_inserted = Some(slot);
         self.inner.on_insert(slot, hash, weight);
     }
     fn on_update(&mut self, slot: Slot, weight: u64) {
@@ -57,6 +73,12 @@ impl<P: EvictionPolicy> EvictionPolicy for Recorder<P> {
             Some(s) => {
                 assert!(self.live.remove(&s), "{}: evicted dead slot {s}", self.inner.name());
                 self.victims.push(self.hashes[&s]);
+                if let Some(hints) = self.hints {
+                    self.hinted[0] += 1;
+                    self.hinted[1] += usize::from(hints[0] == Some(s));
+                    self.hinted[2] += usize::from(hints.contains(&Some(s)) || self.last_inserted == Some(s));
+                }
+                self.hints = Some(self.victim_hints());
             }
             None => assert!(
                 self.live.is_empty(),
@@ -69,7 +91,15 @@ impl<P: EvictionPolicy> EvictionPolicy for Recorder<P> {
     }
     fn clear(&mut self) {
         self.live.clear();
+        self.hints = None;
         self.inner.clear();
+    }
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        let hints = self.inner.victim_hints();
+        for s in hints.into_iter().flatten() {
+            assert!(self.live.contains(&s), "{}: hint of dead slot {s}", self.inner.name());
+        }
+        hints
     }
 }
 

@@ -68,6 +68,9 @@ impl EvictionPolicy for AnyPolicy {
     fn evict(&mut self) -> Option<Slot> {
         dispatch!(self, p => p.evict())
     }
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        dispatch!(self, p => p.victim_hints())
+    }
     fn clear(&mut self) {
         dispatch!(self, p => p.clear())
     }

@@ -96,6 +96,11 @@ impl EvictionPolicy for Clock {
         }
         self.pending.take()
     }
+    #[inline]
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        // Where the hand looks next (it may pass over referenced entries).
+        self.queue.back_two(&self.links)
+    }
     fn clear(&mut self) {
         *self = Self::with_config(self.config);
     }

@@ -44,6 +44,10 @@ impl EvictionPolicy for Fifo {
     fn evict(&mut self) -> Option<Slot> {
         self.queue.pop_back(&mut self.links)
     }
+    #[inline]
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        self.queue.back_two(&self.links)
+    }
     fn clear(&mut self) {
         *self = Self::default();
     }

@@ -74,6 +74,20 @@ impl List {
         (self.tail != NIL).then_some(self.tail)
     }
 
+    /// The two oldest slots, oldest first (what popping from the back takes
+    /// next), prefetching the second's links, which the pop after next
+    /// reads. For [`EvictionPolicy::victim_hints`](super::EvictionPolicy::victim_hints).
+    #[inline]
+    #[must_use]
+    pub fn back_two(&self, links: &Links) -> [Option<Slot>; 2] {
+        let Some(tail) = self.back() else { return [None, None] };
+        let next = self.newer(links, tail);
+        if let Some(n) = next {
+            crate::prefetch::element(&links.pairs, n as usize);
+        }
+        [Some(tail), next]
+    }
+
     /// Pushes `slot` at the front. `slot` must not be in any list of `links`.
     #[inline]
     pub fn push_front(&mut self, links: &mut Links, slot: Slot) {

@@ -47,6 +47,10 @@ impl EvictionPolicy for Lru {
     fn evict(&mut self) -> Option<Slot> {
         self.list.pop_back(&mut self.links)
     }
+    #[inline]
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        self.list.back_two(&self.links)
+    }
     fn clear(&mut self) {
         *self = Self::default();
     }

@@ -79,6 +79,15 @@ pub trait EvictionPolicy: Send + 'static {
     fn evict(&mut self) -> Option<Slot>;
     /// Forgets everything.
     fn clear(&mut self);
+    /// The slots [`Self::evict`] would most likely return next, best guess
+    /// first, as far as the policy knows them in O(1) without changing its
+    /// state. The store prefetches their entries after an eviction, so that
+    /// the next one finds them in the CPU's caches (see `crate::prefetch`).
+    /// A hint: it may be wrong, and changes no decision. The default knows
+    /// none.
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        [None, None]
+    }
 }
 
 /// "No slot": the end of a list, an empty hand, no pending entry.

@@ -233,6 +233,11 @@ impl EvictionPolicy for S3Fifo {
             }
         }
     }
+    #[inline]
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        // The tails of both queues: eviction takes from one of them.
+        [self.small.back(), self.main.back()]
+    }
     fn clear(&mut self) {
         *self = Self::with_config(self.capacity, self.config);
     }

@@ -99,6 +99,13 @@ impl EvictionPolicy for Sieve {
         self.queue.unlink(&mut self.links, cur);
         Some(cur)
     }
+    #[inline]
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        // Where the hand looks next (it may pass over visited entries).
+        let Some(tail) = self.queue.back() else { return [None, None] };
+        let at = if self.hand == NIL { tail } else { self.hand };
+        [Some(at), self.queue.newer(&self.links, at)]
+    }
     fn clear(&mut self) {
         *self = Self::new();
     }

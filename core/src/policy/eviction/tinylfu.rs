@@ -269,6 +269,12 @@ impl EvictionPolicy for TinyLfu {
         }
         Some(out)
     }
+    #[inline]
+    fn victim_hints(&self) -> [Option<Slot>; 2] {
+        // The probation victim and the window's next candidate: admission
+        // drops one of them.
+        [self.probation.back(), self.window.back()]
+    }
     fn clear(&mut self) {
         *self = Self::with_config(self.capacity, self.config);
     }
