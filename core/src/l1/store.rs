@@ -8,6 +8,11 @@
 //! policy exactly once; `weight` is the sum of live entries' weights and never
 //! exceeds `capacity` after a public method returns. The hit path does not
 //! allocate.
+//!
+//! After an eviction the store prefetches the slab entries of the policy's
+//! next victims ([`EvictionPolicy::victim_hints`]), so that the next eviction
+//! does not wait for memory last touched thousands of operations ago. A hint
+//! changes no decision.
 
 use super::hash::KeyHash;
 use std::borrow::Borrow;
