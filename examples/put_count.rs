@@ -18,17 +18,20 @@
 //! `PUT_BATCH=n` sets `write.batch_size` (a size larger than a round keeps
 //! the flusher idle during it: the put path without a concurrent flush).
 //! `BG_NICE=n` (or `none`) sets the sled backend's `background_nice`;
-//! `PUT_ALLOCATE=false` sets `write.allocate`.
+//! `PUT_ALLOCATE=false` sets `write.allocate`; `PUT_L3=memory` puts the
+//! cache over the memory backend instead of sled (what a concurrent flush
+//! costs a put when L3 itself costs next to nothing).
 
 #[path = "../benches/common/put_workload.rs"]
 mod workload;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use bytes::Bytes;
 use strata::core::config::{CacheConfig, WriteStrategy};
-use strata::core::{CachedStateBackend, SledStateBackend};
+use strata::core::{CachedStateBackend, MemoryStateBackend, SledStateBackend, StateBackend};
 use workload::{Keys, Workload};
 
 /// The counted loop: one round of puts, driven on this thread (a plain
@@ -36,7 +39,7 @@ use workload::{Keys, Workload};
 #[inline(never)]
 fn measured_puts(
     rt: &tokio::runtime::Handle,
-    cache: &CachedStateBackend<SledStateBackend>,
+    cache: &CachedStateBackend<Arc<dyn StateBackend>>,
     puts: &mut Vec<(workload::Key, Bytes)>,
 ) -> anyhow::Result<()> {
     rt.block_on(async {
@@ -68,7 +71,11 @@ fn main() -> anyhow::Result<()> {
                 Some(n.parse().with_context(|| format!("BG_NICE={n:?}: a number or none"))?)
             };
         }
-        let sled = SledStateBackend::open_with(dir.path(), opts).await?;
+        let l3: Arc<dyn StateBackend> = match std::env::var("PUT_L3").as_deref() {
+            Err(_) | Ok("sled") => Arc::new(SledStateBackend::open_with(dir.path(), opts).await?),
+            Ok("memory") => Arc::new(MemoryStateBackend::new()),
+            Ok(other) => anyhow::bail!("PUT_L3={other:?}: sled or memory"),
+        };
         let mut cfg = CacheConfig::default();
         cfg.write.strategy = strategy;
         if let Ok(a) = std::env::var("PUT_ALLOCATE") {
@@ -77,7 +84,7 @@ fn main() -> anyhow::Result<()> {
         if let Ok(b) = std::env::var("PUT_BATCH") {
             cfg.write.batch_size = b.parse()?;
         }
-        anyhow::Ok(CachedStateBackend::builder(sled).config(cfg).build()?)
+        anyhow::Ok(CachedStateBackend::builder(l3).config(cfg).build()?)
     })?;
     let mut total = Duration::ZERO;
     let mut per_round = Vec::new();
