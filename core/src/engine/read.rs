@@ -96,8 +96,10 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) fn l1_write(&self, key: &Bytes, value: &Bytes, ttl: Option<std::time::Duration>) {
         let w = self.weigh(key, value);
         let make = || ByteKey::from_bytes(key.clone());
-        let allocate = self.config.write.allocate;
-        self.l1.write_with(allocate, &key[..], make, value.clone(), w, ttl, self.clock.now());
+        let (allocate, now) = (self.config.write.allocate, self.clock.now());
+        self.l1.write_shard(&key[..], ttl, |s, hash| {
+            s.write_hashed(allocate, hash, &key[..], make, value.clone(), w, ttl, now)
+        });
     }
 
     /// Stores a value in L1 (`ttl`, else the default TTL). The key is

@@ -169,7 +169,7 @@ impl<B: StateBackend> Inner<B> {
             queued = Some(QueuedValue::from_shared(&value));
             std::mem::take(&mut value)
         };
-        self.l1.update_with(key, replace, weight, ttl, now);
+        self.l1.write_shard(key, ttl, |s, hash| s.update_hashed(hash, key, replace, weight, ttl, now));
         let op = PendingOp::Put(queued.unwrap_or_else(|| QueuedValue::from_bytes(value)));
         let pushed = w.queue.push_with(key, || ByteKey::copy_from_slice(key), op, now);
         debug_assert_ne!(pushed, Enqueued::Full, "room was checked under the same lock");

@@ -148,9 +148,13 @@ where
         }
     }
 
-    /// Runs the write `f` (with `ttl`) on `key`'s shard, given the key's hash.
+    /// Runs the write `f` on `key`'s shard, under its lock, with the key's
+    /// hash: for the store's own write methods (e.g.
+    /// [`L1Store::write_hashed`], [`L1Store::update_hashed`]). `ttl` is the
+    /// TTL the write gives the entry, if any: once one may exist, reads
+    /// look at the clock.
     #[inline]
-    fn write_in<Q, T>(
+    pub fn write_shard<Q, T>(
         &self,
         key: &Q,
         ttl: Option<Duration>,
@@ -193,44 +197,8 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        self.write_in(key, ttl, |s, hash| s.insert_hashed_with(hash, key, make_key, value, weight, ttl, now))
-    }
-
-    /// Replaces the value of `key` only if L1 holds it; see
-    /// [`L1Store::update_hashed`].
-    pub fn update_with<Q>(
-        &self,
-        key: &Q,
-        value: impl FnOnce() -> V,
-        weight: u64,
-        ttl: Option<Duration>,
-        now: Instant,
-    ) -> Option<InsertOutcome>
-    where
-        K: Borrow<Q>,
-        Q: KeyHash + Eq + ?Sized,
-    {
-        self.write_in(key, ttl, |s, hash| s.update_hashed(hash, key, value, weight, ttl, now))
-    }
-
-    /// A write of `key` under `write.allocate`; see [`L1Store::write_hashed`].
-    #[allow(clippy::too_many_arguments)]
-    pub fn write_with<Q>(
-        &self,
-        allocate: bool,
-        key: &Q,
-        make_key: impl FnOnce() -> K,
-        value: V,
-        weight: u64,
-        ttl: Option<Duration>,
-        now: Instant,
-    ) -> Option<InsertOutcome>
-    where
-        K: Borrow<Q>,
-        Q: KeyHash + Eq + ?Sized,
-    {
-        self.write_in(key, ttl, |s, hash| {
-            s.write_hashed(allocate, hash, key, make_key, value, weight, ttl, now)
+        self.write_shard(key, ttl, |s, hash| {
+            s.insert_hashed_with(hash, key, make_key, value, weight, ttl, now)
         })
     }
 
