@@ -30,7 +30,7 @@ pub mod config;
 pub mod error;
 pub mod l1;
 pub mod policy;
-mod prefetch;
+pub mod prefetch;
 pub mod stats;
 
 #[cfg(feature = "engine")]

@@ -90,6 +90,7 @@ impl<B: StateBackend> CacheBuilder<B> {
         };
         let eviction = cfg.l1.eviction.clone();
         let l1 = ShardedL1::new(shards, capacity, cfg.l1.ttl, |cap| eviction.build(cap));
+        l1.prefetch_values(crate::prefetch::bytes_start);
         if let Capacity::Entries(n) = cfg.l1.capacity {
             // Room up front, so a filling cache does not copy its entries
             // on every doubling; bounded, so a huge capacity costs no memory

@@ -70,6 +70,14 @@ where
         Self { shards, mask: n64 - 1, expiring: AtomicBool::new(default_ttl.is_some()) }
     }
 
+    /// Tells every shard where values keep their heap memory (see
+    /// [`L1Store::prefetch_values`]).
+    pub fn prefetch_values(&self, heap_start: crate::prefetch::HeapStart<V>) {
+        for s in self.shards.iter() {
+            s.0.lock().prefetch_values(heap_start);
+        }
+    }
+
     /// Makes room for `entries` entries in all, spread evenly over the
     /// shards (see [`L1Store::reserve`]).
     pub fn reserve(&self, entries: usize) {

@@ -12,7 +12,11 @@
 //! After an eviction the store prefetches the slab entries of the policy's
 //! next victims ([`EvictionPolicy::victim_hints`]), so that the next eviction
 //! does not wait for memory last touched thousands of operations ago. A hint
-//! changes no decision.
+//! that was already a hint at the previous eviction has its entry in cache
+//! by now; if the store knows where values keep their heap memory
+//! ([`L1Store::prefetch_values`]), it reads that entry's value and prefetches
+//! the value's heap block too, which freeing it would otherwise wait for.
+//! Hints change no decision.
 
 use super::hash::KeyHash;
 use std::borrow::Borrow;
@@ -23,6 +27,7 @@ use hashbrown::HashTable;
 use super::hash::hash_key;
 use crate::clock::Instant;
 use crate::policy::eviction::{EvictionPolicy, Slot};
+use crate::prefetch::HeapStart;
 
 /// One cached entry.
 #[derive(Debug, Clone)]
@@ -114,6 +119,11 @@ pub struct L1Store<K, V, P> {
     len: usize,
     default_ttl: Option<Duration>,
     counters: StoreCounters,
+    /// Where a value's heap memory starts, if the owner said (see
+    /// [`Self::prefetch_values`]).
+    heap_start: Option<HeapStart<V>>,
+    /// The hints whose entries the last eviction prefetched.
+    prefetched: [Option<Slot>; 2],
 }
 
 impl<K, V, P> L1Store<K, V, P>
@@ -135,7 +145,18 @@ where
             len: 0,
             default_ttl,
             counters: StoreCounters::default(),
+            heap_start: None,
+            prefetched: [None, None],
         }
+    }
+
+    /// Tells the store where its values keep their heap memory, so that it
+    /// prefetches the heap block of a likely next victim's value before the
+    /// eviction that frees it (see the module docs). Changes no decision;
+    /// worth it for values that own an allocation (e.g.
+    /// [`crate::prefetch::bytes_start`] for `Bytes`).
+    pub fn prefetch_values(&mut self, heap_start: HeapStart<V>) {
+        self.heap_start = Some(heap_start);
     }
 
     /// Makes room for `additional` more entries without reallocating (the
@@ -435,12 +456,24 @@ where
     /// Prefetches the slab entries of the policy's next victims (see
     /// [`EvictionPolicy::victim_hints`]): a victim was stored long ago, and
     /// without this its entry is a cache miss on the eviction that takes it.
-    /// Called after an eviction, so only a full store pays for it.
+    /// A hint the previous eviction prefetched too has its entry in cache by
+    /// now: its value's heap block is prefetched as well (when the store
+    /// knows where it is). Called after an eviction, so only a full store
+    /// pays for it.
     #[inline]
-    fn prefetch_victims(&self) {
-        for slot in self.policy.victim_hints().into_iter().flatten() {
+    fn prefetch_victims(&mut self) {
+        let hints = self.policy.victim_hints();
+        for slot in hints.into_iter().flatten() {
             crate::prefetch::element(&self.entries, slot as usize);
+            if let Some(heap_start) = self.heap_start
+                && self.prefetched.contains(&Some(slot))
+                && let Some(Some(e)) = self.entries.get(slot as usize)
+                && let Some(start) = heap_start(&e.value)
+            {
+                crate::prefetch::heap_block(start);
+            }
         }
+        self.prefetched = hints;
     }
 
     /// Removes the slot from table and slab (the policy is told by the caller
@@ -475,6 +508,7 @@ where
         self.entries.clear();
         self.free.clear();
         self.policy.clear();
+        self.prefetched = [None, None];
         self.weight = 0;
         self.len = 0;
     }

@@ -115,3 +115,40 @@ fn borrowed_lookup_and_remove() {
     assert!(s.get(&b"ab"[..], at(0)).is_none());
     assert_eq!(s.len(), 0);
 }
+
+/// Values the heap-start hook below was asked about, in order.
+static ASKED: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+
+fn record_value(v: &u64) -> Option<*const u8> {
+    ASKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(*v);
+    None
+}
+
+#[test]
+fn prefetches_the_value_of_the_victim_hinted_twice_and_changes_nothing() {
+    let mut plain: L1Store<u64, u64, Lru> = L1Store::new(3, Lru::new(), None);
+    let mut hinted: L1Store<u64, u64, Lru> = L1Store::new(3, Lru::new(), None);
+    hinted.prefetch_values(record_value);
+    for s in [&mut plain, &mut hinted] {
+        for k in 1..=3 {
+            s.insert(k, k * 10, 1, None, at(0));
+        }
+    }
+    assert!(ASKED.lock().unwrap().is_empty(), "no eviction yet, nothing asked");
+    for k in 4..=7u64 {
+        let a = plain.insert(k, k * 10, 1, None, at(k));
+        let b = hinted.insert(k, k * 10, 1, None, at(k));
+        assert_eq!(a, b);
+    }
+    // Inserting k evicts k-3 and LRU then hints [k-2, k-1]. The first
+    // eviction has no earlier hints; after that k-2 was the second hint of
+    // the eviction before, so its entry is cached and its value is asked.
+    assert_eq!(*ASKED.lock().unwrap(), vec![30, 40, 50]);
+    let keys = |s: &L1Store<u64, u64, Lru>| {
+        let mut v: Vec<_> = s.iter().map(|e| (e.key, e.value)).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(keys(&plain), keys(&hinted));
+    assert_eq!(plain.counters(), hinted.counters());
+}
