@@ -5,8 +5,9 @@
 //! L1 prefetches the entries of the policy's next victims right after an
 //! eviction (see `L1Store`), because a victim was stored thousands of
 //! operations ago and its entry is otherwise a cache miss on the eviction
-//! that follows; and, one eviction later, the heap block of such a victim's
-//! value, which the allocator reads when the eviction frees it. A prefetch
+//! that follows; and the heap block of a value it lets go of (replaced or
+//! evicted), which it frees one such operation later, when the allocator's
+//! reads of that block find it in cache. A prefetch
 //! is only a hint: it changes no result, never faults (the address need not
 //! even be mapped) and costs about one instruction. On targets other than
 //! x86-64 it does nothing.

@@ -12,11 +12,14 @@
 //! After an eviction the store prefetches the slab entries of the policy's
 //! next victims ([`EvictionPolicy::victim_hints`]), so that the next eviction
 //! does not wait for memory last touched thousands of operations ago. A hint
-//! that was already a hint at the previous eviction has its entry in cache
-//! by now; if the store knows where values keep their heap memory
-//! ([`L1Store::prefetch_values`]), it reads that entry's value and prefetches
-//! the value's heap block too, which freeing it would otherwise wait for.
-//! Hints change no decision.
+//! changes no decision.
+//!
+//! Freeing a value the store lets go of (replaced by a write, or evicted)
+//! reads the allocator's header of its heap block, stored as long ago as the
+//! value. If the store knows where values keep their heap memory
+//! ([`L1Store::prefetch_values`]), it prefetches that block and keeps the
+//! value until it lets go of the next one, so that the free finds the block
+//! in cache: one value per store outlives its entry by one operation.
 
 use super::hash::KeyHash;
 use std::borrow::Borrow;
@@ -122,8 +125,11 @@ pub struct L1Store<K, V, P> {
     /// Where a value's heap memory starts, if the owner said (see
     /// [`Self::prefetch_values`]).
     heap_start: Option<HeapStart<V>>,
-    /// The hints whose entries the last eviction prefetched.
-    prefetched: [Option<Slot>; 2],
+    /// The value the store let go of last (replaced or evicted), when it
+    /// knows where values keep their heap memory: dropped at the next one,
+    /// so that the heap block its drop frees was prefetched an operation
+    /// earlier.
+    retired: Option<V>,
 }
 
 impl<K, V, P> L1Store<K, V, P>
@@ -146,13 +152,13 @@ where
             default_ttl,
             counters: StoreCounters::default(),
             heap_start: None,
-            prefetched: [None, None],
+            retired: None,
         }
     }
 
     /// Tells the store where its values keep their heap memory, so that it
-    /// prefetches the heap block of a likely next victim's value before the
-    /// eviction that frees it (see the module docs). Changes no decision;
+    /// prefetches the heap block of a value it lets go of and frees it one
+    /// such operation later (see the module docs). Changes no decision;
     /// worth it for values that own an allocation (e.g.
     /// [`crate::prefetch::bytes_start`] for `Bytes`).
     pub fn prefetch_values(&mut self, heap_start: HeapStart<V>) {
@@ -428,12 +434,13 @@ where
         let expires_at = self.expiry(ttl, now);
         let e = self.entries[slot as usize].as_mut().expect_live();
         self.weight = self.weight - e.weight + weight;
-        e.value = value;
+        let old = std::mem::replace(&mut e.value, value);
         e.weight = weight;
         e.inserted_at = now;
         e.expires_at = expires_at;
         self.policy.on_update(slot, weight);
         self.counters.updates += 1;
+        self.retire(old);
         let evicted = self.evict_to_fit();
         InsertOutcome::Updated { evicted }
     }
@@ -443,7 +450,9 @@ where
         while self.weight > self.capacity {
             let Some(victim) = self.policy.evict() else { break };
             let hash = self.entries[victim as usize].as_ref().map_or(0, |e| e.hash);
-            self.drop_slot(victim, hash);
+            if let Some(e) = self.drop_slot(victim, hash) {
+                self.retire(e.value);
+            }
             self.counters.evictions += 1;
             evicted += 1;
         }
@@ -453,27 +462,28 @@ where
         evicted
     }
 
+    /// Lets go of a replaced or evicted value: without a `heap_start` it is
+    /// dropped now; with one, its heap block is prefetched and it is kept
+    /// in `retired` while the one kept before is dropped.
+    #[inline]
+    fn retire(&mut self, value: V) {
+        if let Some(heap_start) = self.heap_start {
+            if let Some(start) = heap_start(&value) {
+                crate::prefetch::heap_block(start);
+            }
+            drop(self.retired.replace(value));
+        }
+    }
+
     /// Prefetches the slab entries of the policy's next victims (see
     /// [`EvictionPolicy::victim_hints`]): a victim was stored long ago, and
     /// without this its entry is a cache miss on the eviction that takes it.
-    /// A hint the previous eviction prefetched too has its entry in cache by
-    /// now: its value's heap block is prefetched as well (when the store
-    /// knows where it is). Called after an eviction, so only a full store
-    /// pays for it.
+    /// Called after an eviction, so only a full store pays for it.
     #[inline]
-    fn prefetch_victims(&mut self) {
-        let hints = self.policy.victim_hints();
-        for slot in hints.into_iter().flatten() {
+    fn prefetch_victims(&self) {
+        for slot in self.policy.victim_hints().into_iter().flatten() {
             crate::prefetch::element(&self.entries, slot as usize);
-            if let Some(heap_start) = self.heap_start
-                && self.prefetched.contains(&Some(slot))
-                && let Some(Some(e)) = self.entries.get(slot as usize)
-                && let Some(start) = heap_start(&e.value)
-            {
-                crate::prefetch::heap_block(start);
-            }
         }
-        self.prefetched = hints;
     }
 
     /// Removes the slot from table and slab (the policy is told by the caller
@@ -508,7 +518,7 @@ where
         self.entries.clear();
         self.free.clear();
         self.policy.clear();
-        self.prefetched = [None, None];
+        self.retired = None;
         self.weight = 0;
         self.len = 0;
     }

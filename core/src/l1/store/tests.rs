@@ -116,39 +116,45 @@ fn borrowed_lookup_and_remove() {
     assert_eq!(s.len(), 0);
 }
 
-/// Values the heap-start hook below was asked about, in order.
-static ASKED: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
-
-fn record_value(v: &u64) -> Option<*const u8> {
-    ASKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(*v);
-    None
+fn arc_start(v: &std::sync::Arc<u64>) -> Option<*const u8> {
+    Some(std::sync::Arc::as_ptr(v).cast())
 }
 
 #[test]
-fn prefetches_the_value_of_the_victim_hinted_twice_and_changes_nothing() {
-    let mut plain: L1Store<u64, u64, Lru> = L1Store::new(3, Lru::new(), None);
-    let mut hinted: L1Store<u64, u64, Lru> = L1Store::new(3, Lru::new(), None);
-    hinted.prefetch_values(record_value);
-    for s in [&mut plain, &mut hinted] {
+fn a_let_go_value_is_freed_one_let_go_later_and_nothing_else_changes() {
+    use std::sync::Arc;
+    type S = L1Store<u64, Arc<u64>, Lru>;
+    let mut plain: S = L1Store::new(3, Lru::new(), None);
+    let mut kept: S = L1Store::new(3, Lru::new(), None);
+    kept.prefetch_values(arc_start);
+    let values: Vec<Arc<u64>> = (0..10).map(Arc::new).collect();
+    let held = |v: &Arc<u64>| Arc::strong_count(v) - 1; // clones besides `values`
+    for s in [&mut plain, &mut kept] {
         for k in 1..=3 {
-            s.insert(k, k * 10, 1, None, at(0));
+            s.insert(k, values[k as usize].clone(), 1, None, at(0));
         }
     }
-    assert!(ASKED.lock().unwrap().is_empty(), "no eviction yet, nothing asked");
-    for k in 4..=7u64 {
-        let a = plain.insert(k, k * 10, 1, None, at(k));
-        let b = hinted.insert(k, k * 10, 1, None, at(k));
-        assert_eq!(a, b);
-    }
-    // Inserting k evicts k-3 and LRU then hints [k-2, k-1]. The first
-    // eviction has no earlier hints; after that k-2 was the second hint of
-    // the eviction before, so its entry is cached and its value is asked.
-    assert_eq!(*ASKED.lock().unwrap(), vec![30, 40, 50]);
-    let keys = |s: &L1Store<u64, u64, Lru>| {
-        let mut v: Vec<_> = s.iter().map(|e| (e.key, e.value)).collect();
+    // Evicting 1 lets go of values[1]: the plain store drops it, the other
+    // keeps it (one let-go value per store).
+    let outcome = plain.insert(4, values[4].clone(), 1, None, at(1));
+    assert_eq!(kept.insert(4, values[4].clone(), 1, None, at(1)), outcome);
+    assert_eq!(held(&values[1]), 1, "kept until the next let-go");
+    // Replacing 2's value lets go of values[2] and frees values[1].
+    let outcome = plain.insert(2, values[9].clone(), 1, None, at(2));
+    assert_eq!(kept.insert(2, values[9].clone(), 1, None, at(2)), outcome);
+    assert_eq!((held(&values[1]), held(&values[2])), (0, 1));
+    // Evicting 3 (2 was just used) frees values[2].
+    kept.insert(5, values[5].clone(), 1, None, at(3));
+    plain.insert(5, values[5].clone(), 1, None, at(3));
+    assert_eq!((held(&values[2]), held(&values[3])), (0, 1));
+    let contents = |s: &S| {
+        let mut v: Vec<_> = s.iter().map(|e| (e.key, *e.value)).collect();
         v.sort_unstable();
         v
     };
-    assert_eq!(keys(&plain), keys(&hinted));
-    assert_eq!(plain.counters(), hinted.counters());
+    assert_eq!(contents(&plain), contents(&kept));
+    assert_eq!(plain.counters(), kept.counters());
+    assert_eq!(kept.len(), 3);
+    kept.clear();
+    assert_eq!(held(&values[3]), 0, "clear frees the kept value too");
 }
