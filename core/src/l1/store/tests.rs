@@ -158,3 +158,72 @@ fn a_let_go_value_is_freed_one_let_go_later_and_nothing_else_changes() {
     kept.clear();
     assert_eq!(held(&values[3]), 0, "clear frees the kept value too");
 }
+
+mod let_go_model {
+    use super::*;
+    use crate::policy::eviction::EvictionConfig;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u64, u64),
+        Get(u64),
+        Remove(u64),
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0..40u64, 1..4u64).prop_map(|(k, w)| Op::Insert(k, w)),
+            3 => (0..40u64).prop_map(Op::Get),
+            1 => (0..40u64).prop_map(Op::Remove),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// With `prefetch_values`, every policy makes the same decisions as
+        /// without, and at most one value outlives its entry.
+        #[test]
+        fn keeping_one_let_go_value_changes_no_decision(ops in proptest::collection::vec(op(), 1..300), p in 0..7usize) {
+            let all = EvictionConfig::all();
+            let cfg = &all[p % all.len()];
+            let mut plain = L1Store::new(12, cfg.build(12), None);
+            let mut kept = L1Store::new(12, cfg.build(12), None);
+            kept.prefetch_values(arc_start);
+            let mut made: Vec<Arc<u64>> = Vec::new();
+            for (t, op) in ops.into_iter().enumerate() {
+                let now = at(t as u64);
+                match op {
+                    Op::Insert(k, w) => {
+                        let v = Arc::new(k * 1000 + t as u64);
+                        made.push(v.clone());
+                        let a = plain.insert(k, v.clone(), w, None, now);
+                        prop_assert_eq!(kept.insert(k, v, w, None, now), a);
+                    }
+                    Op::Get(k) => {
+                        let a = plain.get(&k, now).map(|e| *e.value);
+                        prop_assert_eq!(kept.get(&k, now).map(|e| *e.value), a);
+                    }
+                    Op::Remove(k) => {
+                        let a = plain.remove(&k).map(|e| *e.value);
+                        prop_assert_eq!(kept.remove(&k).map(|e| *e.value), a);
+                    }
+                    Op::Clear => {
+                        plain.clear();
+                        kept.clear();
+                    }
+                }
+                prop_assert_eq!(plain.counters(), kept.counters());
+                prop_assert_eq!(plain.len(), kept.len());
+                // Clones alive beyond `made`: one per entry of each store,
+                // plus at most the one value `kept` holds on to.
+                let alive: usize = made.iter().map(|v| Arc::strong_count(v) - 1).sum();
+                let extra = alive - plain.len() - kept.len();
+                prop_assert!(extra <= 1, "{extra} values outlive their entries");
+            }
+        }
+    }
+}
