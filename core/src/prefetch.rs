@@ -26,11 +26,18 @@ pub(crate) fn element<T>(items: &[T], index: usize) {
 /// told this for its value type: see `L1Store::prefetch_values`).
 pub type HeapStart<V> = fn(&V) -> Option<*const u8>;
 
+/// Longest value [`bytes_start`] names a block for. L1 frees a longer one
+/// at once: keeping it an operation longer would hold memory that L1's
+/// capacity does not count, and freeing a large block costs more than the
+/// one cache miss the prefetch hides.
+pub const KEPT_VALUE_MAX: usize = 4096;
+
 /// [`HeapStart`] for `Bytes`: its buffer (for a `Vec`-backed `Bytes`, the
-/// allocation itself). Empty values have none worth prefetching.
+/// allocation itself). Empty values, and values over [`KEPT_VALUE_MAX`]
+/// bytes, have none.
 #[must_use]
 pub fn bytes_start(b: &bytes::Bytes) -> Option<*const u8> {
-    (!b.is_empty()).then(|| b.as_ptr())
+    (!b.is_empty() && b.len() <= KEPT_VALUE_MAX).then(|| b.as_ptr())
 }
 
 /// Prefetches the start of the heap block at `start` and the word before
@@ -84,6 +91,9 @@ mod tests {
         let b = bytes::Bytes::from(vec![1u8; 64]);
         assert_eq!(bytes_start(&b), Some(b.as_ptr()));
         assert_eq!(bytes_start(&bytes::Bytes::new()), None);
+        let most = bytes::Bytes::from(vec![1u8; KEPT_VALUE_MAX]);
+        assert_eq!(bytes_start(&most), Some(most.as_ptr()));
+        assert_eq!(bytes_start(&bytes::Bytes::from(vec![1u8; KEPT_VALUE_MAX + 1])), None);
         assert!(v.iter().all(|e| e.iter().all(|&b| b == 7)), "nothing changed");
     }
 }

@@ -19,7 +19,8 @@
 //! value. If the store knows where values keep their heap memory
 //! ([`L1Store::prefetch_values`]), it prefetches that block and keeps the
 //! value until it lets go of the next one, so that the free finds the block
-//! in cache: one value per store outlives its entry by one operation.
+//! in cache: one value per store outlives its entry by one operation (for
+//! `Bytes`, values of up to [`crate::prefetch::KEPT_VALUE_MAX`] bytes).
 
 use super::hash::KeyHash;
 use std::borrow::Borrow;
@@ -158,8 +159,9 @@ where
 
     /// Tells the store where its values keep their heap memory, so that it
     /// prefetches the heap block of a value it lets go of and frees it one
-    /// such operation later (see the module docs). Changes no decision;
-    /// worth it for values that own an allocation (e.g.
+    /// such operation later (see the module docs); a value for which
+    /// `heap_start` gives `None` is freed at once. Changes no decision;
+    /// worth it for small values that own an allocation (e.g.
     /// [`crate::prefetch::bytes_start`] for `Bytes`).
     pub fn prefetch_values(&mut self, heap_start: HeapStart<V>) {
         self.heap_start = Some(heap_start);
@@ -462,15 +464,13 @@ where
         evicted
     }
 
-    /// Lets go of a replaced or evicted value: without a `heap_start` it is
-    /// dropped now; with one, its heap block is prefetched and it is kept
-    /// in `retired` while the one kept before is dropped.
+    /// Lets go of a replaced or evicted value: if `heap_start` names its
+    /// heap block, the block is prefetched and the value kept in `retired`
+    /// while the one kept before is dropped; otherwise it is dropped now.
     #[inline]
     fn retire(&mut self, value: V) {
-        if let Some(heap_start) = self.heap_start {
-            if let Some(start) = heap_start(&value) {
-                crate::prefetch::heap_block(start);
-            }
+        if let Some(start) = self.heap_start.and_then(|heap_start| heap_start(&value)) {
+            crate::prefetch::heap_block(start);
             drop(self.retired.replace(value));
         }
     }

@@ -159,6 +159,21 @@ fn a_let_go_value_is_freed_one_let_go_later_and_nothing_else_changes() {
     assert_eq!(held(&values[3]), 0, "clear frees the kept value too");
 }
 
+#[test]
+fn a_value_without_a_heap_start_is_freed_at_once() {
+    use std::sync::Arc;
+    fn none(_: &Arc<u64>) -> Option<*const u8> {
+        None
+    }
+    let mut s: L1Store<u64, Arc<u64>, Lru> = L1Store::new(1, Lru::new(), None);
+    s.prefetch_values(none);
+    let (a, b) = (Arc::new(1), Arc::new(2));
+    s.insert(1, a.clone(), 1, None, at(0));
+    s.insert(1, b.clone(), 1, None, at(1)); // replaces a
+    s.insert(2, Arc::new(3), 1, None, at(2)); // evicts b
+    assert_eq!((Arc::strong_count(&a), Arc::strong_count(&b)), (1, 1));
+}
+
 mod let_go_model {
     use super::*;
     use crate::policy::eviction::EvictionConfig;
