@@ -7,10 +7,10 @@
 //! operations ago and its entry is otherwise a cache miss on the eviction
 //! that follows; and the heap block of a value it lets go of (replaced or
 //! evicted), which it frees one such operation later, when the allocator's
-//! reads of that block find it in cache. A prefetch
-//! is only a hint: it changes no result, never faults (the address need not
-//! even be mapped) and costs about one instruction. On targets other than
-//! x86-64 it does nothing.
+//! reads of that block find it in cache. A prefetch is only a hint: it
+//! changes no result, never faults (the address need not even be mapped)
+//! and costs about one instruction. On targets other than x86-64 it does
+//! nothing.
 
 /// Prefetches the cache lines of `items[index]`, if `index` is in bounds.
 /// Does not read the element (a read would wait for the very miss the
@@ -22,8 +22,9 @@ pub(crate) fn element<T>(items: &[T], index: usize) {
     }
 }
 
-/// Where a value's heap buffer starts, for [`heap_block`] (an L1 store is
-/// told this for its value type: see `L1Store::prefetch_values`).
+/// Where a value's heap buffer starts, so that the block can be prefetched
+/// before it is freed (an L1 store is told this for its value type: see
+/// `L1Store::prefetch_values`); `None`: free the value at once.
 pub type HeapStart<V> = fn(&V) -> Option<*const u8>;
 
 /// Longest value [`bytes_start`] names a block for. L1 frees a longer one

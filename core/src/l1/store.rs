@@ -126,10 +126,9 @@ pub struct L1Store<K, V, P> {
     /// Where a value's heap memory starts, if the owner said (see
     /// [`Self::prefetch_values`]).
     heap_start: Option<HeapStart<V>>,
-    /// The value the store let go of last (replaced or evicted), when it
-    /// knows where values keep their heap memory: dropped at the next one,
-    /// so that the heap block its drop frees was prefetched an operation
-    /// earlier.
+    /// The value the store let go of last (replaced or evicted), if
+    /// `heap_start` named its heap block: dropped at the next one, so that
+    /// the block its drop frees was prefetched an operation earlier.
     retired: Option<V>,
 }
 
@@ -160,9 +159,10 @@ where
     /// Tells the store where its values keep their heap memory, so that it
     /// prefetches the heap block of a value it lets go of and frees it one
     /// such operation later (see the module docs); a value for which
-    /// `heap_start` gives `None` is freed at once. Changes no decision;
-    /// worth it for small values that own an allocation (e.g.
-    /// [`crate::prefetch::bytes_start`] for `Bytes`).
+    /// `heap_start` gives `None` is freed at once, so `heap_start` decides
+    /// which values may outlive their entry (say none for large ones, as
+    /// [`crate::prefetch::bytes_start`] does for `Bytes` over
+    /// [`crate::prefetch::KEPT_VALUE_MAX`]). Changes no decision.
     pub fn prefetch_values(&mut self, heap_start: HeapStart<V>) {
         self.heap_start = Some(heap_start);
     }
