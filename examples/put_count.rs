@@ -18,7 +18,8 @@
 //! `PUT_BATCH=n` sets `write.batch_size` (a size larger than a round keeps
 //! the flusher idle during it: the put path without a concurrent flush).
 //! `BG_NICE=n` (or `none`) sets the sled backend's `background_nice`;
-//! `PUT_ALLOCATE=false` sets `write.allocate`; `PUT_L3=memory` puts the
+//! `PUT_ALLOCATE=false` sets `write.allocate`; `PUT_POLICY=sieve` (any
+//! policy name) sets `l1.eviction`; `PUT_L3=memory` puts the
 //! cache over the memory backend instead of sled (what a concurrent flush
 //! costs a put when L3 itself costs next to nothing).
 
@@ -76,7 +77,10 @@ fn main() -> anyhow::Result<()> {
             Ok("memory") => Arc::new(MemoryStateBackend::new()),
             Ok(other) => anyhow::bail!("PUT_L3={other:?}: sled or memory"),
         };
-        let mut cfg = CacheConfig::default();
+        let mut cfg = match std::env::var("PUT_POLICY") {
+            Ok(p) => CacheConfig::from_toml_str(&format!("[l1.eviction]\npolicy = {p:?}\n"), "PUT_POLICY")?,
+            Err(_) => CacheConfig::default(),
+        };
         cfg.write.strategy = strategy;
         if let Ok(a) = std::env::var("PUT_ALLOCATE") {
             cfg.write.allocate = a.parse().with_context(|| format!("PUT_ALLOCATE={a:?}: true or false"))?;
