@@ -162,3 +162,60 @@ async fn clear_cache_touches_only_its_namespace_and_never_l3() {
     assert_eq!(a2.stats().l1.size, 0);
     o.clear_cache().await;
 }
+
+/// Two instances write one key with write-behind; their puts write L2 in
+/// one order and their batches land in L3 in the other. Each landed batch
+/// is written to L2 again, so L2 (and both L1s, told by the flush's notice)
+/// end with L3's value rather than keeping the losing put's until L2's TTL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_behind_l2_ends_with_the_value_l3_ends_with() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let l2 = config(&redis_url(), "engine-l2-flush-order");
+    // No background flush during the test: the batches land when flushed.
+    let open = || async {
+        let mut cfg = CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() };
+        cfg.write.strategy = WriteStrategy::WriteBehind;
+        cfg.write.flush_interval = Duration::from_secs(600);
+        let tier = RedisTier::connect(&l2, clock()).await.unwrap();
+        let c = CachedStateBackend::builder(Arc::clone(&l3)).config(cfg).l2(Arc::new(tier)).build().unwrap();
+        assert!(c.ready(Duration::from_secs(5)).await, "subscribed");
+        c
+    };
+    let (a, b) = (open().await, open().await);
+    let mut conn = raw().await;
+    let raw_key = |k: &str| [l2.namespace.as_bytes(), b":", k.as_bytes()].concat();
+
+    // Puts: A then B, so L2 holds B's value; batches: B's then A's, so L3
+    // ends with A's.
+    a.put(b"k", Bytes::from_static(b"from-a")).await.unwrap();
+    b.put(b"k", Bytes::from_static(b"from-b")).await.unwrap();
+    assert_eq!(conn.get::<_, Vec<u8>>(raw_key("k")).await.unwrap(), b"\0from-b");
+    b.flush().await.unwrap();
+    a.flush().await.unwrap();
+    assert_eq!(l3.get(b"k").await.unwrap().as_deref(), Some(&b"from-a"[..]));
+    assert_eq!(conn.get::<_, Vec<u8>>(raw_key("k")).await.unwrap(), b"\0from-a", "L2 = L3");
+    // B held its own value in L1; A's flush told it to drop it.
+    let mut seen = None;
+    for _ in 0..400 {
+        seen = b.get(b"k").await.unwrap();
+        if seen.as_deref() == Some(&b"from-a"[..]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(seen.as_deref(), Some(&b"from-a"[..]), "B reads L3's value");
+
+    // A delete on B, then a put on A (L2 holds A's value); the put lands
+    // first, the delete last: L2 gets the delete's tombstone again.
+    b.delete(b"d").await.unwrap();
+    a.put(b"d", Bytes::from_static(b"from-a")).await.unwrap();
+    assert_eq!(conn.get::<_, Vec<u8>>(raw_key("d")).await.unwrap(), b"\0from-a");
+    a.flush().await.unwrap();
+    b.flush().await.unwrap();
+    assert_eq!(l3.get(b"d").await.unwrap(), None);
+    assert_eq!(conn.get::<_, Vec<u8>>(raw_key("d")).await.unwrap(), [1u8], "a tombstone, as L3 has no value");
+    let c = open().await;
+    assert_eq!(c.get(b"d").await.unwrap(), None, "a third instance reads no value");
+
+    a.clear_cache().await;
+}

@@ -4,7 +4,8 @@
 //! One batch is written at a time (under `flush_lock`), so writes of a key
 //! reach L3 in the order they were made. A batch that fails, or whose write
 //! is cancelled, goes back to the queue (newer writes of a key win) and is
-//! retried with exponential backoff; nothing is dropped.
+//! retried with exponential backoff; nothing is dropped. A batch that
+//! landed is written to L2 again (see `Inner::l2_after_flush`).
 
 use std::sync::Weak;
 use std::sync::atomic::Ordering;
@@ -169,7 +170,10 @@ impl<B: StateBackend> Inner<B> {
             }
         }
         self.metrics.batched_writes.add(n as u64);
+        let landed = self.landed_for_l2(&taken.batch);
         taken.settle(None);
+        // Still this batch's turn: L2 sees batches in L3's order.
+        self.l2_after_flush(landed).await;
         Ok(n)
     }
 

@@ -3,7 +3,9 @@
 //! the key is deleted best-effort (so L2 does not keep a value older than
 //! L3 for long; its TTL bounds the rest). Coherence: after a write, delete or
 //! invalidation the key is published; the subscriber task drops keys other
-//! instances published from this instance's L1.
+//! instances published from this instance's L1. After a queued batch lands
+//! in L3, its writes are written to L2 again, in L3's order (see
+//! [`Inner::l2_after_flush`]).
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -11,10 +13,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use super::Inner;
+use super::{Inner, QueuedValue};
 use crate::backend::StateBackend;
 use crate::clock::Clock;
+use crate::l1::ByteKey;
 use crate::l2::Invalidation;
+use crate::policy::PendingOp;
 
 const SUBSCRIBE_RETRY_MAX: Duration = Duration::from_secs(5);
 
@@ -48,6 +52,13 @@ fn decode(v: Bytes) -> Option<Bytes> {
 
 fn encode_all(entries: &[(Bytes, Bytes)]) -> Vec<(Bytes, Bytes)> {
     entries.iter().map(|(k, v)| (k.clone(), encode(v))).collect()
+}
+
+/// The writes of a batch that landed in L3, as L2 must mirror them (see
+/// [`Inner::l2_after_flush`]).
+pub(crate) struct LandedWrites {
+    puts: Vec<(Bytes, Bytes)>,
+    deletes: Vec<Bytes>,
 }
 
 impl<B: StateBackend> Inner<B> {
@@ -156,6 +167,46 @@ impl<B: StateBackend> Inner<B> {
             }
         }
         self.l2_publish(&keys).await;
+    }
+
+    /// The writes of `batch` (just landed in L3) that L2 must mirror: each
+    /// key's value, or a tombstone for a delete, unless a newer write of
+    /// the key is queued again (its own flush will mirror it). `None`
+    /// without L2.
+    pub(crate) fn landed_for_l2(&self, batch: &[(ByteKey, PendingOp<QueuedValue>)]) -> Option<LandedWrites> {
+        self.l2.as_ref()?;
+        let mut landed = LandedWrites { puts: Vec::new(), deletes: Vec::new() };
+        let w = self.writes.lock();
+        for (k, op) in batch {
+            if w.queue.get(k).is_some() {
+                continue;
+            }
+            match op {
+                PendingOp::Put(v) => landed.puts.push((k.to_bytes(), v.to_bytes())),
+                PendingOp::Delete => landed.deletes.push(k.to_bytes()),
+            }
+        }
+        Some(landed)
+    }
+
+    /// Writes a batch that landed in L3 to L2 again, and tells the other
+    /// instances. A queued put wrote L2 when it was made, but L3 only now:
+    /// when two instances write one key within a flush interval, their L2
+    /// writes and their L3 writes can land in opposite orders, and L2 would
+    /// keep the value L3 lost until its TTL. Written again after each
+    /// batch, in this instance's batch order, L2 ends with the value of the
+    /// last batch to land (up to one Redis round trip, the window
+    /// write-through has too). A put of a key made after
+    /// [`Self::landed_for_l2`] looked may be overwritten in L2 by this
+    /// older value until its own batch lands (L2 then equals L3 meanwhile).
+    pub(crate) async fn l2_after_flush(&self, landed: Option<LandedWrites>) {
+        let Some(landed) = landed else { return };
+        if !landed.puts.is_empty() {
+            self.l2_write(&landed.puts).await;
+        }
+        if !landed.deletes.is_empty() {
+            self.l2_remove(&landed.deletes, true).await;
+        }
     }
 
     /// Removes keys from L2 and tells the other instances. After a delete

@@ -51,7 +51,9 @@ pub(crate) struct PendingWrite {
 #[derive(Debug)]
 pub(crate) struct Instance {
     pub(crate) l1: SimL1<u64>,
-    pub(crate) queue: WriteBehindQueue<u64, u64>,
+    /// The write queue; a put's entry is the whole write, so that once it
+    /// lands L2 can be written with it again.
+    pub(crate) queue: WriteBehindQueue<u64, PendingWrite>,
     pub(crate) refresh: RefreshPolicy<u64>,
     pub(crate) loads: HashMap<u64, Load, KeyHasher>,
     /// Writes of this instance not yet in L3: key → version.
@@ -71,8 +73,9 @@ pub(crate) enum Job {
     Load { inst: u32, key: u64, size: u32, refresh: bool },
     /// A write-through write; its writer waits.
     Write { inst: u32, write: PendingWrite },
-    /// Queue writes (key, version); one for write-back, a batch for write-behind.
-    Flush { inst: u32, ops: Vec<(u64, u64)> },
+    /// Queue writes (a delete's version is the instance's latest write of
+    /// the key); one for write-back, a batch for write-behind.
+    Flush { inst: u32, ops: Vec<PendingWrite> },
 }
 
 /// Something that happens at a point of virtual time.

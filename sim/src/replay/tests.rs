@@ -343,3 +343,34 @@ fn write_back_reordered_l3_writes_are_stale_once_evicted() {
     assert_eq!(r.l3.write_requests, 200);
     assert_eq!(r.staleness.stale_reads, 1);
 }
+
+#[test]
+fn write_behind_landed_batches_rewrite_l2_in_l3_order() {
+    // Two instances put key 1 a millisecond apart; instance 1's batch
+    // (filled by a second key) lands at 6 ms, instance 0's (by age) at
+    // ~1 s, so L3 ends with instance 0's older value. Each landed batch is
+    // written to L2 again and the other instance told, as the engine does:
+    // both then read L3's value from L2, rather than the value L3 lost
+    // until L2's TTL. By the order of the puts those reads are stale: the
+    // later put's value is lost for good (write-behind across instances).
+    let mut s = constant_sim();
+    s.instances = 2;
+    let mut c = cache(10);
+    c.write.strategy = WriteStrategy::WriteBehind;
+    c.write.batch_size = 2;
+    c.write.flush_interval = Duration::from_secs(1);
+    c.l2 = Some(L2Config { capacity: None, ..L2Config::default() });
+    // round-robin: even requests on instance 0, odd on 1
+    let reqs = vec![
+        set(0, 1),    // i0: v1, queued (flushed by age at 1 s)
+        set(1, 1),    // i1: v2, queued
+        get(2, 99),   // i0
+        set(3, 2),    // i1: its batch is full, lands at 6 ms
+        get(2000, 1), // i0: told at 7 ms and at ~1 s; reads L2 = v1
+        get(2001, 1), // i1: told at ~1 s; reads L2 = v1
+    ];
+    let r = full(&c, &s, &reqs);
+    assert_eq!(r.l3.write_requests, 2);
+    assert_eq!(r.l2.as_ref().unwrap().hits, 2, "both reads served by L2");
+    assert_eq!(r.staleness.stale_reads, 2, "L3's value, older than the newest put");
+}

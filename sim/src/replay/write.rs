@@ -2,10 +2,14 @@
 //! write-through (L3, then the caches), write-back (caches now, one L3
 //! write each), write-behind (caches now, coalesced batches flushed by size
 //! or age, bounded queue with backpressure; deletes cancel pending writes).
+//! As in the engine, a queued write that lands in L3 is written to L2 again
+//! (unless the key is queued again) and the other instances are told.
 
+use strata_core::l1::hash_key;
 use strata_core::policy::{Enqueued, PendingOp, WritePlan};
 
 use super::state::{Event, Job, PendingWrite, Sim};
+use crate::tier::trace_ttl;
 
 impl Sim {
     /// A set (or delete) of `key` arrives at instance `i`.
@@ -46,7 +50,7 @@ impl Sim {
             }
             PendingOp::Delete
         } else {
-            PendingOp::Put(w.version)
+            PendingOp::Put(w)
         };
         // Full is impossible here: the caller checked for room.
         let _: Enqueued = inst.queue.push(w.key, op, now);
@@ -95,12 +99,19 @@ impl Sim {
             if taken.is_empty() {
                 return;
             }
-            let ops: Vec<(u64, u64)> = taken
+            let ops: Vec<PendingWrite> = taken
                 .into_iter()
-                .map(|(k, op)| match op {
-                    PendingOp::Put(v) => (k, v),
+                .map(|(key, op)| match op {
+                    PendingOp::Put(w) => w,
                     // A delete's version is the instance's latest write of the key.
-                    PendingOp::Delete => (k, inst.own_writes.get(&k).copied().unwrap_or(0)),
+                    PendingOp::Delete => PendingWrite {
+                        key,
+                        version: inst.own_writes.get(&key).copied().unwrap_or(0),
+                        size: 0,
+                        ttl: None,
+                        delete: true,
+                        start: now.as_nanos(),
+                    },
                 })
                 .collect();
             inst.in_flight += 1;
@@ -140,15 +151,32 @@ impl Sim {
         self.writes.record(latency);
     }
 
-    /// Queue writes of instance `i` reached L3.
-    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<(u64, u64)>) {
-        let inst = &mut self.inst[i];
-        for (key, version) in ops {
-            self.l3.apply(key, version);
-            if inst.own_writes.get(&key) == Some(&version) {
-                inst.own_writes.remove(&key);
+    /// Queue writes of instance `i` reached L3. With L2, each is written
+    /// to L2 again (a put's value, a delete's removal) unless the key is
+    /// queued again, and the other instances are told: the engine's
+    /// `l2_after_flush`, so that L2 ends with the value L3 ends with when
+    /// instances write one key within a flush interval. (The engine's
+    /// flusher waits for that L2 call before its next batch; not modelled.)
+    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<PendingWrite>) {
+        let now = self.instant();
+        for w in ops {
+            self.l3.apply(w.key, w.version);
+            let inst = &mut self.inst[i];
+            if inst.own_writes.get(&w.key) == Some(&w.version) {
+                inst.own_writes.remove(&w.key);
             }
+            if inst.queue.get(&w.key).is_some() {
+                continue;
+            }
+            let Some(l2) = &mut self.l2 else { continue };
+            if w.delete {
+                l2.remove(w.key);
+            } else {
+                l2.set(hash_key(&w.key), w.key, w.version, w.size, trace_ttl(w.ttl), now);
+            }
+            self.invalidate_others(i, w.key);
         }
+        let inst = &mut self.inst[i];
         inst.in_flight = inst.in_flight.saturating_sub(1);
         self.pump(i);
     }
