@@ -55,7 +55,7 @@ impl<B: StateBackend> Drop for Taken<'_, B> {
 /// Most writes moved between the queue and the in-flight map per hold of
 /// the write lock: puts wait at most this long for it (a few µs), rather
 /// than for a whole batch, and then spin instead of sleeping.
-const LOCK_CHUNK: usize = 32;
+pub(super) const LOCK_CHUNK: usize = 32;
 
 fn next_backoff(b: Duration) -> Duration {
     (b * 2).clamp(BACKOFF_MIN, BACKOFF_MAX)

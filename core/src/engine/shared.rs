@@ -176,14 +176,17 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) fn landed_for_l2(&self, batch: &[(ByteKey, PendingOp<QueuedValue>)]) -> Option<LandedWrites> {
         self.l2.as_ref()?;
         let mut landed = LandedWrites { puts: Vec::new(), deletes: Vec::new() };
-        let w = self.writes.lock();
-        for (k, op) in batch {
-            if w.queue.get(k).is_some() {
-                continue;
-            }
-            match op {
-                PendingOp::Put(v) => landed.puts.push((k.to_bytes(), v.to_bytes())),
-                PendingOp::Delete => landed.deletes.push(k.to_bytes()),
+        // In chunks, as the flusher holds the write lock (see `LOCK_CHUNK`).
+        for chunk in batch.chunks(super::flusher::LOCK_CHUNK) {
+            let w = self.writes.lock();
+            for (k, op) in chunk {
+                if w.queue.get(k).is_some() {
+                    continue;
+                }
+                match op {
+                    PendingOp::Put(v) => landed.puts.push((k.to_bytes(), v.to_bytes())),
+                    PendingOp::Delete => landed.deletes.push(k.to_bytes()),
+                }
             }
         }
         Some(landed)
