@@ -5,6 +5,8 @@
 
 #[path = "support/redis_env.rs"]
 mod redis_env;
+#[path = "../core/tests/support/mod.rs"]
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -217,5 +219,55 @@ async fn write_behind_l2_ends_with_the_value_l3_ends_with() {
     let c = open().await;
     assert_eq!(c.get(b"d").await.unwrap(), None, "a third instance reads no value");
 
+    a.clear_cache().await;
+}
+
+/// A key put again while its batch is being written is left to its newer
+/// batch: the landed (older) value does not overwrite the newer one in L2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_landed_batch_leaves_l2_to_a_newer_queued_write() {
+    let (l3, faults) = support::Faulty::new(MemoryStateBackend::new());
+    let l2 = config(&redis_url(), "engine-l2-landed-newer");
+    let mut cfg = CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() };
+    cfg.write.strategy = WriteStrategy::WriteBehind;
+    cfg.write.flush_interval = Duration::from_secs(600);
+    let tier = RedisTier::connect(&l2, clock()).await.unwrap();
+    let a = Arc::new(CachedStateBackend::builder(l3).config(cfg).l2(Arc::new(tier)).build().unwrap());
+    let mut conn = raw().await;
+    let raw_key = [l2.namespace.as_bytes(), b":k"].concat();
+
+    a.put(b"k", Bytes::from_static(b"v1")).await.unwrap();
+    // Hold L3's writes: the flush takes the batch [k = v1] and waits.
+    let gate = faults.gate.write().await;
+    let flushing = tokio::spawn({
+        let a = Arc::clone(&a);
+        async move { a.flush().await }
+    });
+    for _ in 0..1000 {
+        if faults.writes.load(std::sync::atomic::Ordering::Relaxed) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(faults.writes.load(std::sync::atomic::Ordering::Relaxed), 1, "the batch is being written");
+    a.put(b"k", Bytes::from_static(b"v2")).await.unwrap();
+    assert_eq!(conn.get::<_, Vec<u8>>(&raw_key).await.unwrap(), b"\0v2");
+    // Let the first batch land, then hold the second (the gate is fair:
+    // the first batch's write gets it before this second hold does).
+    drop(gate);
+    let gate = faults.gate.write().await;
+    for _ in 0..1000 {
+        if faults.writes.load(std::sync::atomic::Ordering::Relaxed) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // The second batch started: the first one (and its L2 step) is done.
+    assert_eq!(faults.writes.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(conn.get::<_, Vec<u8>>(&raw_key).await.unwrap(), b"\0v2", "v1 landed, v2 is queued");
+    drop(gate);
+    flushing.await.unwrap().unwrap();
+    assert_eq!(conn.get::<_, Vec<u8>>(&raw_key).await.unwrap(), b"\0v2");
+    assert_eq!(a.get(b"k").await.unwrap().as_deref(), Some(&b"v2"[..]));
     a.clear_cache().await;
 }
