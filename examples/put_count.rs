@@ -77,10 +77,10 @@ fn main() -> anyhow::Result<()> {
             Ok("memory") => Arc::new(MemoryStateBackend::new()),
             Ok(other) => anyhow::bail!("PUT_L3={other:?}: sled or memory"),
         };
-        let mut cfg = match std::env::var("PUT_POLICY") {
-            Ok(p) => CacheConfig::from_toml_str(&format!("[l1.eviction]\npolicy = {p:?}\n"), "PUT_POLICY")?,
-            Err(_) => CacheConfig::default(),
-        };
+        let mut cfg = CacheConfig::default();
+        if let Ok(p) = std::env::var("PUT_POLICY") {
+            cfg.l1.eviction = p.parse()?;
+        }
         cfg.write.strategy = strategy;
         if let Ok(a) = std::env::var("PUT_ALLOCATE") {
             cfg.write.allocate = a.parse().with_context(|| format!("PUT_ALLOCATE={a:?}: true or false"))?;

@@ -21,9 +21,18 @@ use strata::core::{CachedStateBackend, MemoryStateBackend, StateBackend};
 type Cache = CachedStateBackend<Arc<MemoryStateBackend>>;
 
 async fn instance(l3: &Arc<MemoryStateBackend>, l2: &L2Config, strategy: WriteStrategy) -> Cache {
+    instance_flushing_every(l3, l2, strategy, Duration::from_millis(5)).await
+}
+
+async fn instance_flushing_every(
+    l3: &Arc<MemoryStateBackend>,
+    l2: &L2Config,
+    strategy: WriteStrategy,
+    flush_interval: Duration,
+) -> Cache {
     let mut cfg = CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() };
     cfg.write.strategy = strategy;
-    cfg.write.flush_interval = Duration::from_millis(5);
+    cfg.write.flush_interval = flush_interval;
     let tier = RedisTier::connect(l2, clock()).await.unwrap();
     let cache = CachedStateBackend::builder(Arc::clone(l3)).config(cfg).l2(Arc::new(tier)).build().unwrap();
     assert!(cache.ready(Duration::from_secs(5)).await, "subscribed");
@@ -174,15 +183,7 @@ async fn write_behind_l2_ends_with_the_value_l3_ends_with() {
     let l3 = Arc::new(MemoryStateBackend::new());
     let l2 = config(&redis_url(), "engine-l2-flush-order");
     // No background flush during the test: the batches land when flushed.
-    let open = || async {
-        let mut cfg = CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() };
-        cfg.write.strategy = WriteStrategy::WriteBehind;
-        cfg.write.flush_interval = Duration::from_secs(600);
-        let tier = RedisTier::connect(&l2, clock()).await.unwrap();
-        let c = CachedStateBackend::builder(Arc::clone(&l3)).config(cfg).l2(Arc::new(tier)).build().unwrap();
-        assert!(c.ready(Duration::from_secs(5)).await, "subscribed");
-        c
-    };
+    let open = || instance_flushing_every(&l3, &l2, WriteStrategy::WriteBehind, Duration::from_secs(600));
     let (a, b) = (open().await, open().await);
     let mut conn = raw().await;
     let raw_key = |k: &str| [l2.namespace.as_bytes(), b":", k.as_bytes()].concat();

@@ -245,6 +245,18 @@ impl Sim {
         }
     }
 
+    /// Writes `w` to L2, if there is one: its value, or (a delete) its
+    /// removal. `hash` is `hash_key(&w.key)`.
+    pub(crate) fn write_l2(&mut self, w: &PendingWrite, hash: u64, now: Instant) {
+        if let Some(l2) = &mut self.l2 {
+            if w.delete {
+                l2.remove(w.key);
+            } else {
+                l2.set(hash, w.key, w.version, w.size, trace_ttl(w.ttl), now);
+            }
+        }
+    }
+
     /// Applies `w` to instance `i`'s L1 and to L2, commits it and invalidates
     /// the other instances. Returns the L2 call's latency (0 without L2).
     pub(crate) fn apply_to_caches(&mut self, i: usize, w: &PendingWrite) -> u64 {
@@ -269,13 +281,7 @@ impl Sim {
         let mut l2_ns = 0;
         if self.l2.is_some() {
             l2_ns = self.l2_ns();
-            if let Some(l2) = &mut self.l2 {
-                if w.delete {
-                    l2.remove(w.key);
-                } else {
-                    l2.set(hash, w.key, w.version, w.size, ttl, now);
-                }
-            }
+            self.write_l2(w, hash, now);
         }
         self.truth.commit(w.key, w.version, self.now);
         self.invalidate_others(i, w.key);

@@ -9,7 +9,6 @@ use strata_core::l1::hash_key;
 use strata_core::policy::{Enqueued, PendingOp, WritePlan};
 
 use super::state::{Event, Job, PendingWrite, Sim};
-use crate::tier::trace_ttl;
 
 impl Sim {
     /// A set (or delete) of `key` arrives at instance `i`.
@@ -165,15 +164,10 @@ impl Sim {
             if inst.own_writes.get(&w.key) == Some(&w.version) {
                 inst.own_writes.remove(&w.key);
             }
-            if inst.queue.get(&w.key).is_some() {
+            if self.l2.is_none() || inst.queue.get(&w.key).is_some() {
                 continue;
             }
-            let Some(l2) = &mut self.l2 else { continue };
-            if w.delete {
-                l2.remove(w.key);
-            } else {
-                l2.set(hash_key(&w.key), w.key, w.version, w.size, trace_ttl(w.ttl), now);
-            }
+            self.write_l2(&w, hash_key(&w.key), now);
             self.invalidate_others(i, w.key);
         }
         let inst = &mut self.inst[i];
