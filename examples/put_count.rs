@@ -21,7 +21,10 @@
 //! `PUT_ALLOCATE=false` sets `write.allocate`; `PUT_POLICY=sieve` (any
 //! policy name) sets `l1.eviction`; `PUT_L3=memory` puts the
 //! cache over the memory backend instead of sled (what a concurrent flush
-//! costs a put when L3 itself costs next to nothing).
+//! costs a put when L3 itself costs next to nothing). `PUT_E2E=1` times
+//! each round's flush too (criterion's `put+flush`); `PUT_IDLE_MS=n` idles
+//! the caller's thread `n` ms after each round's flush (how a put's cost
+//! depends on the caller having been busy just before).
 
 #[path = "../benches/common/put_workload.rs"]
 mod workload;
@@ -90,6 +93,13 @@ fn main() -> anyhow::Result<()> {
         }
         anyhow::Ok(CachedStateBackend::builder(l3).config(cfg).build()?)
     })?;
+    let end_to_end = std::env::var_os("PUT_E2E").is_some();
+    let idle = match std::env::var("PUT_IDLE_MS") {
+        Ok(ms) => {
+            Some(Duration::from_millis(ms.parse().with_context(|| format!("PUT_IDLE_MS={ms:?}: a number"))?))
+        }
+        Err(_) => None,
+    };
     let mut total = Duration::ZERO;
     let mut per_round = Vec::new();
     let mut keys = Keys::new(workload);
@@ -99,10 +109,16 @@ fn main() -> anyhow::Result<()> {
         let mut batch = keys.batch(puts);
         let start = std::time::Instant::now();
         measured_puts(rt.handle(), &cache, &mut batch)?;
+        if end_to_end {
+            rt.block_on(cache.flush())?;
+        }
         let took = start.elapsed();
         total += took;
         per_round.push(took);
         rt.block_on(cache.flush())?;
+        if let Some(idle) = idle {
+            std::thread::sleep(idle);
+        }
     }
     rt.block_on(cache.shutdown(Duration::from_secs(30)))?;
     let per = total.as_nanos() as f64 / f64::from(rounds) / puts as f64;
