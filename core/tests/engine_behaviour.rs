@@ -213,6 +213,43 @@ async fn write_behind_backpressure_then_clear_error_and_nothing_lost() {
     assert!(matches!(cache.put(b"late", Bytes::new()).await, Err(StateError::ShutDown)));
 }
 
+/// `Duration::MAX` as a wait limit means "as long as it takes": a put into
+/// a full queue and `shutdown` wait (they used to overflow `Instant + limit`
+/// and panic).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unbounded_waits_wait_instead_of_overflowing() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let (backend, faults) = Faulty::new(Arc::clone(&l3));
+    let mut c = cfg(WriteStrategy::WriteBehind);
+    c.write.batch_size = 1;
+    c.write.queue_capacity = 1;
+    c.write.flush_interval = Duration::from_millis(1);
+    c.write.backpressure_timeout = Duration::MAX;
+    let cache = Arc::new(CachedStateBackend::builder(backend).config(c).build().unwrap());
+    faults.fail.store(true, Ordering::Relaxed); // L3 down: the queue fills
+    let mut i = 0u32;
+    let waiting = loop {
+        let c = Arc::clone(&cache);
+        let put =
+            tokio::spawn(
+                async move { c.put(format!("k{i}").as_bytes(), Bytes::from(format!("v{i}"))).await },
+            );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if !put.is_finished() {
+            break put; // waiting for room
+        }
+        put.await.unwrap().unwrap();
+        i += 1;
+        assert!(i < 10, "a queue of 1 (and one batch out) must fill");
+    };
+    faults.fail.store(false, Ordering::Relaxed); // L3 back: room again
+    waiting.await.unwrap().unwrap();
+    cache.shutdown(Duration::MAX).await.unwrap();
+    for k in 0..=i {
+        assert_eq!(l3.get(format!("k{k}").as_bytes()).await.unwrap(), Some(Bytes::from(format!("v{k}"))));
+    }
+}
+
 #[tokio::test]
 async fn shutdown_reports_what_could_not_be_written() {
     let (backend, faults) = Faulty::new(MemoryStateBackend::new());

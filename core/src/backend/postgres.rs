@@ -70,7 +70,8 @@ pub struct PostgresOptions {
     /// Connections kept open even when idle.
     pub min_connections: u32,
     /// Longest wait for a connection, connecting included (also bounds
-    /// [`PostgresStateBackend::connect`]).
+    /// [`PostgresStateBackend::connect`]). At most about 30 years: a longer
+    /// one (`Duration::MAX`) waits that long.
     pub acquire_timeout: Duration,
     /// Longest time one statement may take, waiting for a connection
     /// included.
@@ -222,7 +223,7 @@ impl PostgresStateBackend {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .min_connections(options.min_connections)
-            .acquire_timeout(options.acquire_timeout)
+            .acquire_timeout(options.acquire_timeout.min(crate::engine::FAR_FUTURE))
             .test_before_acquire(options.test_before_acquire)
             .connect_with(connect)
             .await

@@ -238,7 +238,7 @@ impl<B: StateBackend> Inner<B> {
 
     pub(crate) async fn shutdown(&self, deadline: Duration) -> Result<()> {
         self.shut_down.store(true, Ordering::Release);
-        let end = tokio::time::Instant::now() + deadline;
+        let end = super::deadline_after(deadline);
         self.flush_wakeup.notify_one();
         let task = self.flusher.lock().take();
         if let Some(task) = task {

@@ -324,3 +324,13 @@ impl<B: StateBackend> Inner<B> {
         }
     }
 }
+
+/// The longest real-time wait the engine and its backends set up: about 30
+/// years, as good as forever. A caller's longer limit (`Duration::MAX`:
+/// "as long as it takes") is this instead of an `Instant` overflow.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 86_400);
+
+/// The real-time deadline `limit` from now, at most [`FAR_FUTURE`] away.
+pub(crate) fn deadline_after(limit: Duration) -> tokio::time::Instant {
+    tokio::time::Instant::now() + limit.min(FAR_FUTURE)
+}

@@ -46,7 +46,7 @@ impl<B: StateBackend> Inner<B> {
             return Ok(());
         }
         let limit = self.config.write.backpressure_timeout;
-        let deadline = tokio::time::Instant::now() + limit;
+        let deadline = super::deadline_after(limit);
         loop {
             // Register for a wake-up before looking again, so a flush that
             // makes room between the look and the wait is not missed.

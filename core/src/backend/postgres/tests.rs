@@ -280,6 +280,18 @@ async fn a_server_that_never_answers_times_out() {
     );
 }
 
+/// `Duration::MAX` ("wait as long as it takes") connects and serves instead
+/// of overflowing sqlx's `Instant::now() + acquire_timeout`.
+#[tokio::test]
+async fn an_unbounded_acquire_timeout_works() {
+    let t = Table::new("unbounded");
+    let options = PostgresOptions { acquire_timeout: Duration::MAX, ..PostgresOptions::default() };
+    let be = PostgresStateBackend::connect_with(&url(), &t.0, options).await.unwrap();
+    be.migrate().await.unwrap();
+    be.put(b"k", b(b"v")).await.unwrap();
+    assert_eq!(be.get(b"k").await.unwrap(), Some(b(b"v")));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_overlapping_batches_do_not_deadlock() {
     let t = Table::new("deadlock");
