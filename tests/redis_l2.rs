@@ -63,6 +63,25 @@ async fn px_ttl_expires_and_none_or_zero_never_expires() {
     assert_eq!(t.clear().await.unwrap(), 2);
 }
 
+/// A TTL Redis cannot take as `PX` (here `Duration::MAX`) is stored without
+/// expiry, not refused (which would leave the key out of L2 for good); the
+/// longest TTL the config accepts is stored as it is.
+#[tokio::test]
+async fn ttls_beyond_100_years_never_expire_and_the_longest_accepted_is_kept() {
+    let t = tier("ttl-huge").await;
+    let mut r = raw().await;
+    t.put(b"huge", b("h"), Some(Duration::MAX)).await.unwrap();
+    t.put(b"longest", b("l"), Some(strata::core::config::MAX_L2_TTL)).await.unwrap();
+    assert_eq!(t.error_count(), 0);
+    assert_eq!(t.get(b"huge").await.unwrap(), Some(b("h")));
+    let pttl: i64 = r.pttl(t.redis_key(b"huge")).await.unwrap();
+    assert_eq!(pttl, -1, "no expiry");
+    let pttl: i64 = r.pttl(t.redis_key(b"longest")).await.unwrap();
+    let max_ms = i64::try_from(strata::core::config::MAX_L2_TTL.as_millis()).unwrap();
+    assert!(pttl > max_ms - 60_000 && pttl <= max_ms, "PTTL {pttl}");
+    assert_eq!(t.clear().await.unwrap(), 2);
+}
+
 #[tokio::test]
 async fn get_many_keeps_order_and_reports_misses() {
     let t = tier("mget").await;

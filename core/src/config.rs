@@ -89,8 +89,11 @@ pub struct L1Config {
     pub ttl: Option<Duration>,
     /// The eviction policy.
     pub eviction: EvictionConfig,
-    /// Number of shards (rounded up to a power of two); 0: chosen from the
-    /// number of CPUs.
+    /// Number of shards (rounded up to a power of two, at most
+    /// [`MAX_L1_SHARDS`] and at most the capacity); 0: chosen from the number
+    /// of CPUs. Each shard holds an equal part of the capacity, so with a
+    /// capacity in bytes a value heavier than one part is not kept in L1
+    /// (counted in `TierStats::too_large`).
     pub shards: usize,
 }
 
@@ -104,7 +107,7 @@ pub struct L2Config {
     pub namespace: String,
     /// Time to live of L2 entries; `None`: no expiry. In TOML, absent means
     /// the default (300 s) and `ttl_ms = 0` means no expiry, so every value
-    /// survives a round trip.
+    /// survives a round trip. At most [`MAX_L2_TTL`].
     #[serde(rename = "ttl_ms", with = "zero_ms_none")]
     pub ttl: Option<Duration>,
     /// Timeout of every Redis call.
@@ -162,6 +165,16 @@ impl L2Config {
         }
         if self.timeout.is_zero() {
             return Err(StateError::config("l2.timeout_ms", "must be positive"));
+        }
+        if let Some(ttl) = self.ttl.filter(|t| *t > MAX_L2_TTL) {
+            return Err(StateError::config(
+                "l2.ttl_ms",
+                format!(
+                    "must be at most {} (100 years; 0 means no expiry), got {}",
+                    MAX_L2_TTL.as_millis(),
+                    ttl.as_millis()
+                ),
+            ));
         }
         Ok(())
     }
@@ -371,6 +384,24 @@ impl CacheConfig {
         if self.l1.capacity.units() == 0 {
             return Err(StateError::config("l1.capacity", "must be at least 1"));
         }
+        let shards = self.l1.shards;
+        if shards > MAX_L1_SHARDS {
+            return Err(StateError::config(
+                "l1.shards",
+                format!("must be at most {MAX_L1_SHARDS}, got {shards}"),
+            ));
+        }
+        let rounded = shards.max(1).next_power_of_two() as u64;
+        if rounded > self.l1.capacity.units() {
+            return Err(StateError::config(
+                "l1.shards",
+                format!(
+                    "{shards} (rounded up to {rounded}) shards would leave shards without capacity: \
+                     l1.capacity is {} units (use 0 to choose from the capacity)",
+                    self.l1.capacity.units()
+                ),
+            ));
+        }
         self.l1.eviction.validate("l1.eviction")?;
         if self.l1.ttl == Some(Duration::ZERO) {
             return Err(StateError::config("l1.ttl_ms", "must be positive (omit it for no expiry)"));
@@ -404,6 +435,14 @@ impl CacheConfig {
         Ok(())
     }
 }
+
+/// Longest L2 TTL (`l2.ttl_ms`): 100 years. Redis refuses expiry times
+/// near its 64-bit limit; a per-write TTL longer than this is stored in L2
+/// without expiry.
+pub const MAX_L2_TTL: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// Most L1 shards (`l1.shards`): far more than lock contention ever needs.
+pub const MAX_L1_SHARDS: usize = crate::l1::MAX_SHARDS;
 
 /// Longest PostgreSQL identifier (`NAMEDATALEN - 1`).
 pub const MAX_IDENTIFIER_LEN: usize = 63;

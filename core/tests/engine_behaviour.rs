@@ -517,3 +517,40 @@ async fn put_during_a_load_wins_over_the_loaded_value() {
         assert_eq!(l3.get(b"k").await.unwrap().as_deref(), Some(&b"new"[..]), "{strategy}");
     }
 }
+
+/// With a capacity in bytes, automatic sharding leaves every shard at
+/// least 4 MiB, so a 3 MiB value in a 4 MiB cache is kept (with 256 bytes
+/// a shard, as for entry counts, it made 4 shards per CPU of 1 MiB or less,
+/// and the value was never cached).
+#[tokio::test]
+async fn automatic_shards_keep_a_large_value_that_fits_the_byte_capacity() {
+    let (backend, faults) = Faulty::new(MemoryStateBackend::new());
+    let mut c = cfg(WriteStrategy::WriteThrough);
+    c.l1.capacity = Capacity::Bytes(4 << 20);
+    let cache = CachedStateBackend::builder(backend).config(c).build().unwrap();
+    let big = Bytes::from(vec![7u8; 3 << 20]);
+    cache.put(b"big", big.clone()).await.unwrap();
+    let l3_reads = faults.gets.load(Ordering::Relaxed);
+    assert_eq!(cache.get(b"big").await.unwrap(), Some(big));
+    assert_eq!(faults.gets.load(Ordering::Relaxed), l3_reads, "served from L1");
+    let s = cache.stats();
+    assert_eq!((s.l1.hits, s.l1.too_large), (1, 0));
+}
+
+/// A value heavier than one shard's part of a byte capacity is not kept in
+/// L1 (reads go on to L3) and is counted, so the refusal is visible.
+#[tokio::test]
+async fn a_value_heavier_than_a_shard_is_counted_as_too_large() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let mut c = cfg(WriteStrategy::WriteThrough);
+    c.l1.capacity = Capacity::Bytes(4 << 20);
+    c.l1.shards = 4; // 1 MiB each
+    let cache = CachedStateBackend::builder(Arc::clone(&l3)).config(c).build().unwrap();
+    let big = Bytes::from(vec![7u8; 2 << 20]);
+    cache.put(b"big", big.clone()).await.unwrap();
+    assert_eq!(cache.get(b"big").await.unwrap(), Some(big.clone()), "from L3");
+    let s = cache.stats();
+    assert_eq!(s.l1.hits, 0);
+    assert_eq!(s.l1.too_large, 2, "the put and the read's population");
+    assert_eq!(l3.get(b"big").await.unwrap(), Some(big));
+}

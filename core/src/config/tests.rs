@@ -95,3 +95,32 @@ fn errors_name_the_field_and_line() {
     let e = CacheConfig::from_toml_str("[refresh]\nthreshold = 1.5\n", "t.toml").unwrap_err();
     assert!(e.to_string().contains("refresh.threshold"), "{e}");
 }
+
+#[test]
+fn shard_counts_are_bounded_by_the_limit_and_the_capacity() {
+    // 2^62 + 1 shards would round up to 2^63 and exhaust memory.
+    let e = CacheConfig::from_toml_str("[l1]\nshards = 4611686018427387905\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l1.shards") && e.to_string().contains("at most 65536"), "{e}");
+    let e = CacheConfig::from_toml_str("[l1]\nshards = 65537\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l1.shards"), "{e}");
+    // 4096 shards over 1,000 entries would leave 3,096 shards empty.
+    let toml = "[l1]\ncapacity = { entries = 1000 }\nshards = 4096\n";
+    let e = CacheConfig::from_toml_str(toml, "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l1.shards") && e.to_string().contains("1000 units"), "{e}");
+    // 1,000 rounds up to 1,024: more than 1,000 entries.
+    let toml = "[l1]\ncapacity = { entries = 1000 }\nshards = 1000\n";
+    assert!(CacheConfig::from_toml_str(toml, "t.toml").is_err());
+    let toml = "[l1]\ncapacity = { entries = 1024 }\nshards = 1000\n";
+    assert!(CacheConfig::from_toml_str(toml, "t.toml").is_ok());
+    let toml = "[l1]\ncapacity = { bytes = 1073741824 }\nshards = 65536\n";
+    assert!(CacheConfig::from_toml_str(toml, "t.toml").is_ok());
+}
+
+#[test]
+fn l2_ttls_beyond_100_years_are_refused() {
+    let longest = super::MAX_L2_TTL.as_millis();
+    let ok = format!("[l2]\nttl_ms = {longest}\n");
+    assert!(CacheConfig::from_toml_str(&ok, "t.toml").is_ok());
+    let e = CacheConfig::from_toml_str("[l2]\nttl_ms = 9223372036854775807\n", "t.toml").unwrap_err();
+    assert!(e.to_string().contains("l2.ttl_ms") && e.to_string().contains("at most"), "{e}");
+}

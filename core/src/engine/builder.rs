@@ -18,8 +18,13 @@ use crate::l2::L2Tier;
 use crate::policy::{RefreshPolicy, WriteBehindQueue, WritePlan};
 use crate::stats::{Counter, Metrics};
 
-/// Smallest capacity (in units) a shard gets when the shard count is automatic.
-const MIN_SHARD_CAPACITY: u64 = 256;
+/// Smallest capacity a shard gets when the shard count is automatic, with a
+/// capacity in entries.
+const MIN_SHARD_ENTRIES: u64 = 256;
+/// The same with a capacity in bytes: a shard holds values up to its part
+/// of the capacity, so automatic sharding keeps every value of up to 4 MiB
+/// cacheable (when the whole capacity is that large).
+const MIN_SHARD_BYTES: u64 = 4 << 20;
 
 /// Most L1 entries room is made for when the cache is built (about 6 MiB).
 const L1_PRESIZE_MAX: usize = 65_536;
@@ -81,7 +86,11 @@ impl<B: StateBackend> CacheBuilder<B> {
         let shards = match cfg.l1.shards {
             0 => {
                 let cpus = std::thread::available_parallelism().map_or(4, usize::from);
-                let by_capacity = usize::try_from(capacity / MIN_SHARD_CAPACITY).unwrap_or(usize::MAX).max(1);
+                let min = match cfg.l1.capacity {
+                    Capacity::Entries(_) => MIN_SHARD_ENTRIES,
+                    Capacity::Bytes(_) => MIN_SHARD_BYTES,
+                };
+                let by_capacity = usize::try_from(capacity / min).unwrap_or(usize::MAX).max(1);
                 let want = (cpus * 4).min(by_capacity);
                 // Round down to a power of two so no shard gets too little.
                 1usize << (usize::BITS - 1 - want.leading_zeros())

@@ -279,6 +279,7 @@ impl<B: StateBackend> Inner<B> {
             misses: c.misses,
             evictions: c.evictions,
             expirations: c.expirations,
+            too_large: c.too_large,
             size: self.l1.len() as u64,
             weight: self.l1.weight(),
             capacity: self.l1.capacity(),

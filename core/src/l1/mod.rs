@@ -7,5 +7,5 @@ mod store;
 
 pub use hash::{KeyHash, KeyHasher, engine_key, hash_key, key_hasher};
 pub use key::{ByteKey, InlineBytes};
-pub use sharded::{L1Hit, ShardedL1};
+pub use sharded::{L1Hit, MAX_SHARDS, ShardedL1};
 pub use store::{Entry, InsertOutcome, L1Store, StoreCounters};

@@ -14,6 +14,9 @@ use super::store::{InsertOutcome, L1Store, StoreCounters};
 use crate::clock::Instant;
 use crate::policy::eviction::EvictionPolicy;
 
+/// Most shards a [`ShardedL1`] has (a power of two).
+pub const MAX_SHARDS: usize = 1 << 16;
+
 /// What a hit returns: a clone of the value and the entry's timestamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L1Hit<V> {
@@ -49,15 +52,16 @@ where
     V: Clone,
     P: EvictionPolicy,
 {
-    /// `shards` shards (rounded up to a power of two, at least 1) sharing
-    /// `capacity` evenly; `make_policy(per_shard_capacity)` builds each policy.
+    /// `shards` shards (rounded up to a power of two, at least 1, at most
+    /// [`MAX_SHARDS`]) sharing `capacity` evenly; `make_policy(per_shard_capacity)`
+    /// builds each policy.
     pub fn new(
         shards: usize,
         capacity: u64,
         default_ttl: Option<Duration>,
         mut make_policy: impl FnMut(u64) -> P,
     ) -> Self {
-        let n = shards.max(1).next_power_of_two();
+        let n = shards.clamp(1, MAX_SHARDS).next_power_of_two();
         let n64 = n as u64;
         let base = capacity / n64;
         let extra = capacity % n64;

@@ -97,6 +97,9 @@ pub struct StoreCounters {
     pub expirations: u64,
     /// Entries removed explicitly.
     pub removals: u64,
+    /// Values not stored because they weigh more than this store's
+    /// capacity (an entry of the key that was there is removed).
+    pub too_large: u64,
 }
 
 impl std::ops::AddAssign for StoreCounters {
@@ -108,6 +111,7 @@ impl std::ops::AddAssign for StoreCounters {
         self.evictions += b.evictions;
         self.expirations += b.expirations;
         self.removals += b.removals;
+        self.too_large += b.too_large;
     }
 }
 
@@ -383,6 +387,7 @@ where
             return self.replace_at(hash, slot, value, weight, ttl, now);
         }
         if weight > self.capacity {
+            self.counters.too_large += 1;
             return InsertOutcome::TooLarge;
         }
         let expires_at = self.expiry(ttl, now);
@@ -431,6 +436,7 @@ where
             self.policy.on_remove(slot);
             self.drop_slot(slot, hash);
             self.counters.removals += 1;
+            self.counters.too_large += 1;
             return InsertOutcome::TooLarge;
         }
         let expires_at = self.expiry(ttl, now);

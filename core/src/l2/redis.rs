@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, watch};
 use super::notice;
 use super::{BreakerState, Invalidation, L2Tier};
 use crate::clock::Clock;
-use crate::config::L2Config;
+use crate::config::{L2Config, MAX_L2_TTL};
 use crate::error::{Result, StateError, Tier};
 use crate::policy::breaker::CircuitBreaker;
 
@@ -265,10 +265,11 @@ impl RedisTier {
     }
 }
 
-/// `PX` milliseconds of `ttl`; `None` for no expiry.
+/// `PX` milliseconds of `ttl`; `None` for no expiry (also for a TTL beyond
+/// [`MAX_L2_TTL`], which Redis could refuse as an invalid expire time).
 fn px_millis(ttl: Option<Duration>) -> Option<u64> {
-    let ttl = ttl.filter(|t| !t.is_zero())?;
-    Some(u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX))
+    let ttl = ttl.filter(|t| !t.is_zero() && *t <= MAX_L2_TTL)?;
+    u64::try_from(ttl.as_nanos().div_ceil(1_000_000)).ok()
 }
 
 /// `s` with the glob metacharacters of `SCAN MATCH` escaped.
@@ -542,6 +543,8 @@ mod tests {
         assert_eq!(px_millis(Some(Duration::from_nanos(1))), Some(1));
         assert_eq!(px_millis(Some(Duration::from_micros(1500))), Some(2));
         assert_eq!(px_millis(Some(Duration::from_secs(3))), Some(3000));
+        assert_eq!(px_millis(Some(MAX_L2_TTL)), Some(MAX_L2_TTL.as_secs() * 1000));
+        assert_eq!(px_millis(Some(Duration::MAX)), None, "beyond 100 years: no expiry");
     }
 
     #[test]

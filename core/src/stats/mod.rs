@@ -33,6 +33,10 @@ pub struct TierStats {
     pub evictions: u64,
     /// Entries dropped because their TTL passed (L1 only).
     pub expirations: u64,
+    /// Values not kept because they weigh more than an L1 shard holds
+    /// (L1 only: with a capacity in bytes, see `l1.shards`).
+    #[serde(default)]
+    pub too_large: u64,
     /// Entries held (L1 only).
     pub size: u64,
     /// Weight held, in capacity units (L1 only).
