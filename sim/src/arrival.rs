@@ -31,6 +31,10 @@ impl Arrivals {
 
     /// The arrival time (ns) of the next request, whose trace timestamp is
     /// `trace_ns`. Out-of-order timestamps arrive with the previous request.
+    /// A time past `u64::MAX` ns is clamped to it; [`crate::SimConfig::validate`]
+    /// bounds `time_scale` and `per_sec` so that only a trace spanning months
+    /// (scaled) or hundreds of millions of requests (at the lowest rate) could
+    /// get there.
     #[inline]
     pub fn next(&mut self, trace_ns: u64) -> u64 {
         let t = match self.mode {

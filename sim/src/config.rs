@@ -22,6 +22,17 @@ use crate::latency::{LatencyConfig, LatencyModel};
 pub const DEFAULT_SEED: u64 = 0x5eed;
 /// Default time-series window.
 pub const DEFAULT_WINDOW_MS: u64 = 1000;
+/// Most application instances a simulation may model: each gets its own L1
+/// store and write queue, so the count bounds the memory a configuration can
+/// ask for.
+pub const MAX_INSTANCES: u32 = 1024;
+/// Largest `arrival.time_scale`: a trace slowed down 1000-fold may still
+/// span 213 days before its arrival times pass what `u64` nanoseconds hold
+/// (584 years); past that they would be clamped.
+pub const MAX_TIME_SCALE: f64 = 1000.0;
+/// Smallest `arrival.per_sec`: one request every 100 s, at which the
+/// arrival times of 184 million requests fit in `u64` nanoseconds.
+pub const MIN_RATE_PER_SEC: f64 = 0.01;
 
 /// The simulator's own settings. Every field has a default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +40,8 @@ pub const DEFAULT_WINDOW_MS: u64 = 1000;
 pub struct SimConfig {
     /// Master seed; every random choice derives from it.
     pub seed: u64,
-    /// Application instances, each with its own L1, sharing L2 and L3.
+    /// Application instances, each with its own L1, sharing L2 and L3:
+    /// 1 to [`MAX_INSTANCES`].
     pub instances: u32,
     /// Which instance serves a request.
     pub routing: Routing,
@@ -81,13 +93,13 @@ pub enum Arrival {
     /// At the trace's timestamps (relative to the first), multiplied by
     /// `time_scale` (0.5: twice as fast).
     Trace {
-        /// Multiplier of trace time.
+        /// Multiplier of trace time, 0 to [`MAX_TIME_SCALE`].
         #[serde(default = "one")]
         time_scale: f64,
     },
     /// At a fixed rate, ignoring trace timestamps.
     Rate {
-        /// Requests per second.
+        /// Requests per second, at least [`MIN_RATE_PER_SEC`].
         per_sec: f64,
     },
 }
@@ -192,6 +204,12 @@ impl SimConfig {
         if self.instances == 0 {
             return Err(SimError::config("instances", "must be at least 1"));
         }
+        if self.instances > MAX_INSTANCES {
+            return Err(SimError::config(
+                "instances",
+                format!("must be at most {MAX_INSTANCES}, got {}", self.instances),
+            ));
+        }
         if self.window_ms == 0 {
             return Err(SimError::config("window_ms", "must be positive"));
         }
@@ -208,8 +226,24 @@ impl SimConfig {
                     format!("must be >= 0, got {time_scale}"),
                 ));
             }
+            Arrival::Trace { time_scale } if time_scale > MAX_TIME_SCALE => {
+                return Err(SimError::config(
+                    "arrival.time_scale",
+                    format!(
+                        "must be at most {MAX_TIME_SCALE} (scaled arrival times must fit in u64 nanoseconds), got {time_scale}"
+                    ),
+                ));
+            }
             Arrival::Rate { per_sec } if !(per_sec.is_finite() && per_sec > 0.0) => {
                 return Err(SimError::config("arrival.per_sec", format!("must be positive, got {per_sec}")));
+            }
+            Arrival::Rate { per_sec } if per_sec < MIN_RATE_PER_SEC => {
+                return Err(SimError::config(
+                    "arrival.per_sec",
+                    format!(
+                        "must be at least {MIN_RATE_PER_SEC} (arrival times must fit in u64 nanoseconds), got {per_sec}"
+                    ),
+                ));
             }
             _ => {}
         }
@@ -277,5 +311,32 @@ mod tests {
         assert!(e.contains("s.toml: latency.l3_read.p99_us"), "{e}");
         let e = SimConfig::from_toml_str("instances = 0\n", "s.toml").unwrap_err().to_string();
         assert!(e.contains("instances"), "{e}");
+    }
+
+    #[test]
+    fn instances_are_bounded() {
+        let e = SimConfig::from_toml_str("instances = 4000000000\n", "s.toml").unwrap_err().to_string();
+        assert_eq!(e, format!("s.toml: instances: must be at most {MAX_INSTANCES}, got 4000000000"));
+        let cfg = SimConfig { instances: MAX_INSTANCES, ..SimConfig::default() };
+        cfg.validate().unwrap();
+        let cfg = SimConfig { instances: MAX_INSTANCES + 1, ..SimConfig::default() };
+        assert!(cfg.validate().unwrap_err().to_string().starts_with("instances: must be at most 1024"));
+    }
+
+    #[test]
+    fn arrivals_whose_times_overflow_are_rejected() {
+        let e = SimConfig::from_toml_str("arrival = { mode = \"trace\", time_scale = 1e300 }\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml: arrival.time_scale: must be at most 1000"), "{e}");
+        let e = SimConfig::from_toml_str("arrival = { mode = \"rate\", per_sec = 1e-300 }\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml: arrival.per_sec: must be at least 0.01"), "{e}");
+        for arrival in
+            [Arrival::Trace { time_scale: MAX_TIME_SCALE }, Arrival::Rate { per_sec: MIN_RATE_PER_SEC }]
+        {
+            SimConfig { arrival, ..SimConfig::default() }.validate().unwrap();
+        }
     }
 }

@@ -90,8 +90,10 @@ impl KeySampler {
             KeySampler::Loop(n) => i % n,
             KeySampler::HotSet { keys, hot, hot_prob, shift_every } => {
                 if unit(rng) < *hot_prob {
-                    let base = ((i / shift_every) as u128 * u128::from(*hot) % u128::from(*keys)) as u64;
-                    (base + below(rng, *hot)) % keys
+                    // In u128: `base + offset` passes u64::MAX when `keys` is near it.
+                    let keys = u128::from(*keys);
+                    let base = (i / shift_every) as u128 * u128::from(*hot) % keys;
+                    ((base + u128::from(below(rng, *hot))) % keys) as u64
                 } else {
                     below(rng, *keys)
                 }

@@ -34,6 +34,12 @@ use dist::{KeySampler, SizeSampler, unit};
 /// Most keys a Zipf table may have (its table takes 12 bytes a key).
 pub const MAX_ZIPF_KEYS: u64 = 1 << 27;
 
+/// The longest a generated trace may last, in nanoseconds, on average (≈ 9.1
+/// years): `(requests - 1) / rate` seconds. A 64-fold margin under what
+/// `u64` nanoseconds hold, so that Poisson's random gaps never push an
+/// arrival time past it either.
+pub const MAX_SPAN_NS: u64 = u64::MAX / 64;
+
 /// An invalid generator parameter.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid generator parameter {field}: {reason}")]
@@ -128,12 +134,24 @@ impl GenConfig {
         if !(rate.is_finite() && rate > 0.0) {
             return Err(invalid("rate", format!("must be a finite number > 0 (got {rate})")));
         }
+        let gap_ns = 1e9 / rate;
+        let span_ns = self.requests.saturating_sub(1) as f64 * gap_ns;
+        if !(gap_ns.is_finite() && span_ns <= MAX_SPAN_NS as f64) {
+            return Err(invalid(
+                "rate",
+                format!(
+                    "{} requests at {rate} a second would span more than the {} s a generated trace may last",
+                    self.requests,
+                    MAX_SPAN_NS / 1_000_000_000
+                ),
+            ));
+        }
         let sizes = SizeSampler::new(&self.sizes).map_err(|r| invalid("sizes", r))?;
         Ok(Generator {
             keys: KeySampler::new(&self.dist, self.keys),
             sizes,
             arrivals: self.arrivals,
-            gap_ns: 1e9 / rate,
+            gap_ns,
             write_ratio: self.write_ratio,
             ttl: self.ttl,
             seed: self.seed,

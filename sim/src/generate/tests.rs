@@ -174,3 +174,33 @@ fn invalid_parameters_are_named() {
     assert!(bad(cfg(hs, 10, 10)).contains("hot_fraction"));
     assert!(bad(cfg(KeyDist::Zipf { alpha: 1.0 }, MAX_ZIPF_KEYS + 1, 1)).contains("at most"));
 }
+
+#[test]
+fn rates_whose_arrival_times_overflow_are_rejected() {
+    let bad = |c: GenConfig| c.build().unwrap_err().to_string();
+    for arrivals in [Arrivals::Constant { rate: 1e-300 }, Arrivals::Poisson { rate: 1e-300 }] {
+        let e = bad(GenConfig { arrivals, requests: 2, ..GenConfig::default() });
+        assert!(e.starts_with("invalid generator parameter rate: 2 requests at"), "{e}");
+    }
+    // The longest span allowed is fine; one more request is not.
+    let rate = 1e9 / (MAX_SPAN_NS / 1000) as f64;
+    let ok = GenConfig { arrivals: Arrivals::Constant { rate }, requests: 1001, ..GenConfig::default() };
+    assert!(ok.build().unwrap().all(|r| r.time_ns <= MAX_SPAN_NS));
+    assert!(bad(GenConfig { requests: 1002, ..ok }).contains("would span more than"));
+}
+
+#[test]
+fn a_hot_set_near_u64_max_keys_neither_overflows_nor_skews() {
+    for hot_fraction in [1.0, 0.75] {
+        let dist = KeyDist::HotSet { hot_fraction, hot_prob: 1.0, shift_every: 1 };
+        let keys: Vec<u64> = cfg(dist, u64::MAX, 2_000).build().unwrap().map(|r| r.key).collect();
+        assert!(keys.iter().all(|&k| k < u64::MAX));
+        // The window wraps around `keys` as it does for small key counts: with
+        // 3/4 of the keys hot, the window of requests 1, 5, 9, ... spans
+        // [3/4, 3/2) · 2^64, so 2/3 of their keys wrap below 2^63.
+        if hot_fraction < 1.0 {
+            let wrapped = keys.iter().skip(1).step_by(4).filter(|&&k| k < 1 << 63).count();
+            assert!((280..390).contains(&wrapped), "{wrapped} of 500");
+        }
+    }
+}
