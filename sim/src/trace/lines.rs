@@ -11,7 +11,9 @@ use super::{Op, Request};
 const NS_PER_SEC: u64 = 1_000_000_000;
 
 /// A key field: a decimal `u64` is the key itself, anything else is hashed
-/// with [`hash_key`] (of the `str`).
+/// with [`hash_key`] (of the `str`). Decimal keys are parsed by value, so
+/// spellings of one number are one key: `7`, `007` and `+7` all give key 7
+/// (while `7.0` or `0x7` are hashed as strings).
 #[inline]
 #[must_use]
 pub fn key_of(s: &str) -> u64 {
@@ -98,6 +100,12 @@ pub(super) fn parse_csv(line: &str) -> Result<Request, String> {
 pub(super) fn parse_twitter(line: &str) -> Result<Request, String> {
     let f = split(line);
     let secs = number::<u64>(field(&f, 0, "timestamp")?, 0, "timestamp")?;
+    let time_ns = secs.checked_mul(NS_PER_SEC).ok_or_else(|| {
+        format!(
+            "field 1 (timestamp): {secs} seconds is past what u64 nanoseconds hold (at most {} s)",
+            u64::MAX / NS_PER_SEC
+        )
+    })?;
     let key = key_of(field(&f, 1, "key")?);
     let key_size = number::<u32>(field(&f, 2, "key_size")?, 2, "key_size")?;
     let value_size = number::<u32>(field(&f, 3, "value_size")?, 3, "value_size")?;
@@ -108,13 +116,7 @@ pub(super) fn parse_twitter(line: &str) -> Result<Request, String> {
         )
     })?;
     let ttl = optional::<u32>(&f, 6, "ttl")?.filter(|&t| t > 0);
-    Ok(Request {
-        time_ns: secs.saturating_mul(NS_PER_SEC),
-        key,
-        op,
-        size: key_size.saturating_add(value_size),
-        ttl,
-    })
+    Ok(Request { time_ns, key, op, size: key_size.saturating_add(value_size), ttl })
 }
 
 fn twitter_op(s: &str) -> Option<Op> {
@@ -176,6 +178,25 @@ mod tests {
         assert!(parse_twitter("13,k,1,1,3,flush,0").unwrap_err().starts_with("field 6 (operation): unknown"));
         assert!(parse_twitter("13,k,1,x,3,get,0").unwrap_err().starts_with("field 4 (value_size)"));
         assert!(parse_twitter("13,k,1,1,3").unwrap_err().starts_with("missing field 6 (operation)"));
+    }
+
+    #[test]
+    fn twitter_timestamps_past_u64_nanoseconds_are_errors() {
+        let max = u64::MAX / NS_PER_SEC;
+        assert_eq!(parse_twitter(&format!("{max},k,1,1,3,get,0")).unwrap().time_ns, max * NS_PER_SEC);
+        assert_eq!(
+            parse_twitter(&format!("{},k,1,1,3,get,0", max + 1)).unwrap_err(),
+            format!(
+                "field 1 (timestamp): {} seconds is past what u64 nanoseconds hold (at most {max} s)",
+                max + 1
+            )
+        );
+    }
+
+    #[test]
+    fn decimal_spellings_of_a_number_are_one_key() {
+        assert_eq!([key_of("7"), key_of("007"), key_of("+7")], [7, 7, 7]);
+        assert_eq!(key_of("7.0"), hash_key("7.0"));
     }
 
     #[test]

@@ -20,10 +20,11 @@
 //! Common rules of the text formats: lines end with `\n` (a `\r` before it
 //! is ignored); fields are separated by `,` and trimmed of spaces (no
 //! quoting: a key cannot contain a comma); blank lines are skipped; line
-//! numbers in errors count every line from 1. A **key** that is a decimal
-//! `u64` is that number; any other key is hashed with
-//! [`strata_core::l1::hash_key`] of the `str`, the same on every run and
-//! machine.
+//! numbers in errors count every line from 1; a line may hold at most
+//! [`MAX_LINE_BYTES`] bytes. A **key** that is a decimal `u64` is that
+//! number, read by value: `7`, `007` and `+7` are all key 7 (one key, not
+//! three); any other key is hashed with [`strata_core::l1::hash_key`] of
+//! the `str`, the same on every run and machine.
 //!
 //! **CSV** (Strata's own): `timestamp,key,op,size,ttl`.
 //! - `timestamp`: unsigned integer, nanoseconds. Required.
@@ -45,7 +46,7 @@
 //!
 //! **Twitter** (the public Twemcache cluster traces):
 //! `timestamp,key,key_size,value_size,client_id,operation,ttl`, timestamp in
-//! seconds, the size of a request is `key_size + value_size`, operations
+//! seconds (at most `u64::MAX` nanoseconds' worth), the size of a request is `key_size + value_size`, operations
 //! `get`/`gets` read, `set`/`add`/`replace`/`cas`/`append`/`prepend`/
 //! `incr`/`decr` write, `delete` deletes; ttl `0` means none; `client_id`
 //! is ignored.
@@ -85,7 +86,7 @@ pub use decompress::Decoder;
 pub use error::{Position, TraceError};
 pub use format::{Compression, TraceFormat, detect};
 pub use lines::key_of;
-pub use reader::{ReaderOptions, TraceReader, open};
+pub use reader::{MAX_LINE_BYTES, ReaderOptions, TraceReader, open};
 pub use writer::{CSV_HEADER, FRAME_BYTES, TraceWriter};
 
 /// What a request does.

@@ -10,6 +10,14 @@ use super::{Compression, Decoder, Op, Request, TraceError, TraceFormat};
 const NS_PER_SEC: u64 = 1_000_000_000;
 const BUFFER: usize = 256 * 1024;
 
+/// Longest line of a text format, in bytes (without its `\n`). Generous:
+/// the fields besides the key take under 100 bytes and keys are short in
+/// practice (memcached allows 250 bytes, URLs rarely pass 8 KiB); the cap
+/// only bounds the one line the reader holds, so that a stream without
+/// newlines (say, a small compressed file expanding to gigabytes) cannot
+/// exhaust memory.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
 /// Options of a [`TraceReader`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReaderOptions {
@@ -131,10 +139,33 @@ impl<R: Read> TraceReader<R> {
         Ok(())
     }
 
+    /// Consumes the rest of an over-long line, through its `\n`.
+    fn skip_rest_of_line(&mut self) -> Result<(), TraceError> {
+        loop {
+            let chunk = match self.src.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.read_error(e)),
+            };
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let end = chunk.iter().position(|&b| b == b'\n');
+            let used = end.map_or(chunk.len(), |i| i + 1);
+            self.src.consume(used);
+            self.offset += used as u64;
+            if end.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
     fn next_line(&mut self) -> Result<Option<Request>, TraceError> {
+        // Room for the longest line, its `\n` and one byte to tell a longer one.
+        const LIMIT: u64 = MAX_LINE_BYTES as u64 + 1;
         loop {
             self.buf.clear();
-            let n = match self.src.read_until(b'\n', &mut self.buf) {
+            let n = match (&mut self.src).take(LIMIT).read_until(b'\n', &mut self.buf) {
                 Ok(n) => n,
                 Err(e) => return Err(self.read_error(e)),
             };
@@ -143,6 +174,16 @@ impl<R: Read> TraceReader<R> {
             }
             self.offset += n as u64;
             self.line += 1;
+            if n as u64 == LIMIT && self.buf.last() != Some(&b'\n') {
+                let err = TraceError::Line {
+                    file: self.file.clone(),
+                    line: self.line,
+                    reason: format!("line longer than {MAX_LINE_BYTES} bytes"),
+                };
+                self.bad(err)?;
+                self.skip_rest_of_line()?;
+                continue;
+            }
             let Ok(text) = std::str::from_utf8(&self.buf) else {
                 let err = TraceError::Line {
                     file: self.file.clone(),

@@ -62,6 +62,50 @@ fn skip_bad_counts_and_keeps_the_first_error() {
     assert_eq!(e.to_string(), "t:2: not valid UTF-8");
 }
 
+/// An endless line of `a`s that fails the test once more than `limit`
+/// bytes are read from it.
+struct EndlessLine {
+    read: usize,
+    limit: usize,
+}
+
+impl std::io::Read for EndlessLine {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.read += buf.len();
+        assert!(self.read <= self.limit, "read {} bytes of one line", self.read);
+        buf.fill(b'a');
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn an_endless_line_stops_at_the_cap() {
+    let src = EndlessLine { read: 0, limit: 4 * MAX_LINE_BYTES };
+    for format in [TraceFormat::Text, TraceFormat::Csv, TraceFormat::Twitter] {
+        let src = EndlessLine { read: 0, ..src };
+        let mut r = TraceReader::new(src, format, Compression::None, "big", ReaderOptions::default());
+        let e = r.next().unwrap().unwrap_err();
+        assert_eq!(e.to_string(), format!("big:1: line longer than {MAX_LINE_BYTES} bytes"));
+        assert!(r.next().is_none());
+    }
+}
+
+#[test]
+fn a_long_line_is_skipped_whole_and_the_longest_allowed_is_read() {
+    let longest = "k".repeat(MAX_LINE_BYTES);
+    let text = format!("1\n{longest}k\n{longest}kkk\n2\n{longest}\n3\n");
+    let opts = ReaderOptions { skip_bad: true };
+    let mut r = TraceReader::new(text.as_bytes(), TraceFormat::Text, Compression::None, "t.txt", opts);
+    let keys: Vec<u64> = r.by_ref().map(|q| q.unwrap().key).collect();
+    assert_eq!(keys, vec![1, 2, key_of(&longest), 3]);
+    assert_eq!(r.skipped(), 2);
+    assert_eq!(r.offset(), text.len() as u64);
+    assert_eq!(
+        r.first_skipped().unwrap().to_string(),
+        format!("t.txt:2: line longer than {MAX_LINE_BYTES} bytes")
+    );
+}
+
 #[test]
 fn twitter_trace() {
     let text =
