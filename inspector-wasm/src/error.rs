@@ -30,6 +30,16 @@ pub enum InspectError {
         /// The file.
         file: String,
     },
+    /// The trace holds more requests than the inspector keeps in memory.
+    #[error(
+        "{file}: more than {max} requests, the most the inspector holds in memory; replay longer traces with `strata replay`, which streams them"
+    )]
+    TooManyRequests {
+        /// The file.
+        file: String,
+        /// [`crate::loaded::MAX_LOADED_REQUESTS`].
+        max: usize,
+    },
     /// No trace is loaded yet.
     #[error("no trace loaded: call load() first")]
     NoTrace,

@@ -12,6 +12,12 @@ use crate::stats::{StatsBuilder, TraceStats};
 /// Requests between two progress reports while reading.
 pub const LOAD_PROGRESS_EVERY: u64 = 50_000;
 
+/// Most requests a loaded trace may hold: 2^25 (33,554,432). At 32 bytes a
+/// request that is 1 GiB, a quarter of what wasm32 can address, and the
+/// vector's doubling stops exactly there; a longer trace is an error rather
+/// than an out-of-memory abort of the page.
+pub const MAX_LOADED_REQUESTS: usize = 1 << 25;
+
 /// What `load` returns to the page: the statistics and how the file was read.
 #[derive(Clone, Debug, Serialize)]
 pub struct LoadSummary {
@@ -43,12 +49,25 @@ impl LoadedTrace {
     /// told from the name; the compression (`.zst`, `.xz`) from the name.
     ///
     /// # Errors
-    /// [`InspectError::Trace`] naming the file and the line or offset.
+    /// [`InspectError::Trace`] naming the file and the line or offset,
+    /// [`InspectError::EmptyTrace`], or [`InspectError::TooManyRequests`]
+    /// past [`MAX_LOADED_REQUESTS`].
     pub fn read(
         bytes: &[u8],
         name: &str,
         format: Option<&str>,
         progress: &mut Progress<'_>,
+    ) -> Result<Self, InspectError> {
+        Self::read_at_most(bytes, name, format, progress, MAX_LOADED_REQUESTS)
+    }
+
+    /// [`Self::read`] holding at most `max` requests.
+    fn read_at_most(
+        bytes: &[u8],
+        name: &str,
+        format: Option<&str>,
+        progress: &mut Progress<'_>,
+        max: usize,
     ) -> Result<Self, InspectError> {
         let format = match format.filter(|f| !f.is_empty()) {
             Some(f) => f.parse::<TraceFormat>()?,
@@ -66,6 +85,9 @@ impl LoadedTrace {
         let mut stats = StatsBuilder::default();
         for request in reader.by_ref() {
             let request = request?;
+            if requests.len() == max {
+                return Err(InspectError::TooManyRequests { file: name.to_owned(), max });
+            }
             stats.add(request.key, request.op != Op::Get);
             requests.push(request);
             if (requests.len() as u64).is_multiple_of(LOAD_PROGRESS_EVERY) {
@@ -119,6 +141,17 @@ mod tests {
         let e =
             LoadedTrace::read(b"a\n", "x.txt", Some("parquet"), &mut |_, _, _| {}).unwrap_err().to_string();
         assert!(e.contains("parquet"), "{e}");
+    }
+
+    #[test]
+    fn a_trace_past_the_cap_is_an_error_not_an_abort() {
+        let read = |max| LoadedTrace::read_at_most(b"a\nb\nc\n", "k.txt", None, &mut |_, _, _| {}, max);
+        assert_eq!(read(3).unwrap().requests.len(), 3);
+        assert_eq!(
+            read(2).unwrap_err().to_string(),
+            "k.txt: more than 2 requests, the most the inspector holds in memory; replay longer traces with `strata replay`, which streams them"
+        );
+        assert_eq!(std::mem::size_of::<Request>(), 32, "MAX_LOADED_REQUESTS assumes 32 bytes a request");
     }
 
     #[test]
