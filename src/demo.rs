@@ -7,10 +7,11 @@
 //! does: the L1 hit counts must be identical, which the report states.
 //! Trace keys (`u64`) become 8-byte big-endian engine keys.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::bail;
 use bytes::Bytes;
 use serde::Serialize;
 use strata_core::config::{CacheConfig, L3Config, WriteStrategy};
@@ -55,9 +56,68 @@ pub struct DemoReport {
     pub l1_hits_identical: bool,
 }
 
+/// Largest value the demo materialises for one request: 64 MiB. The demo
+/// stores real values of each request's trace size; `strata replay`
+/// simulates traces with objects of any size.
+pub const MAX_VALUE_BYTES: usize = 64 << 20;
+
+/// Most value bytes the demo materialises over the whole trace: 1 GiB, each
+/// distinct key counted at its largest value. This bounds what the seed
+/// batches, the engine's L1 and sled can hold at once.
+pub const MAX_TOTAL_VALUE_BYTES: u64 = 1 << 30;
+
+/// Seed batches are written to sled once they hold this many value bytes
+/// (or 1,000 keys).
+const SEED_BATCH_BYTES: usize = 64 << 20;
+
+fn value_size(r: &Request, default_size: usize) -> usize {
+    if r.size == 0 { default_size } else { r.size as usize }
+}
+
 fn value_for(r: &Request, default_size: usize) -> Bytes {
-    let n = if r.size == 0 { default_size } else { r.size as usize };
-    Bytes::from(vec![(r.key % 251) as u8; n])
+    Bytes::from(vec![(r.key % 251) as u8; value_size(r, default_size)])
+}
+
+/// Checks that the values the demo would materialise for `requests` stay
+/// within `max_value` bytes each and `max_total` bytes over all keys (each
+/// key at its largest value).
+///
+/// # Errors
+/// The first request (1-based) that crosses either bound, with its size.
+fn check_sizes(
+    trace: &str,
+    requests: &[Request],
+    default_size: usize,
+    max_value: usize,
+    max_total: u64,
+) -> anyhow::Result<()> {
+    let mut largest: HashMap<u64, usize> = HashMap::new();
+    let mut total: u64 = 0;
+    for (i, r) in requests.iter().enumerate() {
+        let n = value_size(r, default_size);
+        if n > max_value {
+            bail!(
+                "{trace}: request {} (key {}) has size {n} bytes, above the demo's limit of {max_value} bytes \
+                 per value (`strata replay` simulates any size)",
+                i + 1,
+                r.key
+            );
+        }
+        let slot = largest.entry(r.key).or_insert(0);
+        if n > *slot {
+            total += (n - *slot) as u64;
+            *slot = n;
+            if total > max_total {
+                bail!(
+                    "{trace}: request {} (key {}, size {n} bytes) brings the trace's values to {total} bytes, \
+                     above the demo's limit of {max_total} bytes (`strata replay` simulates any size)",
+                    i + 1,
+                    r.key
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_all(opts: &DemoOptions) -> anyhow::Result<Vec<Request>> {
@@ -73,10 +133,18 @@ fn read_all(opts: &DemoOptions) -> anyhow::Result<Vec<Request>> {
 /// bundled traces; `strata replay` streams traces of any length).
 ///
 /// # Errors
-/// A trace that cannot be read, or a tier that fails.
+/// A trace that cannot be read, a request larger than [`MAX_VALUE_BYTES`],
+/// values over [`MAX_TOTAL_VALUE_BYTES`] in all, or a tier that fails.
 #[allow(clippy::disallowed_methods)] // wall-clock timing of the replay
 pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let requests = read_all(opts)?;
+    check_sizes(
+        &opts.trace.display().to_string(),
+        &requests,
+        opts.default_value_size,
+        MAX_VALUE_BYTES,
+        MAX_TOTAL_VALUE_BYTES,
+    )?;
     let mut config = opts.config.clone();
     config.l3 = L3Config::sled(opts.data_dir.display().to_string());
     config.l2 = None;
@@ -87,11 +155,15 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     sled.clear().await?;
     let mut seen = HashSet::new();
     let mut batch = Vec::new();
+    let mut batch_bytes = 0;
     for r in &requests {
         if seen.insert(r.key) {
-            batch.push((Bytes::copy_from_slice(&engine_key(r.key)), value_for(r, opts.default_value_size)));
-            if batch.len() == 1000 {
+            let value = value_for(r, opts.default_value_size);
+            batch_bytes += value.len();
+            batch.push((Bytes::copy_from_slice(&engine_key(r.key)), value));
+            if batch.len() == 1000 || batch_bytes >= SEED_BATCH_BYTES {
                 sled.put_many(std::mem::take(&mut batch)).await?;
+                batch_bytes = 0;
             }
         }
     }
@@ -184,4 +256,55 @@ pub fn default_config() -> CacheConfig {
     c.l1.capacity = strata_core::config::Capacity::Entries(2_000);
     c.write.strategy = WriteStrategy::WriteBehind;
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &std::path::Path, trace: &str) -> DemoOptions {
+        let path = dir.join("t.csv");
+        std::fs::write(&path, trace).unwrap();
+        DemoOptions {
+            trace: path,
+            format: None,
+            config: default_config(),
+            data_dir: dir.join("sled"),
+            default_value_size: 64,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn refuses_a_value_above_the_bound_naming_the_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = format!("0,1,get,{MAX_VALUE_BYTES}\n1,2,get,100\n");
+        assert!(
+            check_sizes(
+                "t",
+                &read_all(&options(dir.path(), &ok)).unwrap(),
+                64,
+                MAX_VALUE_BYTES,
+                MAX_TOTAL_VALUE_BYTES
+            )
+            .is_ok()
+        );
+        let opts = options(dir.path(), &format!("0,1,get,100\n1,2,get,{}\n", MAX_VALUE_BYTES + 1));
+        let err = run(&opts).await.unwrap_err().to_string();
+        assert!(
+            err.contains("t.csv: request 2 (key 2)")
+                && err.contains(&format!("size {}", MAX_VALUE_BYTES + 1)),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn caps_the_values_of_all_keys() {
+        let r = |key, size| Request { time_ns: 0, key, op: Op::Get, size, ttl: None };
+        // Each key counts at its largest value; a key read again costs nothing.
+        let fits = [r(1, 400), r(2, 500), r(1, 400), r(2, 600), r(3, 0)];
+        check_sizes("t", &fits, 24, 1000, 1024).unwrap();
+        let over = [r(1, 400), r(2, 500), r(3, 200)];
+        let err = check_sizes("t", &over, 24, 1000, 1024).unwrap_err().to_string();
+        assert!(err.contains("t: request 3 (key 3, size 200 bytes)") && err.contains("1100 bytes"), "{err}");
+    }
 }
