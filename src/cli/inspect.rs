@@ -5,9 +5,11 @@
 //! (`application/wasm`, `text/javascript`), one thread per connection.
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -30,6 +32,9 @@ const DEFAULT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/inspector-wasm/w
 /// Longest request head accepted (request line and headers).
 const MAX_HEAD: usize = 16 * 1024;
 
+/// Most connections answered at once (a browser opens a handful).
+const MAX_CONNECTIONS: usize = 64;
+
 /// Runs `strata inspect` until the process is stopped.
 ///
 /// # Errors
@@ -51,13 +56,22 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Answers connections on `listener` forever, one thread each.
+/// Answers connections on `listener` forever, one thread each, at most
+/// [`MAX_CONNECTIONS`] at once (others get 503 at once).
 fn serve(listener: &TcpListener, dir: &Path) {
+    let open = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming().flatten() {
+        if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
+            open.fetch_sub(1, Ordering::AcqRel);
+            let _ = respond(stream, 503, "text/plain", b"too many connections\n", true);
+            continue;
+        }
         let dir = dir.to_path_buf();
+        let open = Arc::clone(&open);
         thread::spawn(move || {
             // A client that goes away mid-answer is not our error.
             let _ = handle(stream, &dir);
+            open.fetch_sub(1, Ordering::AcqRel);
         });
     }
 }
@@ -66,17 +80,22 @@ fn serve(listener: &TcpListener, dir: &Path) {
 fn handle(stream: TcpStream, dir: &Path) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut head = String::new();
+    let mut head = Vec::new();
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
-            break;
-        }
-        head.push_str(&line);
+        // Never read past MAX_HEAD + 1 bytes of head, newline or not.
+        let start = head.len();
+        let budget = (MAX_HEAD + 1 - start) as u64;
+        let n = reader.by_ref().take(budget).read_until(b'\n', &mut head)?;
         if head.len() > MAX_HEAD {
             return respond(stream, 431, "text/plain", b"request head too large\n", false);
         }
+        if n == 0 || matches!(&head[start..], b"\r\n" | b"\n") {
+            break;
+        }
     }
+    let Ok(head) = String::from_utf8(head) else {
+        return respond(stream, 400, "text/plain", b"request head is not UTF-8\n", false);
+    };
     let mut parts = head.lines().next().unwrap_or("").split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let with_body = match method {
@@ -158,7 +177,8 @@ fn respond(
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
-        _ => "Request Header Fields Too Large",
+        431 => "Request Header Fields Too Large",
+        _ => "Service Unavailable",
     };
     write!(
         stream,
@@ -173,7 +193,6 @@ fn respond(
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
     use std::net::SocketAddr;
 
     use super::*;
@@ -232,6 +251,50 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 404"), "{head}");
         let (head, _) = get(addr, "POST / HTTP/1.1\r\n\r\n");
         assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    }
+
+    #[test]
+    fn answers_an_endless_head_line_without_waiting_for_its_newline() {
+        let www = tempfile::tempdir().unwrap();
+        let addr = spawn_for_test(www.path());
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // One byte past the limit and no newline: the server must not wait for more.
+        s.write_all(&vec![b'a'; MAX_HEAD + 1]).unwrap();
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).expect("an answer before the client gives up");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    }
+
+    #[test]
+    fn answers_at_most_max_connections_at_once() {
+        let www = tempfile::tempdir().unwrap();
+        fs::write(www.path().join("index.html"), "x").unwrap();
+        let addr = spawn_for_test(www.path());
+        let idle: Vec<_> = (0..MAX_CONNECTIONS).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).expect("an answer without sending a request");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        // Closed connections free their places.
+        drop(idle);
+        let served = || -> Option<bool> {
+            let mut s = TcpStream::connect(addr).ok()?;
+            s.write_all(b"GET / HTTP/1.1\r\n\r\n").ok()?;
+            let mut all = Vec::new();
+            s.read_to_end(&mut all).ok()?;
+            Some(all.starts_with(b"HTTP/1.1 200"))
+        };
+        for _ in 0..100 {
+            if served() == Some(true) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no place freed after the idle connections closed");
     }
 
     #[test]
