@@ -72,15 +72,35 @@ pub(crate) struct Args {
     json: bool,
 }
 
-/// Parses a budget: a plain count, or a byte size with a unit (B, KB, MB,
-/// GB, KiB, MiB, GiB). Returns the number and whether it is in bytes.
+/// Parses a budget: a whole count, or a byte size with a unit (B, KB, MB,
+/// GB, KiB, MiB, GiB; rounded to whole bytes). Returns the number and
+/// whether it is in bytes.
+///
+/// # Errors
+/// Not a number, a fractional count, an unknown unit, or more than
+/// `u64::MAX`.
 fn budget(text: &str, flag: &str) -> anyhow::Result<(u64, bool)> {
+    /// 2^64: the first value a `u64` cannot hold.
+    const TOO_LARGE: f64 = 18_446_744_073_709_551_616.0;
     let t = text.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num.parse().with_context(|| format!("{flag}: `{text}` is not a number"))?;
+    let too_large =
+        || anyhow::anyhow!("{flag}: `{text}` is too large (at most {} entries or bytes)", u64::MAX);
     let mult = match unit.trim().to_ascii_lowercase().as_str() {
-        "" => return Ok((n.round() as u64, false)),
+        "" => {
+            if let Ok(count) = num.parse::<u64>() {
+                return Ok((count, false));
+            }
+            if n.fract() != 0.0 {
+                bail!("{flag}: `{text}` is not a whole number (of entries, or of bytes with --bytes)");
+            }
+            if n >= TOO_LARGE {
+                return Err(too_large());
+            }
+            return Ok((n as u64, false));
+        }
         "b" => 1.0,
         "kb" => 1e3,
         "mb" => 1e6,
@@ -90,21 +110,36 @@ fn budget(text: &str, flag: &str) -> anyhow::Result<(u64, bool)> {
         "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
         other => bail!("{flag}: unknown unit `{other}` in `{text}` (B, KB, MB, GB, KiB, MiB, GiB)"),
     };
-    Ok(((n * mult).round() as u64, true))
+    let bytes = (n * mult).round();
+    if bytes >= TOO_LARGE {
+        return Err(too_large());
+    }
+    Ok((bytes as u64, true))
 }
 
-/// `--max-staleness`: a ratio, a percentage or an age.
+/// `--max-staleness`: a ratio in [0, 1], a percentage in [0, 100] or a
+/// finite age of at least 0.
 fn staleness(text: &str, c: &mut Constraints) -> anyhow::Result<()> {
     let t = text.trim();
     let bad = || {
         format!("--max-staleness: `{text}` is not a fraction (0.01), a percentage (1%) or an age (250ms, 2s)")
     };
+    let age = |n: f64| {
+        if !(n.is_finite() && n >= 0.0) {
+            bail!("--max-staleness: an age must be finite and at least 0, got `{text}`");
+        }
+        Ok(n)
+    };
     if let Some(p) = t.strip_suffix('%') {
-        c.max_stale_ratio = Some(p.trim().parse::<f64>().with_context(bad)? / 100.0);
+        let p = p.trim().parse::<f64>().with_context(bad)?;
+        if !(0.0..=100.0).contains(&p) {
+            bail!("--max-staleness: a percentage must be in [0, 100], got `{text}`");
+        }
+        c.max_stale_ratio = Some(p / 100.0);
     } else if let Some(ms) = t.strip_suffix("ms") {
-        c.max_stale_age_ms = Some(ms.trim().parse::<f64>().with_context(bad)?);
+        c.max_stale_age_ms = Some(age(ms.trim().parse::<f64>().with_context(bad)?)?);
     } else if let Some(s) = t.strip_suffix('s') {
-        c.max_stale_age_ms = Some(s.trim().parse::<f64>().with_context(bad)? * 1000.0);
+        c.max_stale_age_ms = Some(age(s.trim().parse::<f64>().with_context(bad)? * 1000.0)?);
     } else {
         let r: f64 = t.parse().with_context(bad)?;
         if !(0.0..=1.0).contains(&r) {
@@ -113,6 +148,14 @@ fn staleness(text: &str, c: &mut Constraints) -> anyhow::Result<()> {
         c.max_stale_ratio = Some(r);
     }
     Ok(())
+}
+
+/// `flag`'s value, if any, checked to be finite and above 0.
+fn positive(value: Option<f64>, flag: &str) -> anyhow::Result<Option<f64>> {
+    match value {
+        Some(v) if !(v.is_finite() && v > 0.0) => bail!("{flag}: must be a finite number above 0, got {v}"),
+        _ => Ok(value),
+    }
 }
 
 fn weights(items: &[String]) -> anyhow::Result<CostWeights> {
@@ -155,8 +198,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     }
     let bytes = args.config.bytes || l1_bytes || l2.is_some_and(|(_, b)| b);
     let cap = |n: u64| if bytes { Capacity::Bytes(n) } else { Capacity::Entries(n) };
-    let mut constraints =
-        Constraints { p99_ms: args.p99_slo_ms, l3_qps: args.l3_qps_limit, ..Constraints::default() };
+    let mut constraints = Constraints {
+        p99_ms: positive(args.p99_slo_ms, "--p99-slo-ms")?,
+        l3_qps: positive(args.l3_qps_limit, "--l3-qps-limit")?,
+        ..Constraints::default()
+    };
     if let Some(s) = &args.max_staleness {
         staleness(s, &mut constraints)?;
     }
@@ -235,5 +281,36 @@ mod tests {
         let w = weights(&["l2=2".into(), "l3=0.1".into()]).unwrap();
         assert_eq!((w.l1, w.l2, w.l3), (1.0, 2.0, 0.1));
         assert!(weights(&["l4=1".into()]).is_err());
+    }
+
+    #[test]
+    fn budgets_refuse_fractional_counts_and_overflow() {
+        let err = |text: &str| budget(text, "--l1-budget").unwrap_err().to_string();
+        assert!(err("2.6").contains("--l1-budget: `2.6` is not a whole number"), "{}", err("2.6"));
+        for big in ["99999999999999999999999", "18446744073709551616", "99999999999999999999999GiB"] {
+            assert!(err(big).contains(&format!("--l1-budget: `{big}` is too large")), "{}", err(big));
+        }
+        assert_eq!(budget("18446744073709551615", "x").unwrap(), (u64::MAX, false));
+        assert_eq!(budget("10.0", "x").unwrap(), (10, false));
+        assert_eq!(budget("1.5KiB", "x").unwrap(), (1536, true));
+    }
+
+    #[test]
+    fn constraints_out_of_range_are_refused_naming_the_flag() {
+        for text in ["150%", "-1%", "NaN%", "-5ms", "NaNms", "infms", "-2s", "NaNs"] {
+            let mut c = Constraints::default();
+            let err = staleness(text, &mut c).unwrap_err().to_string();
+            assert!(err.starts_with("--max-staleness:"), "{text}: {err}");
+        }
+        let mut c = Constraints::default();
+        staleness("100%", &mut c).unwrap();
+        staleness("0ms", &mut c).unwrap();
+        assert_eq!((c.max_stale_ratio, c.max_stale_age_ms), (Some(1.0), Some(0.0)));
+        for v in [f64::NAN, f64::INFINITY, 0.0, -1.0] {
+            let err = positive(Some(v), "--p99-slo-ms").unwrap_err().to_string();
+            assert!(err.starts_with("--p99-slo-ms: must be a finite number above 0"), "{err}");
+        }
+        assert_eq!(positive(Some(2.5), "--l3-qps-limit").unwrap(), Some(2.5));
+        assert_eq!(positive(None, "--l3-qps-limit").unwrap(), None);
     }
 }
