@@ -45,6 +45,39 @@ pub struct Constraints {
     pub l3_qps: Option<f64>,
 }
 
+impl Constraints {
+    /// Checks that every limit is a number a metric can be compared with: a
+    /// NaN would switch its constraint off and a negative one make every
+    /// candidate infeasible, both without a word.
+    ///
+    /// # Errors
+    /// [`crate::SimError::Config`] naming the first invalid field.
+    pub fn check(&self) -> crate::error::Result<()> {
+        let positive = [("constraints.p99_ms", self.p99_ms), ("constraints.l3_qps", self.l3_qps)];
+        for (field, v) in positive {
+            if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0)) {
+                return Err(crate::SimError::config(
+                    field,
+                    format!("must be a finite number above 0, got {v}"),
+                ));
+            }
+        }
+        if let Some(v) = self.max_stale_ratio.filter(|v| !(0.0..=1.0).contains(v)) {
+            return Err(crate::SimError::config(
+                "constraints.max_stale_ratio",
+                format!("must be in [0, 1], got {v}"),
+            ));
+        }
+        if let Some(v) = self.max_stale_age_ms.filter(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(crate::SimError::config(
+                "constraints.max_stale_age_ms",
+                format!("must be a finite number of at least 0, got {v}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Weights of the cost objective: each term is normalised to about [0, 1]
 /// (memory by its budget, L3 load by the load without any cache).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

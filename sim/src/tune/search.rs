@@ -90,6 +90,7 @@ impl TuneSpec {
                 "must count the same unit (entries or bytes) as l1_budget",
             ));
         }
+        self.constraints.check()?;
         self.sim.validate()?;
         self.base.validate()?;
         Ok(())

@@ -140,3 +140,34 @@ fn invalid_specs_are_errors() {
     s.space.l1_fractions = vec![1.5];
     assert!(tune(&s, &source, &|_| {}).is_err());
 }
+
+/// Limits a metric cannot be compared with (NaN switched a constraint off,
+/// a negative one made every candidate infeasible) are errors naming them.
+#[test]
+fn constraints_outside_their_range_are_errors() {
+    let reqs = trace(10, 0.0);
+    let source = || Box::new(reqs.iter().copied()) as Box<dyn Iterator<Item = Request>>;
+    type Set = fn(&mut Constraints);
+    let cases: [(&str, Set); 6] = [
+        ("constraints.p99_ms", |c| c.p99_ms = Some(f64::NAN)),
+        ("constraints.p99_ms", |c| c.p99_ms = Some(0.0)),
+        ("constraints.l3_qps", |c| c.l3_qps = Some(-1.0)),
+        ("constraints.max_stale_ratio", |c| c.max_stale_ratio = Some(1.5)),
+        ("constraints.max_stale_ratio", |c| c.max_stale_ratio = Some(f64::NAN)),
+        ("constraints.max_stale_age_ms", |c| c.max_stale_age_ms = Some(-5.0)),
+    ];
+    for (field, set) in cases {
+        let mut s = spec(Objective::P99);
+        set(&mut s.constraints);
+        let e = tune(&s, &source, &|_| {}).unwrap_err().to_string();
+        assert!(e.contains(field), "{field}: {e}");
+    }
+    let mut s = spec(Objective::P99);
+    s.constraints = Constraints {
+        p99_ms: Some(5.0),
+        max_stale_ratio: Some(0.0),
+        max_stale_age_ms: Some(0.0),
+        l3_qps: Some(1.0),
+    };
+    assert!(tune(&s, &source, &|_| {}).is_ok());
+}
