@@ -149,6 +149,9 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     config.l3 = L3Config::sled(opts.data_dir.display().to_string());
     config.l2 = None;
     config.l1.shards = 1;
+    // One hash seed for both (the engine's default is a random one), so the
+    // engine takes exactly the simulator's hash-dependent decisions.
+    config.l1.hash_seed.get_or_insert(strata_core::l1::DEFAULT_HASH_SEED);
 
     // Seed the source of truth with every key the trace reads.
     let sled = SledStateBackend::open(&opts.data_dir).await?;

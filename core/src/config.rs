@@ -95,6 +95,15 @@ pub struct L1Config {
     /// capacity in bytes a value heavier than one part is not kept in L1
     /// (counted in `TierStats::too_large`).
     pub shards: usize,
+    /// Seed of the key hash (shard choice, the hash table, hash-dependent
+    /// policy decisions); `None`: a random one per cache, so that nobody
+    /// who chooses keys can aim them at one shard or probe sequence. The
+    /// simulator uses [`crate::l1::DEFAULT_HASH_SEED`] unless this is set:
+    /// give both the same seed to make the engine take exactly the
+    /// simulator's decisions (W-TinyLFU's sketch and S3-FIFO's ghost hash
+    /// keys; LRU, LFU, FIFO, CLOCK and SIEVE do not depend on it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_seed: Option<u64>,
 }
 
 /// L2 (Redis) settings.

@@ -554,3 +554,35 @@ async fn a_value_heavier_than_a_shard_is_counted_as_too_large() {
     assert_eq!(s.l1.too_large, 2, "the put and the read's population");
     assert_eq!(l3.get(b"big").await.unwrap(), Some(big));
 }
+
+/// Keys chosen, with the public default seed, to land in one shard: a cache
+/// pinned to that seed (`l1.hash_seed`) crowds them into one shard's part
+/// of the capacity and evicts most of them; a cache with its own random
+/// seed (the default) spreads them over every shard and keeps them all.
+#[tokio::test]
+async fn keys_aimed_with_the_public_seed_do_not_crowd_a_cache_with_its_own_seed() {
+    use strata_core::l1::{DEFAULT_HASH_SEED, hash_key};
+    // 8 shards of 256 entries; the shard is bits 32.. of the hash.
+    let aimed: Vec<Vec<u8>> = (0u64..)
+        .map(|i| format!("key:{i}").into_bytes())
+        .filter(|k| (hash_key(&k[..]) >> 32) & 7 == 0)
+        .take(1_000)
+        .collect();
+    let evictions = |seed: Option<u64>| {
+        let aimed = aimed.clone();
+        async move {
+            let mut c = cfg(WriteStrategy::WriteThrough);
+            c.l1.capacity = Capacity::Entries(2_048);
+            c.l1.shards = 8;
+            c.l1.hash_seed = seed;
+            let cache = CachedStateBackend::builder(MemoryStateBackend::new()).config(c).build().unwrap();
+            for k in &aimed {
+                cache.put(k, Bytes::from_static(b"v")).await.unwrap();
+            }
+            cache.stats().l1.evictions
+        }
+    };
+    assert_eq!(evictions(Some(DEFAULT_HASH_SEED)).await, 1_000 - 256, "aimed: one shard holds them");
+    // 1,000 keys over 8 shards: about 125 ± 11 each, far below 256.
+    assert_eq!(evictions(None).await, 0, "a seed of its own spreads them");
+}

@@ -124,3 +124,14 @@ fn l2_ttls_beyond_100_years_are_refused() {
     let e = CacheConfig::from_toml_str("[l2]\nttl_ms = 9223372036854775807\n", "t.toml").unwrap_err();
     assert!(e.to_string().contains("l2.ttl_ms") && e.to_string().contains("at most"), "{e}");
 }
+
+#[test]
+fn hash_seed_is_optional_and_the_documented_default_seed_parses() {
+    assert_eq!(CacheConfig::default().l1.hash_seed, None);
+    assert!(!CacheConfig::default().to_toml_string().unwrap().contains("hash_seed"));
+    // The number the book gives for `DEFAULT_HASH_SEED`.
+    let c = CacheConfig::from_toml_str("[l1]\nhash_seed = 6293683334620826366\n", "t.toml").unwrap();
+    assert_eq!(c.l1.hash_seed, Some(crate::l1::DEFAULT_HASH_SEED));
+    let back = CacheConfig::from_toml_str(&c.to_toml_string().unwrap(), "t.toml").unwrap();
+    assert_eq!(back, c);
+}

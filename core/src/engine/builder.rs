@@ -98,7 +98,8 @@ impl<B: StateBackend> CacheBuilder<B> {
             n => n,
         };
         let eviction = cfg.l1.eviction.clone();
-        let l1 = ShardedL1::new(shards, capacity, cfg.l1.ttl, |cap| eviction.build(cap));
+        let seed = cfg.l1.hash_seed.unwrap_or_else(crate::l1::random_hash_seed);
+        let l1 = ShardedL1::with_hash_seed(shards, capacity, cfg.l1.ttl, seed, |cap| eviction.build(cap));
         l1.prefetch_values(crate::prefetch::bytes_start);
         if let Capacity::Entries(n) = cfg.l1.capacity {
             // Room up front, so a filling cache does not copy its entries
@@ -118,15 +119,15 @@ impl<B: StateBackend> CacheBuilder<B> {
             stopwatch: SystemClock::new(),
             plan,
             writes: Mutex::new(WriteState {
-                queue: WriteBehindQueue::from_config(&cfg.write),
-                flushing: HashMap::with_hasher(crate::l1::key_hasher()),
+                queue: WriteBehindQueue::from_config_with_hash_seed(&cfg.write, seed),
+                flushing: HashMap::with_hasher(crate::l1::key_hasher_with(seed)),
             }),
             flush_wakeup: Notify::new(),
             space: Notify::new(),
             flush_lock: tokio::sync::Mutex::new(()),
-            refresh: Mutex::new(RefreshPolicy::new(&cfg.refresh)),
+            refresh: Mutex::new(RefreshPolicy::with_hash_seed(&cfg.refresh, seed)),
             refresh_enabled: cfg.refresh.enabled,
-            loads: SingleFlight::new(),
+            loads: SingleFlight::new(seed),
             metrics: Metrics::default(),
             shut_down: AtomicBool::new(false),
             flusher: Mutex::new(None),

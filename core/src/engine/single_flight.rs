@@ -113,11 +113,12 @@ pub(crate) struct Waiter {
 }
 
 impl SingleFlight {
-    pub(crate) fn new() -> Self {
+    /// Maps of keys hashed under `seed` (the cache's).
+    pub(crate) fn new(seed: u64) -> Self {
         Self {
             state: Mutex::new(State {
-                flights: HashMap::with_hasher(crate::l1::key_hasher()),
-                writes: HashMap::with_hasher(crate::l1::key_hasher()),
+                flights: HashMap::with_hasher(crate::l1::key_hasher_with(seed)),
+                writes: HashMap::with_hasher(crate::l1::key_hasher_with(seed)),
             }),
             remote_epoch: AtomicU64::new(0),
         }
@@ -268,7 +269,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_leader_many_waiters() {
-        let sf = SingleFlight::new();
+        let sf = SingleFlight::new(0);
         let Role::Leader(leader) = sf.join(b"k") else { panic!("first is leader") };
         let Role::Waiter(w) = sf.join(b"k") else { panic!("second waits") };
         let mut populated = None;
@@ -280,7 +281,7 @@ mod tests {
 
     #[tokio::test]
     async fn write_marks_stale_and_cancel_wakes_waiters() {
-        let sf = SingleFlight::new();
+        let sf = SingleFlight::new(0);
         let Role::Leader(leader) = sf.join(b"k") else { panic!() };
         sf.invalidate(b"k");
         let mut populated = None;
@@ -296,7 +297,7 @@ mod tests {
 
     #[test]
     fn a_write_racing_another_write_is_not_stored() {
-        let sf = SingleFlight::new();
+        let sf = SingleFlight::new(0);
         let k = Bytes::from_static(b"k");
         let mut stored = false;
         assert!(sf.store_after_write(sf.begin_write(&k), || stored = true));

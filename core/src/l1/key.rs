@@ -138,8 +138,8 @@ impl<const N: usize> Hash for InlineBytes<N> {
 
 impl<const N: usize> KeyHash for InlineBytes<N> {
     #[inline]
-    fn key_hash(&self) -> u64 {
-        self.as_slice().key_hash()
+    fn key_hash_with(&self, seed: u64) -> u64 {
+        self.as_slice().key_hash_with(seed)
     }
 }
 

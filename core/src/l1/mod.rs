@@ -5,7 +5,10 @@ mod key;
 mod sharded;
 mod store;
 
-pub use hash::{KeyHash, KeyHasher, engine_key, hash_key, key_hasher};
+pub use hash::{
+    DEFAULT_HASH_SEED, KeyHash, KeyHasher, engine_key, hash_key, hash_key_with, key_hasher, key_hasher_with,
+    random_hash_seed,
+};
 pub use key::{ByteKey, InlineBytes};
 pub use sharded::{L1Hit, MAX_SHARDS, ShardedL1};
 pub use store::{Entry, InsertOutcome, L1Store, StoreCounters};

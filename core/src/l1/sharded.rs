@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::hash::hash_key;
+use super::hash::{DEFAULT_HASH_SEED, hash_key_with};
 use super::store::{InsertOutcome, L1Store, StoreCounters};
 use crate::clock::Instant;
 use crate::policy::eviction::EvictionPolicy;
@@ -38,6 +38,8 @@ pub struct ShardedL1<K, V, P> {
     /// Set once an entry with a TTL may exist (a default TTL, or an insert
     /// with one); until then a hit needs no clock read. Never cleared.
     expiring: AtomicBool,
+    /// The seed of key hashes, shared by every shard.
+    seed: u64,
 }
 
 impl<K, V, P> std::fmt::Debug for ShardedL1<K, V, P> {
@@ -54,11 +56,22 @@ where
 {
     /// `shards` shards (rounded up to a power of two, at least 1, at most
     /// [`MAX_SHARDS`]) sharing `capacity` evenly; `make_policy(per_shard_capacity)`
-    /// builds each policy.
+    /// builds each policy. Keys hash under [`DEFAULT_HASH_SEED`].
     pub fn new(
         shards: usize,
         capacity: u64,
         default_ttl: Option<Duration>,
+        make_policy: impl FnMut(u64) -> P,
+    ) -> Self {
+        Self::with_hash_seed(shards, capacity, default_ttl, DEFAULT_HASH_SEED, make_policy)
+    }
+
+    /// [`Self::new`] with keys hashed under `seed` (shard choice included).
+    pub fn with_hash_seed(
+        shards: usize,
+        capacity: u64,
+        default_ttl: Option<Duration>,
+        seed: u64,
         mut make_policy: impl FnMut(u64) -> P,
     ) -> Self {
         let n = shards.clamp(1, MAX_SHARDS).next_power_of_two();
@@ -68,10 +81,10 @@ where
         let shards = (0..n64)
             .map(|i| {
                 let cap = base + u64::from(i < extra);
-                Shard(Mutex::new(L1Store::new(cap, make_policy(cap), default_ttl)))
+                Shard(Mutex::new(L1Store::with_hash_seed(cap, make_policy(cap), default_ttl, seed)))
             })
             .collect();
-        Self { shards, mask: n64 - 1, expiring: AtomicBool::new(default_ttl.is_some()) }
+        Self { shards, mask: n64 - 1, expiring: AtomicBool::new(default_ttl.is_some()), seed }
     }
 
     /// Tells every shard where values keep their heap memory (see
@@ -111,7 +124,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        let hash = hash_key(key);
+        let hash = hash_key_with(self.seed, key);
         let mut shard = self.shard(hash).lock();
         shard.get_hashed(hash, key, now).map(|e| L1Hit {
             value: e.value.clone(),
@@ -131,7 +144,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        let hash = hash_key(key);
+        let hash = hash_key_with(self.seed, key);
         let early = self.expiring.load(Ordering::Relaxed).then(&clock);
         let mut shard = self.shard(hash).lock();
         shard.get_hashed_lazy(hash, key, || early.unwrap_or_else(clock)).map(|e| L1Hit {
@@ -147,7 +160,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        let hash = hash_key(key);
+        let hash = hash_key_with(self.seed, key);
         self.shard(hash).lock().peek(key, now).is_some()
     }
 
@@ -176,7 +189,7 @@ where
         Q: KeyHash + ?Sized,
     {
         self.note_ttl(ttl);
-        let hash = hash_key(key);
+        let hash = hash_key_with(self.seed, key);
         f(&mut self.shard(hash).lock(), hash)
     }
 
@@ -190,7 +203,7 @@ where
         now: Instant,
     ) -> InsertOutcome {
         self.note_ttl(ttl);
-        let hash = hash_key(&key);
+        let hash = hash_key_with(self.seed, &key);
         self.shard(hash).lock().insert_hashed(hash, key, value, weight, ttl, now)
     }
 
@@ -220,7 +233,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        let hash = hash_key(key);
+        let hash = hash_key_with(self.seed, key);
         self.shard(hash).lock().remove(key).is_some()
     }
 
@@ -229,6 +242,12 @@ where
         for s in self.shards.iter() {
             s.0.lock().clear();
         }
+    }
+
+    /// The seed of key hashes.
+    #[must_use]
+    pub fn hash_seed(&self) -> u64 {
+        self.seed
     }
 
     /// Entries over all shards.

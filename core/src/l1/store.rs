@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use hashbrown::HashTable;
 
-use super::hash::hash_key;
+use super::hash::{DEFAULT_HASH_SEED, hash_key_with};
 use crate::clock::Instant;
 use crate::policy::eviction::{EvictionPolicy, Slot};
 use crate::prefetch::HeapStart;
@@ -134,6 +134,8 @@ pub struct L1Store<K, V, P> {
     /// `heap_start` named its heap block: dropped at the next one, so that
     /// the block its drop frees was prefetched an operation earlier.
     retired: Option<V>,
+    /// The seed of key hashes (see `l1/hash.rs`).
+    seed: u64,
 }
 
 impl<K, V, P> L1Store<K, V, P>
@@ -145,6 +147,14 @@ where
     /// `default_ttl` for inserts that give none (`None`: no expiry).
     #[must_use]
     pub fn new(capacity: u64, policy: P, default_ttl: Option<Duration>) -> Self {
+        Self::with_hash_seed(capacity, policy, default_ttl, DEFAULT_HASH_SEED)
+    }
+
+    /// [`Self::new`] hashing keys under `seed` instead of
+    /// [`DEFAULT_HASH_SEED`] (callers of the `_hashed` methods hash with it
+    /// too: [`Self::hash_seed`]).
+    #[must_use]
+    pub fn with_hash_seed(capacity: u64, policy: P, default_ttl: Option<Duration>, seed: u64) -> Self {
         Self {
             table: HashTable::new(),
             entries: Vec::new(),
@@ -157,7 +167,14 @@ where
             counters: StoreCounters::default(),
             heap_start: None,
             retired: None,
+            seed,
         }
+    }
+
+    /// The seed of this store's key hashes.
+    #[must_use]
+    pub fn hash_seed(&self) -> u64 {
+        self.seed
     }
 
     /// Tells the store where its values keep their heap memory, so that it
@@ -199,10 +216,11 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        self.get_hashed(hash_key(key), key, now)
+        self.get_hashed(hash_key_with(self.seed, key), key, now)
     }
 
-    /// [`Self::get`] with the key's hash computed by the caller (with [`hash_key`]).
+    /// [`Self::get`] with the key's hash computed by the caller (with
+    /// [`hash_key_with`] and [`Self::hash_seed`]).
     #[inline]
     pub fn get_hashed<Q>(&mut self, hash: u64, key: &Q, now: Instant) -> Option<&Entry<K, V>>
     where
@@ -257,7 +275,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        let slot = self.find(hash_key(key), key)?;
+        let slot = self.find(hash_key_with(self.seed, key), key)?;
         self.entries[slot as usize].as_ref().filter(|e| !e.is_expired(now))
     }
 
@@ -271,7 +289,7 @@ where
         ttl: Option<Duration>,
         now: Instant,
     ) -> InsertOutcome {
-        let hash = hash_key(&key);
+        let hash = hash_key_with(self.seed, &key);
         self.insert_hashed(hash, key, value, weight, ttl, now)
     }
 
@@ -511,7 +529,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        let hash = hash_key(key);
+        let hash = hash_key_with(self.seed, key);
         let slot = self.find(hash, key)?;
         self.policy.on_remove(slot);
         self.counters.removals += 1;

@@ -37,10 +37,17 @@ impl<K: Hash + Eq> RefreshPolicy<K> {
     /// A policy from config (disabled when `enabled` is false).
     #[must_use]
     pub fn new(cfg: &RefreshConfig) -> Self {
+        Self::with_hash_seed(cfg, crate::l1::DEFAULT_HASH_SEED)
+    }
+
+    /// [`Self::new`] with its in-flight set hashed under `seed` (the
+    /// engine's cache seed; the set's order decides nothing).
+    #[must_use]
+    pub fn with_hash_seed(cfg: &RefreshConfig, seed: u64) -> Self {
         Self {
             enabled: cfg.enabled,
             threshold: cfg.threshold,
-            in_flight: HashSet::with_hasher(crate::l1::key_hasher()),
+            in_flight: HashSet::with_hasher(crate::l1::key_hasher_with(seed)),
             started: 0,
         }
     }

@@ -174,6 +174,14 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
         Self::new(cfg.batch_size, cfg.flush_interval, cfg.queue_capacity)
     }
 
+    /// [`Self::from_config`] with its key index hashed under `seed` (the
+    /// engine's cache seed; see `l1.hash_seed`). The index decides nothing:
+    /// batches go in queue order whatever the seed.
+    #[must_use]
+    pub fn from_config_with_hash_seed(cfg: &WriteConfig, seed: u64) -> Self {
+        Self { hasher: crate::l1::key_hasher_with(seed), ..Self::from_config(cfg) }
+    }
+
     /// The deque position of sequence number `seq`.
     #[inline]
     fn pos(&self, seq: u64) -> usize {

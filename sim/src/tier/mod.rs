@@ -17,11 +17,14 @@ pub use l3::{L3Queue, L3Store};
 /// An L1 store of the simulator: the engine's store with `u64` keys.
 pub type SimL1<V> = L1Store<u64, V, AnyPolicy>;
 
-/// The L1 store `cfg` describes, built through `EvictionConfig::build`.
+/// The L1 store `cfg` describes, built through `EvictionConfig::build`,
+/// hashing keys under `cfg.hash_seed` or, when it is not set (the engine
+/// then draws a random one), [`strata_core::l1::DEFAULT_HASH_SEED`].
 #[must_use]
 pub fn build_l1<V>(cfg: &L1Config) -> SimL1<V> {
     let units = cfg.capacity.units();
-    L1Store::new(units, cfg.eviction.build(units), cfg.ttl)
+    let seed = cfg.hash_seed.unwrap_or(strata_core::l1::DEFAULT_HASH_SEED);
+    L1Store::with_hash_seed(units, cfg.eviction.build(units), cfg.ttl, seed)
 }
 
 /// The weight of an object of `size` bytes under `capacity`: 1 when

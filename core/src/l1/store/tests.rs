@@ -1,4 +1,5 @@
 use super::*;
+use crate::l1::hash_key;
 use crate::policy::eviction::Lru;
 
 fn at(ns: u64) -> Instant {
