@@ -586,3 +586,18 @@ async fn keys_aimed_with_the_public_seed_do_not_crowd_a_cache_with_its_own_seed(
     // 1,000 keys over 8 shards: about 125 ± 11 each, far below 256.
     assert_eq!(evictions(None).await, 0, "a seed of its own spreads them");
 }
+
+/// A cache reports the seed it hashes under: the pinned one, or a random
+/// one of its own (two caches draw two seeds).
+#[tokio::test]
+async fn caches_report_their_hash_seed() {
+    let build = |seed: Option<u64>| {
+        let mut c = cfg(WriteStrategy::WriteThrough);
+        c.l1.hash_seed = seed;
+        CachedStateBackend::builder(MemoryStateBackend::new()).config(c).build().unwrap()
+    };
+    assert_eq!(build(Some(42)).hash_seed(), 42);
+    let (a, b) = (build(None).hash_seed(), build(None).hash_seed());
+    assert_ne!(a, b);
+    assert_ne!(a, strata_core::l1::DEFAULT_HASH_SEED);
+}

@@ -263,6 +263,14 @@ impl<B: StateBackend> CachedStateBackend<B> {
         self.inner.l2.as_ref().map(|l2| l2.breaker_state())
     }
 
+    /// The seed this cache hashes keys under: `l1.hash_seed`, or the random
+    /// one it drew. Log it to replay this cache's exact hash-dependent
+    /// decisions in the simulator (set `l1.hash_seed` to it there).
+    #[must_use]
+    pub fn hash_seed(&self) -> u64 {
+        self.inner.l1.hash_seed()
+    }
+
     /// The L3 backend.
     #[must_use]
     pub fn backend(&self) -> &B {
