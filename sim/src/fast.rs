@@ -19,7 +19,7 @@ use crate::replay::in_chunks;
 use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
-use crate::tier::{L2Model, SimL1, build_l1, trace_ttl, weight};
+use crate::tier::{L2Model, SimL1, build_l1, l1_hash, trace_ttl, weight};
 use crate::trace::{Op, Request};
 
 /// What one request did.
@@ -108,7 +108,8 @@ impl FastSim {
         c.reads += 1;
         c.read_bytes += u64::from(size);
         let l1 = &mut self.l1[i];
-        if let Some(e) = l1.get_hashed(hash, &key, now) {
+        let h1 = l1_hash(l1, key, hash);
+        if let Some(e) = l1.get_hashed(h1, &key, now) {
             c.l1_hits += 1;
             c.l1_hit_bytes += u64::from(size);
             if self.refresh_enabled {
@@ -116,7 +117,7 @@ impl FastSim {
                 if self.refresh[i].on_hit(&key, inserted, expires, now) {
                     c.refreshes += 1;
                     c.l3_refresh_reads += 1;
-                    l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+                    l1.insert_hashed(h1, key, (), weight(self.l1_capacity, size), None, now);
                     if let Some(l2) = &mut self.l2 {
                         l2.set(hash, key, (), size, None, now);
                     }
@@ -144,7 +145,7 @@ impl FastSim {
                 Outcome::Miss
             }
         };
-        l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+        l1.insert_hashed(h1, key, (), weight(self.l1_capacity, size), None, now);
         outcome
     }
 
@@ -156,7 +157,7 @@ impl FastSim {
             if j == i && r.op == Op::Set {
                 l1.write_hashed(
                     self.allocate,
-                    hash,
+                    l1_hash(l1, r.key, hash),
                     &r.key,
                     || r.key,
                     (),

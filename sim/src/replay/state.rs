@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::event::EventQueue;
 use crate::rng::{SimRng, Stream, stream_rng};
 use crate::stats::{Counters, LatencyRecorder, Series};
-use crate::tier::{L2Model, L3Queue, L3Store, SimL1, build_l1, trace_ttl, weight};
+use crate::tier::{L2Model, L3Queue, L3Store, SimL1, build_l1, l1_hash, trace_ttl, weight};
 
 /// A get waiting for a load.
 #[derive(Clone, Copy, Debug)]
@@ -269,7 +269,7 @@ impl Sim {
         } else {
             inst.l1.write_hashed(
                 self.allocate,
-                hash,
+                l1_hash(&inst.l1, w.key, hash),
                 &w.key,
                 || w.key,
                 w.version,

@@ -27,6 +27,17 @@ pub fn build_l1<V>(cfg: &L1Config) -> SimL1<V> {
     L1Store::with_hash_seed(units, cfg.eviction.build(units), cfg.ttl, seed)
 }
 
+/// The hash `l1` files `key` under, given the request's `hash` (under
+/// [`strata_core::l1::DEFAULT_HASH_SEED`], which routing and the L2 model
+/// use): the same hash unless the configuration pins another seed
+/// (`l1.hash_seed`), so the common case hashes once.
+#[inline]
+#[must_use]
+pub fn l1_hash<V>(l1: &SimL1<V>, key: u64, hash: u64) -> u64 {
+    let seed = l1.hash_seed();
+    if seed == strata_core::l1::DEFAULT_HASH_SEED { hash } else { strata_core::l1::hash_key_with(seed, &key) }
+}
+
 /// The weight of an object of `size` bytes under `capacity`: 1 when
 /// counting entries, the size (at least 1) when counting bytes. The trace's
 /// size covers key and value.
