@@ -8,7 +8,7 @@
 //! request of their key arrives.
 
 use strata_core::config::Capacity;
-use strata_core::l1::hash_key;
+use strata_core::l1::hash_key_with;
 use strata_core::policy::RefreshPolicy;
 use strata_core::{CacheConfig, Instant};
 
@@ -19,7 +19,7 @@ use crate::replay::in_chunks;
 use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
-use crate::tier::{L2Model, SimL1, build_l1, l1_hash, trace_ttl, weight};
+use crate::tier::{L2Model, SimL1, build_l1, hash_seed, trace_ttl, weight};
 use crate::trace::{Op, Request};
 
 /// What one request did.
@@ -41,6 +41,8 @@ pub struct FastSim {
     refresh: Vec<RefreshPolicy<u64>>,
     refresh_enabled: bool,
     l2: Option<L2Model<()>>,
+    /// The seed of key hashes (see [`hash_seed`]).
+    seed: u64,
     l1_capacity: Capacity,
     /// `write.allocate`: whether a write caches a key L1 does not hold.
     allocate: bool,
@@ -64,7 +66,8 @@ impl FastSim {
             l1: (0..n).map(|_| build_l1(&cache.l1)).collect(),
             refresh: (0..n).map(|_| RefreshPolicy::new(&cache.refresh)).collect(),
             refresh_enabled: cache.refresh.enabled,
-            l2: cache.l2.as_ref().map(L2Model::new),
+            l2: cache.l2.as_ref().map(|l2| L2Model::new(l2, hash_seed(&cache.l1))),
+            seed: hash_seed(&cache.l1),
             l1_capacity: cache.l1.capacity,
             allocate: cache.write.allocate,
             arrivals: Arrivals::new(sim.arrival),
@@ -85,7 +88,7 @@ impl FastSim {
         }
         self.c.requests += 1;
         let now = Instant::from_nanos(t);
-        let hash = hash_key(&r.key);
+        let hash = hash_key_with(self.seed, &r.key);
         let i = self.router.route(hash);
         match r.op {
             Op::Get => self.get(i, hash, r.key, r.size, now),
@@ -108,8 +111,7 @@ impl FastSim {
         c.reads += 1;
         c.read_bytes += u64::from(size);
         let l1 = &mut self.l1[i];
-        let h1 = l1_hash(l1, key, hash);
-        if let Some(e) = l1.get_hashed(h1, &key, now) {
+        if let Some(e) = l1.get_hashed(hash, &key, now) {
             c.l1_hits += 1;
             c.l1_hit_bytes += u64::from(size);
             if self.refresh_enabled {
@@ -117,7 +119,7 @@ impl FastSim {
                 if self.refresh[i].on_hit(&key, inserted, expires, now) {
                     c.refreshes += 1;
                     c.l3_refresh_reads += 1;
-                    l1.insert_hashed(h1, key, (), weight(self.l1_capacity, size), None, now);
+                    l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
                     if let Some(l2) = &mut self.l2 {
                         l2.set(hash, key, (), size, None, now);
                     }
@@ -145,7 +147,7 @@ impl FastSim {
                 Outcome::Miss
             }
         };
-        l1.insert_hashed(h1, key, (), weight(self.l1_capacity, size), None, now);
+        l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
         outcome
     }
 
@@ -157,7 +159,7 @@ impl FastSim {
             if j == i && r.op == Op::Set {
                 l1.write_hashed(
                     self.allocate,
-                    l1_hash(l1, r.key, hash),
+                    hash,
                     &r.key,
                     || r.key,
                     (),

@@ -11,7 +11,6 @@ mod truth;
 mod write;
 
 use strata_core::CacheConfig;
-use strata_core::l1::hash_key;
 
 use self::state::{Event, Job, Sim};
 use crate::arrival::{Arrivals, Router};
@@ -81,7 +80,7 @@ impl Sim {
 
     fn arrive(&mut self, r: &Request, router: &mut Router) {
         self.c.requests += 1;
-        let hash = hash_key(&r.key);
+        let hash = self.hash(r.key);
         let i = router.route(hash);
         match r.op {
             Op::Get => self.on_get(i, r.key, hash, r.size),

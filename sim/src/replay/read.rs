@@ -1,10 +1,8 @@
 //! The read path: L1 → (own pending writes) → single-flight → L2 → L3,
 //! read-through population, refresh-ahead.
 
-use strata_core::l1::hash_key;
-
 use super::state::{Event, Job, Load, Sim, Waiter};
-use crate::tier::{l1_hash, weight};
+use crate::tier::weight;
 
 impl Sim {
     /// A get of `key` (`size` bytes) arrives at instance `i`.
@@ -14,7 +12,7 @@ impl Sim {
         let l1_ns = self.l1_ns();
         let now = self.instant();
         let inst = &mut self.inst[i];
-        if let Some(e) = inst.l1.get_hashed(l1_hash(&inst.l1, key, hash), &key, now) {
+        if let Some(e) = inst.l1.get_hashed(hash, &key, now) {
             let (version, inserted, expires) = (e.value, e.inserted_at, e.expires_at);
             self.c.l1_hits += 1;
             self.c.l1_hit_bytes += u64::from(size);
@@ -63,8 +61,8 @@ impl Sim {
             Some(version) => {
                 let now = self.instant();
                 let w = weight(self.l1_capacity, size);
-                let l1 = &mut self.inst[i].l1;
-                l1.insert_hashed(l1_hash(l1, key, hash_key(&key)), key, version, w, None, now);
+                let hash = self.hash(key);
+                self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
                 self.resolve_load(i, key, version);
             }
             None => self.submit_l3(Job::Load { inst: i as u32, key, size, refresh: false }),
@@ -76,13 +74,13 @@ impl Sim {
     pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, refresh: bool) {
         let version = self.l3.read(key);
         let now = self.instant();
-        let hash = hash_key(&key);
+        let hash = self.hash(key);
         if let Some(l2) = &mut self.l2 {
             l2.set(hash, key, version, size, None, now);
         }
         let w = weight(self.l1_capacity, size);
         let inst = &mut self.inst[i];
-        inst.l1.insert_hashed(l1_hash(&inst.l1, key, hash), key, version, w, None, now);
+        inst.l1.insert_hashed(hash, key, version, w, None, now);
         if refresh {
             inst.refresh.finish(&key);
         } else {

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use hashbrown::HashMap;
 use strata_core::config::Capacity;
-use strata_core::l1::{KeyHasher, hash_key, key_hasher};
+use strata_core::l1::{KeyHasher, hash_key_with, key_hasher};
 use strata_core::policy::{RefreshPolicy, WriteBehindQueue, WritePlan};
 use strata_core::{CacheConfig, Instant};
 
@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::event::EventQueue;
 use crate::rng::{SimRng, Stream, stream_rng};
 use crate::stats::{Counters, LatencyRecorder, Series};
-use crate::tier::{L2Model, L3Queue, L3Store, SimL1, build_l1, l1_hash, trace_ttl, weight};
+use crate::tier::{L2Model, L3Queue, L3Store, SimL1, build_l1, hash_seed, trace_ttl, weight};
 
 /// A get waiting for a load.
 #[derive(Clone, Copy, Debug)]
@@ -114,6 +114,8 @@ pub(crate) struct Sim {
     pub(crate) rng: Rngs,
     pub(crate) plan: WritePlan,
     pub(crate) l1_capacity: Capacity,
+    /// The seed of key hashes (see [`hash_seed`]).
+    pub(crate) seed: u64,
     /// `write.allocate`: whether a write caches a key L1 does not hold.
     pub(crate) allocate: bool,
     pub(crate) flushers: u32,
@@ -149,7 +151,7 @@ impl Sim {
             now: 0,
             events: EventQueue::new(),
             inst,
-            l2: cache.l2.as_ref().map(L2Model::new),
+            l2: cache.l2.as_ref().map(|l2| L2Model::new(l2, hash_seed(&cache.l1))),
             l3: L3Store::default(),
             l3q: L3Queue::new(sim.l3.concurrency),
             truth: Truth::default(),
@@ -163,6 +165,7 @@ impl Sim {
             },
             plan: WritePlan::of(cache.write.strategy),
             l1_capacity: cache.l1.capacity,
+            seed: hash_seed(&cache.l1),
             allocate: cache.write.allocate,
             flushers: sim.flushers,
             backpressure_ns: u64::try_from(cache.write.backpressure_timeout.as_nanos()).unwrap_or(u64::MAX),
@@ -245,8 +248,15 @@ impl Sim {
         }
     }
 
+    /// The hash of `key` under the simulation's seed: L1, the L2 model and
+    /// routing all file a key under it.
+    #[inline]
+    pub(crate) fn hash(&self, key: u64) -> u64 {
+        hash_key_with(self.seed, &key)
+    }
+
     /// Writes `w` to L2, if there is one: its value, or (a delete) its
-    /// removal. `hash` is `hash_key(&w.key)`.
+    /// removal. `hash` is [`Self::hash`] of `w.key`.
     pub(crate) fn write_l2(&mut self, w: &PendingWrite, hash: u64, now: Instant) {
         if let Some(l2) = &mut self.l2 {
             if w.delete {
@@ -261,7 +271,7 @@ impl Sim {
     /// the other instances. Returns the L2 call's latency (0 without L2).
     pub(crate) fn apply_to_caches(&mut self, i: usize, w: &PendingWrite) -> u64 {
         let now = self.instant();
-        let hash = hash_key(&w.key);
+        let hash = self.hash(w.key);
         let ttl = trace_ttl(w.ttl);
         let inst = &mut self.inst[i];
         if w.delete {
@@ -269,7 +279,7 @@ impl Sim {
         } else {
             inst.l1.write_hashed(
                 self.allocate,
-                l1_hash(&inst.l1, w.key, hash),
+                hash,
                 &w.key,
                 || w.key,
                 w.version,

@@ -5,7 +5,6 @@
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
 
-use strata_core::l1::hash_key;
 use strata_core::policy::{Enqueued, PendingOp, WritePlan};
 
 use super::state::{Event, Job, PendingWrite, Sim};
@@ -167,7 +166,8 @@ impl Sim {
             if self.l2.is_none() || inst.queue.get(&w.key).is_some() {
                 continue;
             }
-            self.write_l2(&w, hash_key(&w.key), now);
+            let hash = self.hash(w.key);
+            self.write_l2(&w, hash, now);
             self.invalidate_others(i, w.key);
         }
         let inst = &mut self.inst[i];

@@ -18,15 +18,16 @@ pub struct L2Model<V> {
 }
 
 impl<V> L2Model<V> {
-    /// An L2 with the capacity (`None`: unbounded) and TTL of `cfg`.
+    /// An L2 with the capacity (`None`: unbounded) and TTL of `cfg`, keys
+    /// hashed under `seed` (the simulation's, see [`super::hash_seed`]).
     #[must_use]
-    pub fn new(cfg: &L2Config) -> Self {
+    pub fn new(cfg: &L2Config, seed: u64) -> Self {
         let units = cfg.capacity.map_or(u64::MAX, Capacity::units);
-        let store = L1Store::new(units, EvictionConfig::Lru.build(units), cfg.ttl);
+        let store = L1Store::with_hash_seed(units, EvictionConfig::Lru.build(units), cfg.ttl, seed);
         Self { store, capacity: cfg.capacity }
     }
 
-    /// Reads `key` (hash from `hash_key`) at `now`.
+    /// Reads `key` (hashed under the model's seed) at `now`.
     #[inline]
     pub fn get(&mut self, hash: u64, key: u64, now: Instant) -> Option<&Entry<u64, V>> {
         self.store.get_hashed(hash, &key, now)
@@ -56,6 +57,7 @@ impl<V> L2Model<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strata_core::l1::DEFAULT_HASH_SEED;
 
     #[test]
     fn capacity_ttl_and_unbounded() {
@@ -64,7 +66,7 @@ mod tests {
             ttl: Some(Duration::from_secs(1)),
             ..L2Config::default()
         };
-        let mut l2 = L2Model::new(&cfg);
+        let mut l2 = L2Model::new(&cfg, DEFAULT_HASH_SEED);
         let h = |k: u64| strata_core::l1::hash_key(&k);
         let t0 = Instant::ZERO;
         l2.set(h(1), 1, 10u64, 100, None, t0);
@@ -74,7 +76,8 @@ mod tests {
         assert!(l2.get(h(2), 2, t0).is_none(), "LRU victim");
         assert!(l2.get(h(1), 1, Instant::from_nanos(1_000_000_000)).is_none(), "expired");
 
-        let mut big = L2Model::new(&L2Config { capacity: None, ttl: None, ..L2Config::default() });
+        let mut big =
+            L2Model::new(&L2Config { capacity: None, ttl: None, ..L2Config::default() }, DEFAULT_HASH_SEED);
         for k in 0..1000 {
             big.set(h(k), k, k, u32::MAX, None, t0);
         }

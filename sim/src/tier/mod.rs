@@ -17,25 +17,21 @@ pub use l3::{L3Queue, L3Store};
 /// An L1 store of the simulator: the engine's store with `u64` keys.
 pub type SimL1<V> = L1Store<u64, V, AnyPolicy>;
 
+/// The seed a simulation hashes keys under (L1, the L2 model, routing):
+/// `cfg.hash_seed` or, when it is not set (the engine then draws a random
+/// one), [`strata_core::l1::DEFAULT_HASH_SEED`]. A request's key is hashed
+/// once, under it.
+#[must_use]
+pub fn hash_seed(cfg: &L1Config) -> u64 {
+    cfg.hash_seed.unwrap_or(strata_core::l1::DEFAULT_HASH_SEED)
+}
+
 /// The L1 store `cfg` describes, built through `EvictionConfig::build`,
-/// hashing keys under `cfg.hash_seed` or, when it is not set (the engine
-/// then draws a random one), [`strata_core::l1::DEFAULT_HASH_SEED`].
+/// hashing keys under [`hash_seed`].
 #[must_use]
 pub fn build_l1<V>(cfg: &L1Config) -> SimL1<V> {
     let units = cfg.capacity.units();
-    let seed = cfg.hash_seed.unwrap_or(strata_core::l1::DEFAULT_HASH_SEED);
-    L1Store::with_hash_seed(units, cfg.eviction.build(units), cfg.ttl, seed)
-}
-
-/// The hash `l1` files `key` under, given the request's `hash` (under
-/// [`strata_core::l1::DEFAULT_HASH_SEED`], which routing and the L2 model
-/// use): the same hash unless the configuration pins another seed
-/// (`l1.hash_seed`), so the common case hashes once.
-#[inline]
-#[must_use]
-pub fn l1_hash<V>(l1: &SimL1<V>, key: u64, hash: u64) -> u64 {
-    let seed = l1.hash_seed();
-    if seed == strata_core::l1::DEFAULT_HASH_SEED { hash } else { strata_core::l1::hash_key_with(seed, &key) }
+    L1Store::with_hash_seed(units, cfg.eviction.build(units), cfg.ttl, hash_seed(cfg))
 }
 
 /// The weight of an object of `size` bytes under `capacity`: 1 when
