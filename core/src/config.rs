@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StateError};
+use crate::l1::MAX_SHARDS;
 use crate::policy::eviction::EvictionConfig;
 
 /// Default L1 capacity in entries.
@@ -90,7 +91,7 @@ pub struct L1Config {
     /// The eviction policy.
     pub eviction: EvictionConfig,
     /// Number of shards (rounded up to a power of two, at most
-    /// [`MAX_L1_SHARDS`] and at most the capacity); 0: chosen from the number
+    /// [`MAX_SHARDS`] and at most the capacity); 0: chosen from the number
     /// of CPUs. Each shard holds an equal part of the capacity, so with a
     /// capacity in bytes a value heavier than one part is not kept in L1
     /// (counted in `TierStats::too_large`).
@@ -394,10 +395,10 @@ impl CacheConfig {
             return Err(StateError::config("l1.capacity", "must be at least 1"));
         }
         let shards = self.l1.shards;
-        if shards > MAX_L1_SHARDS {
+        if shards > MAX_SHARDS {
             return Err(StateError::config(
                 "l1.shards",
-                format!("must be at most {MAX_L1_SHARDS}, got {shards}"),
+                format!("must be at most {MAX_SHARDS}, got {shards}"),
             ));
         }
         let rounded = shards.max(1).next_power_of_two() as u64;
@@ -449,9 +450,6 @@ impl CacheConfig {
 /// near its 64-bit limit; a per-write TTL longer than this is stored in L2
 /// without expiry.
 pub const MAX_L2_TTL: Duration = Duration::from_secs(100 * 365 * 86_400);
-
-/// Most L1 shards (`l1.shards`): far more than lock contention ever needs.
-pub const MAX_L1_SHARDS: usize = crate::l1::MAX_SHARDS;
 
 /// Longest PostgreSQL identifier (`NAMEDATALEN - 1`).
 pub const MAX_IDENTIFIER_LEN: usize = 63;

@@ -14,7 +14,8 @@ use super::store::{InsertOutcome, L1Store, StoreCounters};
 use crate::clock::Instant;
 use crate::policy::eviction::EvictionPolicy;
 
-/// Most shards a [`ShardedL1`] has (a power of two).
+/// Most shards a [`ShardedL1`] has (a power of two), and most `l1.shards`
+/// a configuration may ask for: far more than lock contention ever needs.
 pub const MAX_SHARDS: usize = 1 << 16;
 
 /// What a hit returns: a clone of the value and the entry's timestamps.
