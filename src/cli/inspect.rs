@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,6 +14,9 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use deadline::Deadline;
+
+mod deadline;
 
 /// Arguments of `strata inspect`.
 #[derive(Debug, clap::Args)]
@@ -35,6 +38,11 @@ const MAX_HEAD: usize = 16 * 1024;
 /// Most connections answered at once (a browser opens a handful).
 const MAX_CONNECTIONS: usize = 64;
 
+/// Longest a connection may take, request and answer together (the
+/// largest file, the page's wasm, is a few MB on loopback): a client that
+/// trickles its bytes cannot keep one of the places for longer.
+const EXCHANGE_LIMIT: Duration = Duration::from_secs(30);
+
 /// Runs `strata inspect` until the process is stopped.
 ///
 /// # Errors
@@ -52,15 +60,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("local address")?;
     println!("Strata inspector: http://{addr}/ (serving {}; Ctrl-C stops)", dir.display());
     io::stdout().flush().context("stdout")?;
-    serve(&listener, &dir);
+    serve(&listener, &dir, EXCHANGE_LIMIT);
     Ok(())
 }
 
 /// Answers connections on `listener` forever, one thread each, at most
-/// [`MAX_CONNECTIONS`] at once (others get 503 at once).
-fn serve(listener: &TcpListener, dir: &Path) {
+/// [`MAX_CONNECTIONS`] at once (others get 503 at once), each for at most
+/// `limit`.
+fn serve(listener: &TcpListener, dir: &Path, limit: Duration) {
     let open = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming().flatten() {
+        let stream = Deadline::new(stream, limit);
         if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
             open.fetch_sub(1, Ordering::AcqRel);
             let _ = respond(stream, 503, "text/plain", b"too many connections\n", true);
@@ -77,14 +87,14 @@ fn serve(listener: &TcpListener, dir: &Path) {
 }
 
 /// Reads one request from `stream` and answers it.
-fn handle(stream: TcpStream, dir: &Path) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+fn handle(stream: Deadline, dir: &Path) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut head = Vec::new();
     loop {
         // Never read past MAX_HEAD + 1 bytes of head, newline or not.
         let start = head.len();
         let budget = (MAX_HEAD + 1 - start) as u64;
+        // Past the deadline this fails (`TimedOut`) and the connection closes.
         let n = reader.by_ref().take(budget).read_until(b'\n', &mut head)?;
         if head.len() > MAX_HEAD {
             return respond(stream, 431, "text/plain", b"request head too large\n", false);
@@ -166,7 +176,7 @@ fn mime(path: &Path) -> &'static str {
 }
 
 fn respond(
-    mut stream: TcpStream,
+    mut stream: Deadline,
     status: u16,
     content_type: &str,
     body: &[u8],
@@ -193,16 +203,21 @@ fn respond(
 
 #[cfg(test)]
 mod tests {
-    use std::net::SocketAddr;
+    use std::net::{SocketAddr, TcpStream};
 
     use super::*;
 
     /// Serves `dir` on a free port in a background thread; returns the address.
     fn spawn_for_test(dir: &Path) -> SocketAddr {
+        spawn_with_limit(dir, EXCHANGE_LIMIT)
+    }
+
+    /// [`spawn_for_test`] with connections limited to `limit`.
+    fn spawn_with_limit(dir: &Path, limit: Duration) -> SocketAddr {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let addr = listener.local_addr().unwrap();
         let dir = dir.to_path_buf();
-        thread::spawn(move || serve(&listener, &dir));
+        thread::spawn(move || serve(&listener, &dir, limit));
         addr
     }
 
@@ -265,6 +280,36 @@ mod tests {
         s.read_to_end(&mut answer).expect("an answer before the client gives up");
         let answer = String::from_utf8_lossy(&answer);
         assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // the test times a network deadline
+    fn drops_a_client_that_trickles_its_request_at_the_deadline() {
+        let www = tempfile::tempdir().unwrap();
+        fs::write(www.path().join("index.html"), "x").unwrap();
+        let addr = spawn_with_limit(www.path(), Duration::from_millis(300));
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nX-Slow: ").unwrap();
+        // One header byte every 50 ms, each well inside any per-read
+        // timeout, for up to 5 s.
+        let mut writer = s.try_clone().unwrap();
+        let trickle = thread::spawn(move || {
+            for _ in 0..100 {
+                if writer.write_all(b"a").is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let start = std::time::Instant::now();
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        let waited = start.elapsed();
+        assert!(waited < Duration::from_secs(3), "the connection stayed open {waited:?}");
+        assert!(!answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+        drop(s);
+        trickle.join().unwrap();
     }
 
     #[test]

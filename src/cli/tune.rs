@@ -73,11 +73,11 @@ pub(crate) struct Args {
 }
 
 /// Parses a budget: a whole count, or a byte size with a unit (B, KB, MB,
-/// GB, KiB, MiB, GiB; rounded to whole bytes). Returns the number and
+/// GB, KiB, MiB, GiB; it must come to whole bytes). Returns the number and
 /// whether it is in bytes.
 ///
 /// # Errors
-/// Not a number, a fractional count, an unknown unit, or more than
+/// Not a number, a fractional count or byte size, an unknown unit, or more than
 /// `u64::MAX`.
 fn budget(text: &str, flag: &str) -> anyhow::Result<(u64, bool)> {
     /// 2^64: the first value a `u64` cannot hold.
@@ -110,7 +110,13 @@ fn budget(text: &str, flag: &str) -> anyhow::Result<(u64, bool)> {
         "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
         other => bail!("{flag}: unknown unit `{other}` in `{text}` (B, KB, MB, GB, KiB, MiB, GiB)"),
     };
-    let bytes = (n * mult).round();
+    let exact = n * mult;
+    let bytes = exact.round();
+    // Decimal fractions like `0.1MB` carry float error; a fraction of a
+    // byte beyond that is the user's and is refused, not rounded.
+    if (exact - bytes).abs() > 1e-9 * exact.max(1.0) {
+        bail!("{flag}: `{text}` is {exact} bytes, not a whole number of bytes");
+    }
     if bytes >= TOO_LARGE {
         return Err(too_large());
     }
@@ -293,6 +299,14 @@ mod tests {
         assert_eq!(budget("18446744073709551615", "x").unwrap(), (u64::MAX, false));
         assert_eq!(budget("10.0", "x").unwrap(), (10, false));
         assert_eq!(budget("1.5KiB", "x").unwrap(), (1536, true));
+        assert_eq!(budget("0.1MB", "x").unwrap(), (100_000, true));
+        assert_eq!(budget("1.3GB", "x").unwrap(), (1_300_000_000, true));
+        assert!(
+            err("1.5B").contains("--l1-budget: `1.5B` is 1.5 bytes, not a whole number of bytes"),
+            "{}",
+            err("1.5B")
+        );
+        assert!(err("1.0001KB").contains("not a whole number of bytes"), "{}", err("1.0001KB"));
     }
 
     #[test]
