@@ -272,3 +272,32 @@ async fn a_landed_batch_leaves_l2_to_a_newer_queued_write() {
     assert_eq!(a.get(b"k").await.unwrap().as_deref(), Some(&b"v2"[..]));
     a.clear_cache().await;
 }
+
+/// `put_with_ttl` gives the entry its TTL in L2 too (replacing `[l2]
+/// ttl_ms`, as it replaces `[l1] ttl_ms` in L1), also when write-back and
+/// write-behind write L2 again after the batch lands; a plain put keeps
+/// the default, and a zero TTL expires at once rather than never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_with_ttl_gives_l2_its_ttl_in_every_strategy() {
+    let mut r = raw().await;
+    for strategy in WriteStrategy::ALL {
+        let l3 = Arc::new(MemoryStateBackend::new());
+        let mut l2 = config(&redis_url(), &format!("engine-l2-ttl-{strategy}"));
+        l2.ttl = Some(Duration::from_secs(300));
+        let cache = instance(&l3, &l2, strategy).await;
+        cache.put_with_ttl(b"short", Bytes::from_static(b"s"), Duration::from_secs(2)).await.unwrap();
+        cache.put_with_ttl(b"zero", Bytes::from_static(b"z"), Duration::ZERO).await.unwrap();
+        cache.put(b"default", Bytes::from_static(b"d")).await.unwrap();
+        // Queued strategies write L2 again once the batch has landed.
+        cache.flush().await.unwrap();
+        assert_eq!(l3.get(b"short").await.unwrap().as_deref(), Some(&b"s"[..]), "{strategy}");
+        let key = |k: &str| format!("{}:{k}", l2.namespace);
+        let short: i64 = r.pttl(key("short")).await.unwrap();
+        assert!(short > 0 && short <= 2_000, "{strategy}: PTTL of the 2 s entry {short}");
+        let zero: i64 = r.pttl(key("zero")).await.unwrap();
+        assert!(zero == -2 || (0..=1).contains(&zero), "{strategy}: PTTL of the zero-TTL entry {zero}");
+        let default: i64 = r.pttl(key("default")).await.unwrap();
+        assert!(default > 290_000 && default <= 300_000, "{strategy}: PTTL of the default entry {default}");
+        cache.clear_cache().await;
+    }
+}

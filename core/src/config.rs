@@ -2,8 +2,9 @@
 //! defaults, loadable from TOML. The simulator's tuner writes this very type,
 //! so a configuration tuned offline loads unchanged in production.
 //!
-//! Durations are written in milliseconds (`ttl_ms = 30000`); absent optional
-//! durations mean "none" (no expiry).
+//! Durations are written in milliseconds (`ttl_ms = 30000`). An absent
+//! `[l1] ttl_ms` means no expiry; an absent `[l2] ttl_ms` means its default
+//! (5 minutes), and `0` there means no expiry.
 
 use std::time::Duration;
 

@@ -30,6 +30,7 @@ mod backend_impl;
 mod builder;
 mod flusher;
 mod open;
+mod queued;
 mod read;
 mod shared;
 mod single_flight;
@@ -52,22 +53,14 @@ use crate::backend::StateBackend;
 use crate::clock::Clock;
 use crate::config::{CacheConfig, Capacity};
 use crate::error::Result;
-use crate::l1::{ByteKey, InlineBytes, KeyHasher, ShardedL1};
+use crate::l1::{ByteKey, KeyHasher, ShardedL1};
 use crate::l2::L2Tier;
 use crate::policy::eviction::AnyPolicy;
 use crate::policy::{PendingOp, RefreshPolicy, WriteBehindQueue, WritePlan};
 use crate::stats::{CacheStats, Counter, Metrics, TierStats};
 use single_flight::SingleFlight;
 
-/// The value of a queued put: a copy of its bytes in the queue's slot when
-/// it has at most 70 (the type is then 72 bytes), else the caller's `Bytes`
-/// shared with L1. Copying a small value costs less than sharing it: a
-/// `Bytes` made from a `Vec` (what `Bytes::from` and `copy_from_slice`
-/// make) allocates a shared header on its first clone, and the flusher's
-/// drop of its reference would then touch that header from another thread.
-/// Measured on 64-byte values, copying took 15% (zipf) to 21% (new keys)
-/// off a write-behind put (book: benchmarks, "Puts over sled").
-pub(crate) type QueuedValue = InlineBytes<70>;
+pub(crate) use queued::QueuedValue;
 
 /// Pending L3 writes: queued, and taken by the flusher but not yet written.
 pub(crate) struct WriteState {
@@ -177,7 +170,10 @@ impl<B: StateBackend> CachedStateBackend<B> {
         self.inner.put(key, value, None).await
     }
 
-    /// [`Self::put`] with an L1 TTL for this entry instead of the default.
+    /// [`Self::put`] with a TTL for this entry instead of the defaults
+    /// (`[l1] ttl_ms`, and `[l2] ttl_ms` for the copy in L2; a TTL longer
+    /// than [`crate::config::MAX_L2_TTL`] is no expiry in L2). An instance
+    /// that later loads the value from L2 or L3 caches it with its defaults.
     ///
     /// # Errors
     /// As [`Self::put`].

@@ -57,7 +57,10 @@ fn encode_all(entries: &[(Bytes, Bytes)]) -> Vec<(Bytes, Bytes)> {
 /// The writes of a batch that landed in L3, as L2 must mirror them (see
 /// [`Inner::l2_after_flush`]).
 pub(crate) struct LandedWrites {
+    /// Puts with the default TTL.
     puts: Vec<(Bytes, Bytes)>,
+    /// Puts with a TTL of their own (`put_with_ttl`).
+    puts_with_ttl: Vec<((Bytes, Bytes), Duration)>,
     deletes: Vec<Bytes>,
 }
 
@@ -135,28 +138,43 @@ impl<B: StateBackend> Inner<B> {
         });
     }
 
-    /// Writes values to L2 and tells the other instances. Entries whose write
-    /// raced with another instance's (not `stored` in L1) are removed from L2
-    /// instead, so neither tier pins a value that may be older than L3's.
-    pub(crate) async fn l2_write_after(&self, entries: &[(Bytes, Bytes)], stored: &[bool]) {
+    /// Writes values to L2 (with `ttl`, see [`Self::l2_write`]) and tells
+    /// the other instances. Entries whose write raced with another
+    /// instance's (not `stored` in L1) are removed from L2 instead, so
+    /// neither tier pins a value that may be older than L3's.
+    pub(crate) async fn l2_write_after(
+        &self,
+        entries: &[(Bytes, Bytes)],
+        stored: &[bool],
+        ttl: Option<Duration>,
+    ) {
         if stored.iter().all(|s| *s) {
-            return self.l2_write(entries).await;
+            return self.l2_write(entries, ttl).await;
         }
         let (fresh, raced): (Vec<_>, Vec<_>) = entries.iter().zip(stored).partition(|(_, s)| **s);
         let fresh: Vec<(Bytes, Bytes)> = fresh.into_iter().map(|(e, _)| e.clone()).collect();
         let raced: Vec<Bytes> = raced.into_iter().map(|((k, _), _)| k.clone()).collect();
         if !fresh.is_empty() {
-            self.l2_write(&fresh).await;
+            self.l2_write(&fresh, ttl).await;
         }
         self.l2_remove(&raced, false).await;
     }
 
-    /// Writes values to L2 and tells the other instances.
-    pub(crate) async fn l2_write(&self, entries: &[(Bytes, Bytes)]) {
+    /// Writes values to L2 and tells the other instances. `ttl`: the
+    /// writes' own TTL (`put_with_ttl`), which replaces `[l2] ttl_ms` for
+    /// them as it replaces `[l1] ttl_ms` in L1; `None`: the default.
+    pub(crate) async fn l2_write(&self, entries: &[(Bytes, Bytes)], ttl: Option<Duration>) {
         let Some(l2) = self.l2.as_ref() else { return };
+        let ttl = match ttl {
+            // A zero TTL expires at once, as in L1; for Redis (and `L2Tier`)
+            // zero means "no expiry", so the shortest it keeps: 1 ms.
+            Some(t) if t.is_zero() => Some(Duration::from_millis(1)),
+            Some(t) => Some(t),
+            None => self.l2_ttl(),
+        };
         let r = match entries {
-            [(k, v)] => l2.put(k, encode(v), self.l2_ttl()).await,
-            _ => l2.put_many(&encode_all(entries), self.l2_ttl()).await,
+            [(k, v)] => l2.put(k, encode(v), ttl).await,
+            _ => l2.put_many(&encode_all(entries), ttl).await,
         };
         let keys: Vec<Bytes> = entries.iter().map(|(k, _)| k.clone()).collect();
         if r.is_err() {
@@ -175,7 +193,7 @@ impl<B: StateBackend> Inner<B> {
     /// without L2.
     pub(crate) fn landed_for_l2(&self, batch: &[(ByteKey, PendingOp<QueuedValue>)]) -> Option<LandedWrites> {
         self.l2.as_ref()?;
-        let mut landed = LandedWrites { puts: Vec::new(), deletes: Vec::new() };
+        let mut landed = LandedWrites { puts: Vec::new(), puts_with_ttl: Vec::new(), deletes: Vec::new() };
         // In chunks, as the flusher holds the write lock (see `LOCK_CHUNK`).
         for chunk in batch.chunks(super::flusher::LOCK_CHUNK) {
             let w = self.writes.lock();
@@ -184,7 +202,10 @@ impl<B: StateBackend> Inner<B> {
                     continue;
                 }
                 match op {
-                    PendingOp::Put(v) => landed.puts.push((k.to_bytes(), v.to_bytes())),
+                    PendingOp::Put(v) => match v.ttl() {
+                        None => landed.puts.push((k.to_bytes(), v.to_bytes())),
+                        Some(ttl) => landed.puts_with_ttl.push(((k.to_bytes(), v.to_bytes()), ttl)),
+                    },
                     PendingOp::Delete => landed.deletes.push(k.to_bytes()),
                 }
             }
@@ -205,7 +226,11 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) async fn l2_after_flush(&self, landed: Option<LandedWrites>) {
         let Some(landed) = landed else { return };
         if !landed.puts.is_empty() {
-            self.l2_write(&landed.puts).await;
+            self.l2_write(&landed.puts, None).await;
+        }
+        // Each with its own TTL (`put_with_ttl` is the exception: one call each).
+        for (entry, ttl) in &landed.puts_with_ttl {
+            self.l2_write(std::slice::from_ref(entry), Some(*ttl)).await;
         }
         if !landed.deletes.is_empty() {
             self.l2_remove(&landed.deletes, true).await;

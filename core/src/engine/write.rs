@@ -133,7 +133,7 @@ impl<B: StateBackend> Inner<B> {
         let mut owned: Option<ByteKey> = None;
         let due = {
             let mut w = self.writes.lock();
-            let op = PendingOp::Put(QueuedValue::from_shared(&value));
+            let op = PendingOp::Put(QueuedValue::from_shared(&value, ttl));
             let make = || owned.get_or_insert_with(|| ByteKey::copy_from_slice(key)).clone();
             if w.queue.push_with(key, make, op, now) == Enqueued::Full {
                 return Err(value);
@@ -166,11 +166,11 @@ impl<B: StateBackend> Inner<B> {
         let mut value = value;
         let mut queued = None;
         let replace = || {
-            queued = Some(QueuedValue::from_shared(&value));
+            queued = Some(QueuedValue::from_shared(&value, ttl));
             std::mem::take(&mut value)
         };
         self.l1.write_shard(key, ttl, |s, hash| s.update_hashed(hash, key, replace, weight, ttl, now));
-        let op = PendingOp::Put(queued.unwrap_or_else(|| QueuedValue::from_bytes(value)));
+        let op = PendingOp::Put(queued.unwrap_or_else(|| QueuedValue::from_bytes(value, ttl)));
         let pushed = w.queue.push_with(key, || ByteKey::copy_from_slice(key), op, now);
         debug_assert_ne!(pushed, Enqueued::Full, "room was checked under the same lock");
         Ok(self.plan.due_by_size(&w.queue))
@@ -188,7 +188,7 @@ impl<B: StateBackend> Inner<B> {
                 self.metrics.writes.incr();
                 if let Some(value) = for_l2 {
                     let entry = (Bytes::copy_from_slice(key), value);
-                    Box::pin(self.l2_write(std::slice::from_ref(&entry))).await;
+                    Box::pin(self.l2_write(std::slice::from_ref(&entry), ttl)).await;
                 }
                 Ok(())
             }
@@ -213,12 +213,12 @@ impl<B: StateBackend> Inner<B> {
                     }
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
-                    self.enqueue(key.clone(), PendingOp::Put(QueuedValue::from_shared(&value))).await?;
+                    self.enqueue(key.clone(), PendingOp::Put(QueuedValue::from_shared(&value, ttl))).await?;
                 }
             }
             self.metrics.writes.incr();
             let stored = self.cache_written(ticket, &key, &value, ttl);
-            self.l2_write_after(&[(key, value)], &[stored]).await;
+            self.l2_write_after(&[(key, value)], &[stored], ttl).await;
             Ok(())
         }
         .instrument(span)
@@ -242,7 +242,7 @@ impl<B: StateBackend> Inner<B> {
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
                     for (k, v) in &entries {
-                        self.enqueue(k.clone(), PendingOp::Put(QueuedValue::from_shared(v))).await?;
+                        self.enqueue(k.clone(), PendingOp::Put(QueuedValue::from_shared(v, None))).await?;
                     }
                 }
             }
@@ -251,7 +251,7 @@ impl<B: StateBackend> Inner<B> {
                 self.metrics.writes.incr();
                 stored.push(self.cache_written(ticket, k, v, None));
             }
-            self.l2_write_after(&entries, &stored).await;
+            self.l2_write_after(&entries, &stored, None).await;
             Ok(())
         }
         .instrument(span)
