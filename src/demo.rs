@@ -17,6 +17,7 @@ use serde::Serialize;
 use strata_core::config::{CacheConfig, L3Config, WriteStrategy};
 use strata_core::l1::engine_key;
 use strata_core::{CachedStateBackend, ManualClock, SledStateBackend, StateBackend};
+use strata_sim::tier::trace_ttl;
 use strata_sim::trace::{ReaderOptions, TraceFormat, open};
 use strata_sim::{Op, Request, SimConfig};
 
@@ -182,7 +183,11 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
             Op::Get => {
                 cache.get(&key).await?;
             }
-            Op::Set => cache.put(&key, value_for(r, opts.default_value_size)).await?,
+            // A trace's TTL is the write's own, in the engine as in the simulator.
+            Op::Set => match trace_ttl(r.ttl) {
+                Some(ttl) => cache.put_with_ttl(&key, value_for(r, opts.default_value_size), ttl).await?,
+                None => cache.put(&key, value_for(r, opts.default_value_size)).await?,
+            },
             Op::Delete => {
                 cache.delete(&key).await?;
             }
