@@ -1,7 +1,9 @@
 //! The hit-ratio-only replay: a straight loop over the requests through
 //! each instance's L1 (and the shared L2 when configured), with no latency
-//! model and no event heap. Writes invalidate other instances at once;
-//! a due refresh-ahead reloads at once; every L3 write is one request.
+//! model and no event heap. With L2, writes invalidate other instances at
+//! once (without it the engine's instances never hear of each other's
+//! writes, and neither do these); a due refresh-ahead reloads at once;
+//! every L3 write is one request.
 //!
 //! It drives the same `L1Store` and policies as the full engine, so its L1
 //! hits equal the full engine's whenever loads finish before the next
@@ -167,7 +169,7 @@ impl FastSim {
                     ttl,
                     now,
                 );
-            } else if l1.remove(&r.key).is_some() && j != i {
+            } else if (j == i || self.l2.is_some()) && l1.remove(&r.key).is_some() && j != i {
                 self.c.invalidations += 1;
             }
         }

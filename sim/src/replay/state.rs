@@ -238,8 +238,13 @@ impl Sim {
         self.events.push(self.now.saturating_add(ns), Event::L3Done(job));
     }
 
-    /// Tells every instance but `writer` to drop `key`, each after a sampled delay.
+    /// Tells every instance but `writer` to drop `key`, each after a sampled
+    /// delay. Only with L2: the engine's instances hear of each other's
+    /// writes through Redis (pub/sub), and without it they never do.
     pub(crate) fn invalidate_others(&mut self, writer: usize, key: u64) {
+        if self.l2.is_none() {
+            return;
+        }
         for j in 0..self.inst.len() {
             if j != writer {
                 let at = self.now.saturating_add(self.lat.invalidation.sample_ns(&mut self.rng.invalidation));

@@ -209,6 +209,8 @@ fn delayed_invalidation_across_instances_gives_stale_reads() {
     s.latency.invalidation = LatencyConfig::constant(50_000.0);
     let mut c = cache(10);
     c.write.strategy = WriteStrategy::WriteBack;
+    // Invalidations travel through L2's Redis (pub/sub).
+    c.l2 = Some(L2Config { capacity: None, ttl: None, ..L2Config::default() });
     // round-robin: even requests on instance 0, odd on 1
     let reqs = vec![
         get(0, 1),  // i0 loads v0
@@ -216,13 +218,24 @@ fn delayed_invalidation_across_instances_gives_stale_reads() {
         set(20, 1), // i0 writes v1, commits at 20 ms; i1 learns at 70 ms
         get(30, 1), // i1: stale (v0), 10 ms behind
         get(40, 2),
-        get(80, 1), // i1: invalidated, loads v1 from L3 (written at 23 ms)
+        get(80, 1), // i1: invalidated, loads v1 (from L2, written at the put)
     ];
     let r = full(&c, &s, &reqs);
     assert_eq!(r.staleness.stale_reads, 1);
     assert_eq!(r.staleness.max_stale_age_ms, 10.0);
-    assert_eq!(r.invalidations, 1);
+    // The put's notice, and the landed batch's (the engine's l2_after_flush).
+    assert_eq!(r.invalidations, 2);
     assert_eq!(r.l1.hits, 1);
+
+    // Without L2 the engine's instances have no channel: i1 never hears
+    // of the write and keeps its v0 (stale at 30 and at 80 ms).
+    c.l2 = None;
+    let r = full(&c, &s, &reqs);
+    assert_eq!(r.invalidations, 0);
+    assert_eq!(r.staleness.stale_reads, 2);
+    assert_eq!(r.l1.hits, 2);
+    let fast = crate::fast::run_hit_ratio_only(&c, &s, reqs.iter().copied(), |_| {}).unwrap();
+    assert_eq!((fast.invalidations, fast.l1.hits), (0, 2));
 }
 
 #[test]
