@@ -188,7 +188,8 @@ impl Reference {
                         } else {
                             l1.update(r.key, w1, ttl, now);
                         }
-                    } else {
+                    } else if j == i || self.l2.is_some() {
+                        // Other instances hear of it only through L2 (pub/sub).
                         l1.remove(r.key);
                     }
                 }

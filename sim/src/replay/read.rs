@@ -25,9 +25,14 @@ impl Sim {
             return;
         }
         let committed = self.truth.committed(key);
-        if let Some(&version) = inst.own_writes.get(&key) {
-            // Reads see their own writes while the queue still holds them.
+        if let Some(&(version, deleted)) = inst.own_writes.get(&key) {
+            // Reads see their own writes while the queue still holds them,
+            // and (as the engine) cache a pending put's value as a load
+            // would, so that L1's contents do not depend on the flusher.
             self.c.pending_write_reads += 1;
+            if !deleted {
+                inst.l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), None, now);
+            }
             self.finish_read(key, version, committed, l1_ns);
             return;
         }

@@ -56,8 +56,8 @@ pub(crate) struct Instance {
     pub(crate) queue: WriteBehindQueue<u64, PendingWrite>,
     pub(crate) refresh: RefreshPolicy<u64>,
     pub(crate) loads: HashMap<u64, Load, KeyHasher>,
-    /// Writes of this instance not yet in L3: key → version.
-    pub(crate) own_writes: HashMap<u64, u64, KeyHasher>,
+    /// Writes of this instance not yet in L3: key → (version, whether a delete).
+    pub(crate) own_writes: HashMap<u64, (u64, bool), KeyHasher>,
     /// Queue writes in flight to L3.
     pub(crate) in_flight: u32,
     /// Time of the earliest scheduled flush check.

@@ -196,9 +196,12 @@ fn reads_see_own_pending_writes_after_eviction() {
     let mut c = cache(1);
     c.write.strategy = WriteStrategy::WriteBehind;
     c.write.flush_interval = Duration::from_secs(10);
-    let reqs = vec![set(0, 1), get(1, 2), get(5, 1)];
+    // The pending read caches the value as a load would (the engine's
+    // `lead_load`): the next read of key 1 is an L1 hit.
+    let reqs = vec![set(0, 1), get(1, 2), get(5, 1), get(6, 1)];
     let r = full(&c, &constant_sim(), &reqs);
     assert_eq!(r.pending_write_reads, 1);
+    assert_eq!(r.l1.hits, 1);
     assert_eq!(r.staleness.stale_reads, 0);
 }
 

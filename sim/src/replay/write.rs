@@ -41,7 +41,7 @@ impl Sim {
         let l2_ns = self.apply_to_caches(i, &w);
         let now = self.instant();
         let inst = &mut self.inst[i];
-        inst.own_writes.insert(w.key, w.version);
+        inst.own_writes.insert(w.key, (w.version, w.delete));
         let op = if w.delete {
             if inst.queue.cancel(&w.key) {
                 self.c.cancelled_writes += 1;
@@ -104,7 +104,7 @@ impl Sim {
                     // A delete's version is the instance's latest write of the key.
                     PendingOp::Delete => PendingWrite {
                         key,
-                        version: inst.own_writes.get(&key).copied().unwrap_or(0),
+                        version: inst.own_writes.get(&key).map_or(0, |&(v, _)| v),
                         size: 0,
                         ttl: None,
                         delete: true,
@@ -160,7 +160,7 @@ impl Sim {
         for w in ops {
             self.l3.apply(w.key, w.version);
             let inst = &mut self.inst[i];
-            if inst.own_writes.get(&w.key) == Some(&w.version) {
+            if inst.own_writes.get(&w.key).is_some_and(|&(v, _)| v == w.version) {
                 inst.own_writes.remove(&w.key);
             }
             if self.l2.is_none() || inst.queue.get(&w.key).is_some() {
