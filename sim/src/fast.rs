@@ -169,7 +169,10 @@ impl FastSim {
                     ttl,
                     now,
                 );
-            } else if (j == i || self.l2.is_some()) && l1.remove(&r.key).is_some() && j != i {
+            } else if j == i {
+                // A delete, on the instance that makes it.
+                l1.remove(&r.key);
+            } else if self.l2.is_some() && l1.remove(&r.key).is_some() {
                 self.c.invalidations += 1;
             }
         }
