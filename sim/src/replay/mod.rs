@@ -93,11 +93,11 @@ impl Sim {
         let Some((t, event)) = self.events.pop() else { return };
         self.advance(t);
         match event {
-            Event::L2Reply { inst, key, found } => self.on_l2_reply(inst as usize, key, found),
+            Event::L2Reply { inst, key, found, load } => self.on_l2_reply(inst as usize, key, found, load),
             Event::L3Done(job) => {
                 match job {
-                    Job::Load { inst, key, size, refresh } => {
-                        self.on_load_done(inst as usize, key, size, refresh)
+                    Job::Load { inst, key, size, refresh, load } => {
+                        self.on_load_done(inst as usize, key, size, refresh, load)
                     }
                     Job::Write { inst, write } => self.on_write_through_done(inst as usize, write),
                     Job::Flush { inst, ops } => self.on_flush_done(inst as usize, ops),
@@ -108,6 +108,7 @@ impl Sim {
             }
             Event::Invalidate { inst, key } => {
                 self.c.invalidations += 1;
+                self.stale_load(inst as usize, key);
                 self.inst[inst as usize].l1.remove(&key);
             }
             Event::FlushCheck { inst } => self.on_flush_check(inst as usize),

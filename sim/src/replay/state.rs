@@ -31,6 +31,9 @@ pub(crate) struct Waiter {
 /// A load in flight (single-flight): the first get and those coalesced into it.
 #[derive(Debug)]
 pub(crate) struct Load {
+    /// Which load (the events of a load carry it): a load made stale and
+    /// one started after it can be in flight for one key at once.
+    pub(crate) id: u64,
     pub(crate) size: u32,
     pub(crate) first: Waiter,
     pub(crate) more: Vec<Waiter>,
@@ -55,7 +58,14 @@ pub(crate) struct Instance {
     /// lands L2 can be written with it again.
     pub(crate) queue: WriteBehindQueue<u64, PendingWrite>,
     pub(crate) refresh: RefreshPolicy<u64>,
+    /// The load of each key that gets join (key → load).
     pub(crate) loads: HashMap<u64, Load, KeyHasher>,
+    /// Loads a write or an invalidation made stale (id → load): as the
+    /// engine's single-flight, they still answer their gets but cache
+    /// nothing, and later gets start a load of their own.
+    pub(crate) stale_loads: HashMap<u64, Load, KeyHasher>,
+    /// Keys whose refresh in flight was made stale likewise.
+    pub(crate) stale_refreshes: HashMap<u64, (), KeyHasher>,
     /// Writes of this instance not yet in L3: key → (version, whether a delete).
     pub(crate) own_writes: HashMap<u64, (u64, bool), KeyHasher>,
     /// Queue writes in flight to L3.
@@ -70,7 +80,7 @@ pub(crate) struct Instance {
 #[derive(Debug)]
 pub(crate) enum Job {
     /// Read a key for a miss (or a refresh).
-    Load { inst: u32, key: u64, size: u32, refresh: bool },
+    Load { inst: u32, key: u64, size: u32, refresh: bool, load: u64 },
     /// A write-through write; its writer waits.
     Write { inst: u32, write: PendingWrite },
     /// Queue writes (a delete's version is the instance's latest write of
@@ -82,7 +92,7 @@ pub(crate) enum Job {
 #[derive(Debug)]
 pub(crate) enum Event {
     /// An L2 get (issued earlier) answers.
-    L2Reply { inst: u32, key: u64, found: Option<u64> },
+    L2Reply { inst: u32, key: u64, found: Option<u64>, load: u64 },
     /// An L3 request completes.
     L3Done(Job),
     /// An invalidation reaches an instance.
@@ -126,6 +136,8 @@ pub(crate) struct Sim {
     pub(crate) batch_sizes: LatencyRecorder,
     pub(crate) series: Series,
     pub(crate) max_stale_age: u64,
+    /// The id of the next load.
+    pub(crate) next_load: u64,
 }
 
 impl Sim {
@@ -140,6 +152,8 @@ impl Sim {
                 queue: WriteBehindQueue::from_config(&cache.write),
                 refresh: RefreshPolicy::new(&cache.refresh),
                 loads: HashMap::with_hasher(key_hasher()),
+                stale_loads: HashMap::with_hasher(key_hasher()),
+                stale_refreshes: HashMap::with_hasher(key_hasher()),
                 own_writes: HashMap::with_hasher(key_hasher()),
                 in_flight: 0,
                 flush_at: None,
@@ -175,6 +189,7 @@ impl Sim {
             batch_sizes: LatencyRecorder::new(),
             series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
             max_stale_age: 0,
+            next_load: 0,
         })
     }
 
@@ -238,6 +253,20 @@ impl Sim {
         self.events.push(self.now.saturating_add(ns), Event::L3Done(job));
     }
 
+    /// A write of `key` reached instance `i`'s caches (its own, or another
+    /// instance's by invalidation): its load or refresh of the key in
+    /// flight, if any, must not cache what it reads (the engine's
+    /// `SingleFlight::mark_stale`).
+    pub(crate) fn stale_load(&mut self, i: usize, key: u64) {
+        let inst = &mut self.inst[i];
+        if let Some(load) = inst.loads.remove(&key) {
+            inst.stale_loads.insert(load.id, load);
+        }
+        if inst.refresh.is_in_flight(&key) {
+            inst.stale_refreshes.insert(key, ());
+        }
+    }
+
     /// Tells every instance but `writer` to drop `key`, each after a sampled
     /// delay. Only with L2: the engine's instances hear of each other's
     /// writes through Redis (pub/sub), and without it they never do.
@@ -278,6 +307,7 @@ impl Sim {
         let now = self.instant();
         let hash = self.hash(w.key);
         let ttl = trace_ttl(w.ttl);
+        self.stale_load(i, w.key);
         let inst = &mut self.inst[i];
         if w.delete {
             inst.l1.remove(&w.key);

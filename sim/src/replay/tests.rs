@@ -390,3 +390,46 @@ fn write_behind_landed_batches_rewrite_l2_in_l3_order() {
     assert_eq!(r.l2.as_ref().unwrap().hits, 2, "both reads served by L2");
     assert_eq!(r.staleness.stale_reads, 2, "L3's value, older than the newest put");
 }
+
+/// A load overtaken by a write of its key answers its get but caches
+/// nothing (the engine's single-flight marks it stale): neither its own
+/// instance's write nor another's (by invalidation, through L2) is
+/// overwritten by the older value the load read from L3.
+#[test]
+fn a_load_overtaken_by_a_write_caches_nothing() {
+    let mut c = cache(10);
+    c.write.strategy = WriteStrategy::WriteBack;
+    // One instance: the load (0–2 ms) reads v0 from L3, the put at 1 ms
+    // cached v1 and reaches L3 only at 4 ms.
+    let reqs = vec![get(0, 1), set(1, 1), get(3, 1)];
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!(r.staleness.stale_reads, 0, "the load did not overwrite the put in L1");
+    assert_eq!(r.l1.hits, 1);
+
+    // Two instances (round-robin) with L2: i0's load (L2 miss at 0.5 ms,
+    // L3 until 2.5 ms) learns of i1's put (1 ms) at 2 ms; i0's read at
+    // 3 ms then misses L1 and finds i1's value in L2.
+    let mut s = constant_sim();
+    s.instances = 2;
+    c.l2 = Some(L2Config { capacity: None, ttl: None, ..L2Config::default() });
+    let reqs = vec![get(0, 1), set(1, 1), get(3, 1)];
+    let r = full(&c, &s, &reqs);
+    assert_eq!(r.staleness.stale_reads, 0, "neither L1 nor L2 took the load's older value");
+    assert_eq!((r.l1.hits, r.l2.unwrap().hits), (0, 1));
+}
+
+/// Likewise a refresh-ahead overtaken by a write: the refresh (60–62 ms)
+/// reads v0 from L3, the put at 61 ms cached v1 (in L3 at 64 ms).
+#[test]
+fn a_refresh_overtaken_by_a_write_caches_nothing() {
+    let mut c = cache(10);
+    c.write.strategy = WriteStrategy::WriteBack;
+    c.l1.ttl = Some(Duration::from_millis(100));
+    c.refresh.enabled = true;
+    c.refresh.threshold = 0.5;
+    let reqs = vec![get(0, 1), get(60, 1), set(61, 1), get(63, 1)];
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!(r.refreshes, 1);
+    assert_eq!(r.staleness.stale_reads, 0, "the refresh did not overwrite the put");
+    assert_eq!(r.l1.hits, 2);
+}
