@@ -53,8 +53,9 @@ pub struct SimConfig {
     pub latency: Latencies,
     /// L3 capacity model.
     pub l3: L3Sim,
-    /// Concurrent L3 writes of the write queue, per instance: batches in
-    /// flight for write-behind, single writes for write-back.
+    /// Flusher turns in flight per instance (the engine runs one): a
+    /// write-behind turn writes one batch, a write-back turn writes what it
+    /// took one write at a time, in order.
     pub flushers: u32,
 }
 

@@ -84,8 +84,11 @@ pub(crate) enum Job {
     /// A write-through write; its writer waits.
     Write { inst: u32, write: PendingWrite },
     /// Queue writes (a delete's version is the instance's latest write of
-    /// the key); one for write-back, a batch for write-behind.
-    Flush { inst: u32, ops: Vec<PendingWrite> },
+    /// the key) taken in one turn of the flusher. Write-behind writes them
+    /// as one batch (`each: None`); write-back one after another, in order
+    /// (`each: Some(k)`: `ops[k]` is the one in flight), as the engine's
+    /// flusher does.
+    Flush { inst: u32, ops: Vec<PendingWrite>, each: Option<usize> },
 }
 
 /// Something that happens at a point of virtual time.
@@ -229,8 +232,12 @@ impl Sim {
                 self.c.l3_write_ops += 1;
                 self.c.l3_write_requests += 1;
             }
-            Job::Flush { ops, .. } => {
+            Job::Flush { ops, each: None, .. } => {
                 self.c.l3_write_ops += ops.len() as u64;
+                self.c.l3_write_requests += 1;
+            }
+            Job::Flush { each: Some(_), .. } => {
+                self.c.l3_write_ops += 1;
                 self.c.l3_write_requests += 1;
             }
         }
@@ -243,8 +250,10 @@ impl Sim {
     pub(crate) fn start_l3(&mut self, job: Job) {
         let ns = match &job {
             Job::Load { .. } => self.lat.l3_read.sample_ns(&mut self.rng.l3_read),
-            Job::Write { .. } => self.lat.l3_write.sample_ns(&mut self.rng.l3_write),
-            Job::Flush { ops, .. } => self
+            Job::Write { .. } | Job::Flush { each: Some(_), .. } => {
+                self.lat.l3_write.sample_ns(&mut self.rng.l3_write)
+            }
+            Job::Flush { ops, each: None, .. } => self
                 .lat
                 .l3_write
                 .sample_ns(&mut self.rng.l3_write)

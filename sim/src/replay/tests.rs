@@ -344,10 +344,14 @@ fn write_through_reordered_completions_are_not_stale() {
 }
 
 #[test]
-fn write_back_reordered_l3_writes_are_stale_once_evicted() {
-    // Same writes with write-back: the caches commit in arrival order, but L3
-    // keeps whichever write landed last. Once L1 forgets the key, a read
-    // from L3 returns an older value than the newest committed one.
+fn write_back_writes_l3_in_order_and_coalesces_meanwhile() {
+    // 200 puts of one key, 0.1 ms apart, with L3 writes of 0.1–10 ms. As the
+    // engine's flusher, write-back writes what is pending one write at a
+    // time, in order, while later puts coalesce in the queue: far fewer L3
+    // writes than puts, and L3 ends with the newest value (the read from L3
+    // after L1 forgets the key is fresh). Writing each put at once, in
+    // parallel, the simulator made 200 writes and L3 kept whichever landed
+    // last (a stale read the engine cannot produce).
     let mut s = constant_sim();
     s.latency.l3_write = LatencyConfig::Uniform { min_us: 100.0, max_us: 10_000.0 };
     let mut c = cache(1);
@@ -356,8 +360,9 @@ fn write_back_reordered_l3_writes_are_stale_once_evicted() {
     reqs.push(get(40, 2)); // evicts key 1 from L1
     reqs.push(get(50, 1)); // from L3
     let r = full(&c, &s, &reqs);
-    assert_eq!(r.l3.write_requests, 200);
-    assert_eq!(r.staleness.stale_reads, 1);
+    assert!((2..50).contains(&r.l3.write_requests), "{} L3 writes", r.l3.write_requests);
+    assert_eq!(r.l3.write_requests + r.write_queue.coalesced, 200);
+    assert_eq!(r.staleness.stale_reads, 0);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The write path, executing `WritePlan` and `WriteBehindQueue` decisions:
-//! write-through (L3, then the caches), write-back (caches now, one L3
-//! write each), write-behind (caches now, coalesced batches flushed by size
-//! or age, bounded queue with backpressure; deletes cancel pending writes).
+//! write-through (L3, then the caches), write-back (caches now; the
+//! flusher takes what is pending and writes it to L3 one write at a time,
+//! in order, while new writes coalesce in the queue), write-behind (caches
+//! now, coalesced batches flushed by size or age, bounded queue with
+//! backpressure; deletes cancel pending writes).
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
 
@@ -85,15 +87,14 @@ impl Sim {
         let batched = self.plan == WritePlan::CachesThenL3Batched;
         loop {
             let inst = &mut self.inst[i];
-            // Write-back writes each key at once (no flusher limit); write-behind
-            // keeps at most `flushers` batches in flight.
-            if batched && inst.in_flight >= self.flushers {
+            // At most `flushers` turns in flight (the engine has one flusher).
+            if inst.in_flight >= self.flushers {
                 return;
             }
             if !self.plan.flush_due(&mut inst.queue, now) {
                 return;
             }
-            let taken = if batched { inst.queue.take_batch() } else { inst.queue.take(1) };
+            let taken = inst.queue.take_batch();
             if taken.is_empty() {
                 return;
             }
@@ -113,8 +114,14 @@ impl Sim {
                 })
                 .collect();
             inst.in_flight += 1;
-            self.batch_sizes.record(ops.len() as u64);
-            self.submit_l3(Job::Flush { inst: i as u32, ops });
+            let each = if batched {
+                self.batch_sizes.record(ops.len() as u64);
+                None
+            } else {
+                self.batch_sizes.record(1);
+                Some(0)
+            };
+            self.submit_l3(Job::Flush { inst: i as u32, ops, each });
         }
     }
 
@@ -149,16 +156,34 @@ impl Sim {
         self.writes.record(latency);
     }
 
-    /// Queue writes of instance `i` reached L3. With L2, each is written
-    /// to L2 again (a put's value, a delete's removal) unless the key is
-    /// queued again, and the other instances are told: the engine's
-    /// `l2_after_flush`, so that L2 ends with the value L3 ends with when
-    /// instances write one key within a flush interval. (The engine's
-    /// flusher waits for that L2 call before its next batch; not modelled.)
-    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<PendingWrite>) {
+    /// Queue writes of instance `i` reached L3: the batch (write-behind),
+    /// or `ops[k]` (write-back, `each: Some(k)`; the next write of the
+    /// turn then goes out). When the turn is over, its writes leave the
+    /// pending set and, with L2, each is written to L2 again (a put's
+    /// value, a delete's removal) unless the key is queued again, and the
+    /// other instances are told: the engine's `l2_after_flush`, so that L2
+    /// ends with the value L3 ends with when instances write one key within
+    /// a flush interval. (The engine's flusher waits for that L2 call
+    /// before its next batch; not modelled.)
+    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<PendingWrite>, each: Option<usize>) {
+        match each {
+            Some(k) => {
+                let w = ops[k];
+                self.l3.apply(w.key, w.version);
+                if k + 1 < ops.len() {
+                    self.batch_sizes.record(1);
+                    self.submit_l3(Job::Flush { inst: i as u32, ops, each: Some(k + 1) });
+                    return;
+                }
+            }
+            None => {
+                for w in &ops {
+                    self.l3.apply(w.key, w.version);
+                }
+            }
+        }
         let now = self.instant();
         for w in ops {
-            self.l3.apply(w.key, w.version);
             let inst = &mut self.inst[i];
             if inst.own_writes.get(&w.key).is_some_and(|&(v, _)| v == w.version) {
                 inst.own_writes.remove(&w.key);
