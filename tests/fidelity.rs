@@ -127,48 +127,85 @@ async fn a_pinned_hash_seed_reaches_engine_and_simulator() {
     }
 }
 
+/// Writes `n` requests to a CSV trace at `path`, 6 ms apart over skewed
+/// keys 0–399 (the low ones hot): `line(i, time_ns, key, rng)` is each
+/// request's `op,size,ttl`.
+fn skewed_csv(path: &std::path::Path, n: u64, line: impl Fn(u64, &mut rand_pcg::Pcg64Mcg) -> String) {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+    let mut csv = String::from("timestamp,key,op,size,ttl\n");
+    for i in 0..n {
+        let key = (rng.random_range(0..20u64) * rng.random_range(0..20u64)).min(399);
+        let rest = line(i, &mut rng);
+        csv.push_str(&format!("{},{key},{rest}\n", i * 6_000_000));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+/// The demo on the CSV trace at `path` with an L1 of 150 entries.
+async fn demo_csv(path: &std::path::Path, eviction: &EvictionConfig, strategy: WriteStrategy) -> DemoReport {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = default_config();
+    config.l1.capacity = Capacity::Entries(150);
+    config.l1.eviction = eviction.clone();
+    config.write.strategy = strategy;
+    let opts = DemoOptions {
+        trace: path.to_path_buf(),
+        format: None,
+        config,
+        data_dir: data.path().to_path_buf(),
+        default_value_size: 16,
+    };
+    run(&opts).await.unwrap()
+}
+
 /// Writes with a TTL of their own (the trace's `ttl` column): the engine's
 /// `put_with_ttl` and the simulator expire them alike, hit for hit, under
 /// every strategy (the demo ignored the column, and the engine kept such
-/// entries that the simulator expired). Keys 0–399, L1 of 150 entries,
-/// a write every third request with a TTL of 1–4 s, over 2 minutes.
+/// entries that the simulator expired). A write every third request with a
+/// TTL of 1–4 s, over 2 minutes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_with_their_own_ttl_expire_alike() {
-    use rand::{RngExt, SeedableRng};
+    use rand::RngExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ttl.csv");
-    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
-    let mut csv = String::from("timestamp,key,op,size,ttl\n");
-    for i in 0..20_000u64 {
-        let t = i * 6_000_000; // 6 ms apart
-        // Skewed keys: the low ones are hot.
-        let key = (rng.random_range(0..20u64) * rng.random_range(0..20u64)).min(399);
-        if i % 3 == 0 {
-            let ttl = rng.random_range(1..=4u32);
-            csv.push_str(&format!("{t},{key},set,16,{ttl}\n"));
-        } else {
-            csv.push_str(&format!("{t},{key},get,16,\n"));
-        }
-    }
-    std::fs::write(&path, csv).unwrap();
+    skewed_csv(&path, 20_000, |i, rng| {
+        if i % 3 == 0 { format!("set,16,{}", rng.random_range(1..=4u32)) } else { "get,16,".into() }
+    });
     for strategy in WriteStrategy::ALL {
         for eviction in [EvictionConfig::Lru, EvictionConfig::TinyLfu(Default::default())] {
-            let data = tempfile::tempdir().unwrap();
-            let mut config = default_config();
-            config.l1.capacity = Capacity::Entries(150);
-            config.l1.eviction = eviction.clone();
-            config.write.strategy = strategy;
-            let opts = DemoOptions {
-                trace: path.clone(),
-                format: None,
-                config,
-                data_dir: data.path().to_path_buf(),
-                default_value_size: 16,
-            };
-            let r = run(&opts).await.unwrap();
+            let r = demo_csv(&path, &eviction, strategy).await;
             let what = format!("{} / {strategy:?}", eviction.name());
             assert_eq!(r.engine.l1.hits, r.simulator.l1.hits, "{what}");
             assert!(r.engine.l1.expirations > 500, "{what}: TTLs expire ({})", r.engine.l1.expirations);
+        }
+    }
+}
+
+/// Deletes: a deleted key is absent from L3 until set again, so its reads
+/// load nothing and cache nothing, in the engine and in the simulator
+/// alike (the simulator's L3 model used to answer them, and cached them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_of_deleted_keys_cache_nothing_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deletes.csv");
+    skewed_csv(&path, 20_000, |i, _| {
+        match i % 7 {
+            0 => "delete,,",
+            1 | 4 => "set,16,",
+            _ => "get,16,",
+        }
+        .into()
+    });
+    for strategy in WriteStrategy::ALL {
+        for eviction in [EvictionConfig::Lru, EvictionConfig::S3Fifo(Default::default())] {
+            let r = demo_csv(&path, &eviction, strategy).await;
+            let what = format!("{} / {strategy:?}", eviction.name());
+            assert_eq!(r.engine.l1.hits, r.simulator.l1.hits, "{what}");
+            // (Write-behind answers them from its queue of pending deletes.)
+            if strategy != WriteStrategy::WriteBehind {
+                assert!(r.engine.l3.misses > 100, "{what}: reads of deleted keys ({})", r.engine.l3.misses);
+            }
         }
     }
 }

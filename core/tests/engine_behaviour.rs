@@ -517,3 +517,34 @@ async fn put_during_a_load_wins_over_the_loaded_value() {
         assert_eq!(l3.get(b"k").await.unwrap().as_deref(), Some(&b"new"[..]), "{strategy}");
     }
 }
+
+/// Write-back writes each write of a batch with an L3 call of its own, all
+/// at once (a batch holds a key at most once, so their order does not
+/// matter): 20 puts over an L3 taking 20 ms a write land in about one
+/// write's time, not twenty; a failed one is queued again, the rest land.
+#[tokio::test]
+async fn write_back_writes_a_batch_concurrently() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let (backend, faults) = Faulty::new(Arc::clone(&l3));
+    let cache = CachedStateBackend::builder(backend).config(cfg(WriteStrategy::WriteBack)).build().unwrap();
+    faults.delay_ms.store(20, Ordering::Relaxed);
+    // A current-thread runtime: the flusher has not run yet, so one
+    // flush takes all 20.
+    for i in 0..20u8 {
+        cache.put(&[i], Bytes::from(vec![i])).await.unwrap();
+    }
+    cache.flush().await.unwrap();
+    assert_eq!(faults.max_writes_in_flight.load(Ordering::Relaxed), 20, "all at once");
+    assert_eq!(l3.count().await.unwrap(), 20);
+    let s = cache.stats();
+    assert_eq!((s.batches, s.batched_writes, s.write_errors), (20, 20, 0));
+
+    // A failure: the write goes back to the queue and lands on the next try.
+    faults.fail.store(true, Ordering::Relaxed);
+    cache.put(b"late", Bytes::from_static(b"v")).await.unwrap();
+    assert!(cache.flush().await.is_err());
+    assert_eq!(l3.get(b"late").await.unwrap(), None);
+    faults.fail.store(false, Ordering::Relaxed);
+    cache.flush().await.unwrap();
+    assert_eq!(l3.get(b"late").await.unwrap().as_deref(), Some(&b"v"[..]));
+}

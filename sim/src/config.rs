@@ -54,8 +54,8 @@ pub struct SimConfig {
     /// L3 capacity model.
     pub l3: L3Sim,
     /// Flusher turns in flight per instance (the engine runs one): a
-    /// write-behind turn writes one batch, a write-back turn writes what it
-    /// took one write at a time, in order.
+    /// write-behind turn writes one batch with one L3 call, a write-back
+    /// turn each of its writes with a call of its own, all at once.
     pub flushers: u32,
 }
 

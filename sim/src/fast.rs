@@ -3,14 +3,16 @@
 //! model and no event heap. With L2, writes invalidate other instances at
 //! once (without it the engine's instances never hear of each other's
 //! writes, and neither do these); a due refresh-ahead reloads at once;
-//! every L3 write is one request.
+//! every L3 write is one request. A deleted key is absent from L3 until a
+//! put stores it again: its reads load nothing and cache nothing.
 //!
 //! It drives the same `L1Store` and policies as the full engine, so its L1
 //! hits equal the full engine's whenever loads finish before the next
 //! request of their key arrives.
 
+use hashbrown::HashSet;
 use strata_core::config::Capacity;
-use strata_core::l1::hash_key_with;
+use strata_core::l1::{KeyHasher, hash_key_with, key_hasher};
 use strata_core::policy::RefreshPolicy;
 use strata_core::{CacheConfig, Instant};
 
@@ -53,6 +55,9 @@ pub struct FastSim {
     series: Series,
     c: Counters,
     now: u64,
+    /// Keys a delete removed from L3 and no put stored since: a read finds
+    /// nothing and, as in the engine, caches nothing.
+    deleted: HashSet<u64, KeyHasher>,
 }
 
 impl FastSim {
@@ -77,6 +82,7 @@ impl FastSim {
             series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
             c: Counters::default(),
             now: 0,
+            deleted: HashSet::with_hasher(key_hasher()),
         })
     }
 
@@ -121,15 +127,19 @@ impl FastSim {
                 if self.refresh[i].on_hit(&key, inserted, expires, now) {
                     c.refreshes += 1;
                     c.l3_refresh_reads += 1;
-                    l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
-                    if let Some(l2) = &mut self.l2 {
-                        l2.set(hash, key, (), size, None, now);
+                    // A refresh that finds nothing (deleted) stores nothing.
+                    if !self.deleted.contains(&key) {
+                        l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+                        if let Some(l2) = &mut self.l2 {
+                            l2.set(hash, key, (), size, None, now);
+                        }
                     }
                     self.refresh[i].finish(&key);
                 }
             }
             return Outcome::L1Hit;
         }
+        let absent = !self.deleted.is_empty() && self.deleted.contains(&key);
         let outcome = match &mut self.l2 {
             Some(l2) => {
                 if l2.get(hash, key, now).is_some() {
@@ -140,7 +150,9 @@ impl FastSim {
                     c.l2_misses += 1;
                     c.l2_miss_bytes += u64::from(size);
                     c.l3_reads += 1;
-                    l2.set(hash, key, (), size, None, now);
+                    if !absent {
+                        l2.set(hash, key, (), size, None, now);
+                    }
                     Outcome::Miss
                 }
             }
@@ -149,13 +161,20 @@ impl FastSim {
                 Outcome::Miss
             }
         };
-        l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+        if !absent {
+            l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+        }
         outcome
     }
 
     fn write(&mut self, i: usize, hash: u64, r: &Request, now: Instant) {
         self.c.l3_write_ops += 1;
         self.c.l3_write_requests += 1;
+        if r.op == Op::Delete {
+            self.deleted.insert(r.key);
+        } else if !self.deleted.is_empty() {
+            self.deleted.remove(&r.key);
+        }
         let ttl = trace_ttl(r.ttl);
         for (j, l1) in self.l1.iter_mut().enumerate() {
             if j == i && r.op == Op::Set {

@@ -147,6 +147,8 @@ struct Reference {
     l2_bytes: bool,
     allocate: bool,
     next: usize,
+    /// Keys deleted and not set since: a read finds nothing, caches nothing.
+    deleted: std::collections::HashSet<u64>,
 }
 
 impl Reference {
@@ -166,21 +168,31 @@ impl Reference {
                 if self.l1[i].get(r.key, now) {
                     return Outcome::L1Hit;
                 }
+                let absent = self.deleted.contains(&r.key);
                 let out = match &mut self.l2 {
                     Some(l2) => {
                         if l2.get(r.key, now) {
                             Outcome::L2Hit
                         } else {
-                            l2.insert(r.key, w2, None, now);
+                            if !absent {
+                                l2.insert(r.key, w2, None, now);
+                            }
                             Outcome::Miss
                         }
                     }
                     None => Outcome::Miss,
                 };
-                self.l1[i].insert(r.key, w1, None, now);
+                if !absent {
+                    self.l1[i].insert(r.key, w1, None, now);
+                }
                 out
             }
             Op::Set | Op::Delete => {
+                if r.op == Op::Delete {
+                    self.deleted.insert(r.key);
+                } else {
+                    self.deleted.remove(&r.key);
+                }
                 for (j, l1) in self.l1.iter_mut().enumerate() {
                     if j == i && r.op == Op::Set {
                         if self.allocate {
@@ -298,6 +310,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
         bytes: c.bytes,
         l2_bytes: c.bytes,
         allocate: c.allocate,
+        deleted: std::collections::HashSet::new(),
         next: 0,
     };
     let t0 = c.requests[0].time_ns;

@@ -2,7 +2,10 @@
 //! and `shutdown()`.
 //!
 //! One batch is written at a time (under `flush_lock`), so writes of a key
-//! reach L3 in the order they were made. A batch that fails, or whose write
+//! reach L3 in the order they were made. Write-behind writes a batch as
+//! one L3 call; write-back writes each of its writes with a call of its
+//! own, all at once (a batch holds a key at most once, so they commit in
+//! any order; L3's own limits, such as a connection pool, bound them). A batch that fails, or whose write
 //! is cancelled, goes back to the queue (newer writes of a key win) and is
 //! retried with exponential backoff; nothing is dropped. A batch that
 //! landed is written to L2 again (see `Inner::l2_after_flush`).
@@ -124,7 +127,7 @@ impl<B: StateBackend> Inner<B> {
     #[tracing::instrument(level = "debug", name = "strata.flush_batch", skip_all)]
     pub(crate) async fn flush_once(&self, by: FlushFor) -> Result<usize> {
         let _turn = self.flush_lock.lock().await;
-        let taken = Taken { inner: self, batch: self.take_flushing(), done: false };
+        let mut taken = Taken { inner: self, batch: self.take_flushing(), done: false };
         let n = taken.batch.len();
         if n == 0 {
             taken.settle(None);
@@ -133,19 +136,34 @@ impl<B: StateBackend> Inner<B> {
         self.space.notify_waiters();
         match self.plan {
             WritePlan::CachesThenL3Each => {
-                for i in 0..n {
-                    let (k, op) = &taken.batch[i];
-                    let r = match op {
+                let writes = taken.batch.iter().map(|(k, op)| async move {
+                    match op {
                         PendingOp::Put(v) => self.l3.put(k, v.to_bytes()).await,
                         PendingOp::Delete => self.l3.delete(k).await.map(|_| ()),
-                    };
-                    self.metrics.batches.incr();
-                    if let Err(e) = r {
-                        self.metrics.write_errors.incr();
-                        self.metrics.batched_writes.add(i as u64);
-                        taken.settle(Some(i));
-                        return Err(e);
                     }
+                });
+                let results = futures::future::join_all(writes).await;
+                self.metrics.batches.add(n as u64);
+                let mut first_error = None;
+                let (mut landed, mut failed) = (Vec::new(), Vec::new());
+                for (w, r) in std::mem::take(&mut taken.batch).into_iter().zip(results) {
+                    match r {
+                        Ok(()) => landed.push(w),
+                        Err(e) => {
+                            self.metrics.write_errors.incr();
+                            first_error.get_or_insert(e);
+                            failed.push(w);
+                        }
+                    }
+                }
+                // The writes that failed go back to the queue; the rest landed.
+                let split = landed.len();
+                landed.extend(failed);
+                taken.batch = landed;
+                if let Some(e) = first_error {
+                    self.metrics.batched_writes.add(split as u64);
+                    taken.settle(Some(split));
+                    return Err(e);
                 }
             }
             _ => {

@@ -22,6 +22,26 @@ pub struct Faults {
     /// Of `writes`: `apply_batch_background` calls.
     pub background_batches: AtomicU64,
     pub gate: tokio::sync::RwLock<()>,
+    /// Single `put`s and `delete`s in progress, and the most at once.
+    pub writes_in_flight: AtomicU64,
+    pub max_writes_in_flight: AtomicU64,
+}
+
+/// One single write in progress (see `Faults::writes_in_flight`).
+struct InFlight<'a>(&'a Faults);
+
+impl<'a> InFlight<'a> {
+    fn enter(f: &'a Faults) -> Self {
+        let now = f.writes_in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        f.max_writes_in_flight.fetch_max(now, Ordering::Relaxed);
+        Self(f)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.writes_in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 pub struct Faulty<B> {
@@ -57,11 +77,13 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
     }
     async fn put(&self, key: &[u8], value: Bytes) -> Result<()> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
+        let _in_flight = InFlight::enter(&self.faults);
         self.enter("put").await?;
         self.inner.put(key, value).await
     }
     async fn delete(&self, key: &[u8]) -> Result<bool> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
+        let _in_flight = InFlight::enter(&self.faults);
         self.enter("delete").await?;
         self.inner.delete(key).await
     }

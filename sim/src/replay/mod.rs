@@ -100,7 +100,7 @@ impl Sim {
                         self.on_load_done(inst as usize, key, size, refresh, load)
                     }
                     Job::Write { inst, write } => self.on_write_through_done(inst as usize, write),
-                    Job::Flush { inst, ops, each } => self.on_flush_done(inst as usize, ops, each),
+                    Job::Flush { inst, ops, turn } => self.on_flush_done(inst as usize, ops, turn),
                 }
                 if let Some(next) = self.l3q.finish(self.now) {
                     self.start_l3(next);

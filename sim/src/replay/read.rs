@@ -98,7 +98,7 @@ impl Sim {
     /// An L3 read of instance `i` completes: unless a write made it stale,
     /// populate L2 and L1; answer the waiting gets (or end the refresh).
     pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, refresh: bool, id: u64) {
-        let version = self.l3.read(key);
+        let (version, present) = self.l3.read(key);
         let fresh = if refresh {
             let inst = &mut self.inst[i];
             inst.refresh.finish(&key);
@@ -106,7 +106,8 @@ impl Sim {
         } else {
             self.load_is_fresh(i, key, id) == Some(true)
         };
-        if fresh {
+        // Nothing found (deleted) is cached nowhere, as in the engine.
+        if fresh && present {
             let (now, hash) = (self.instant(), self.hash(key));
             if let Some(l2) = &mut self.l2 {
                 l2.set(hash, key, version, size, None, now);

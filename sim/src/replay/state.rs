@@ -68,8 +68,11 @@ pub(crate) struct Instance {
     pub(crate) stale_refreshes: HashMap<u64, (), KeyHasher>,
     /// Writes of this instance not yet in L3: key → (version, whether a delete).
     pub(crate) own_writes: HashMap<u64, (u64, bool), KeyHasher>,
-    /// Queue writes in flight to L3.
+    /// Flusher turns in flight to L3.
     pub(crate) in_flight: u32,
+    /// Write-back turns in flight (turn → its writes, and how many of them
+    /// have not landed yet).
+    pub(crate) turns: HashMap<u64, (Vec<PendingWrite>, usize), KeyHasher>,
     /// Time of the earliest scheduled flush check.
     pub(crate) flush_at: Option<u64>,
     /// Writes waiting for room in a full queue.
@@ -84,11 +87,11 @@ pub(crate) enum Job {
     /// A write-through write; its writer waits.
     Write { inst: u32, write: PendingWrite },
     /// Queue writes (a delete's version is the instance's latest write of
-    /// the key) taken in one turn of the flusher. Write-behind writes them
-    /// as one batch (`each: None`); write-back one after another, in order
-    /// (`each: Some(k)`: `ops[k]` is the one in flight), as the engine's
-    /// flusher does.
-    Flush { inst: u32, ops: Vec<PendingWrite>, each: Option<usize> },
+    /// the key) of one turn of the flusher. Write-behind writes a turn as
+    /// one batch, one L3 call (`turn: None`); write-back each of its writes
+    /// with an L3 call of its own, all at once (`turn: Some(t)`, one write
+    /// of turn `t`), as the engine's flusher does.
+    Flush { inst: u32, ops: Vec<PendingWrite>, turn: Option<u64> },
 }
 
 /// Something that happens at a point of virtual time.
@@ -141,6 +144,8 @@ pub(crate) struct Sim {
     pub(crate) max_stale_age: u64,
     /// The id of the next load.
     pub(crate) next_load: u64,
+    /// The id of the next write-back turn.
+    pub(crate) next_turn: u64,
 }
 
 impl Sim {
@@ -159,6 +164,7 @@ impl Sim {
                 stale_refreshes: HashMap::with_hasher(key_hasher()),
                 own_writes: HashMap::with_hasher(key_hasher()),
                 in_flight: 0,
+                turns: HashMap::with_hasher(key_hasher()),
                 flush_at: None,
                 parked: VecDeque::new(),
             })
@@ -193,6 +199,7 @@ impl Sim {
             series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
             max_stale_age: 0,
             next_load: 0,
+            next_turn: 0,
         })
     }
 
@@ -232,12 +239,8 @@ impl Sim {
                 self.c.l3_write_ops += 1;
                 self.c.l3_write_requests += 1;
             }
-            Job::Flush { ops, each: None, .. } => {
+            Job::Flush { ops, .. } => {
                 self.c.l3_write_ops += ops.len() as u64;
-                self.c.l3_write_requests += 1;
-            }
-            Job::Flush { each: Some(_), .. } => {
-                self.c.l3_write_ops += 1;
                 self.c.l3_write_requests += 1;
             }
         }
@@ -250,10 +253,10 @@ impl Sim {
     pub(crate) fn start_l3(&mut self, job: Job) {
         let ns = match &job {
             Job::Load { .. } => self.lat.l3_read.sample_ns(&mut self.rng.l3_read),
-            Job::Write { .. } | Job::Flush { each: Some(_), .. } => {
+            Job::Write { .. } | Job::Flush { turn: Some(_), .. } => {
                 self.lat.l3_write.sample_ns(&mut self.rng.l3_write)
             }
-            Job::Flush { ops, each: None, .. } => self
+            Job::Flush { ops, turn: None, .. } => self
                 .lat
                 .l3_write
                 .sample_ns(&mut self.rng.l3_write)

@@ -346,12 +346,13 @@ fn write_through_reordered_completions_are_not_stale() {
 #[test]
 fn write_back_writes_l3_in_order_and_coalesces_meanwhile() {
     // 200 puts of one key, 0.1 ms apart, with L3 writes of 0.1–10 ms. As the
-    // engine's flusher, write-back writes what is pending one write at a
-    // time, in order, while later puts coalesce in the queue: far fewer L3
-    // writes than puts, and L3 ends with the newest value (the read from L3
-    // after L1 forgets the key is fresh). Writing each put at once, in
-    // parallel, the simulator made 200 writes and L3 kept whichever landed
-    // last (a stale read the engine cannot produce).
+    // engine's flusher, write-back writes a key once a turn (a turn's
+    // writes go out at once, and the next turn waits for them), while later
+    // puts coalesce in the queue: far fewer L3 writes than puts, landing in
+    // order, so L3 ends with the newest value (the read from L3 after L1
+    // forgets the key is fresh). Writing each put at once, in parallel, the
+    // simulator made 200 writes and L3 kept whichever landed last (a stale
+    // read the engine cannot produce).
     let mut s = constant_sim();
     s.latency.l3_write = LatencyConfig::Uniform { min_us: 100.0, max_us: 10_000.0 };
     let mut c = cache(1);
@@ -437,4 +438,16 @@ fn a_refresh_overtaken_by_a_write_caches_nothing() {
     assert_eq!(r.refreshes, 1);
     assert_eq!(r.staleness.stale_reads, 0, "the refresh did not overwrite the put");
     assert_eq!(r.l1.hits, 2);
+}
+
+/// A deleted key is absent from L3 until a put stores it again: its reads
+/// load nothing and cache nothing (each goes to L3), as in the engine.
+#[test]
+fn reads_of_a_deleted_key_cache_nothing() {
+    let c = cache(10);
+    let reqs = vec![get(0, 1), req(5, 1, Op::Delete), get(10, 1), get(15, 1), set(20, 1), get(30, 1)];
+    let r = full(&c, &constant_sim(), &reqs);
+    assert_eq!(r.l3.reads, 3, "the first load and both reads of the deleted key");
+    assert_eq!(r.l1.hits, 1, "only the read after the put");
+    assert_eq!(r.staleness.stale_reads, 0);
 }

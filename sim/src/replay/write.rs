@@ -1,7 +1,8 @@
 //! The write path, executing `WritePlan` and `WriteBehindQueue` decisions:
 //! write-through (L3, then the caches), write-back (caches now; the
-//! flusher takes what is pending and writes it to L3 one write at a time,
-//! in order, while new writes coalesce in the queue), write-behind (caches
+//! flusher takes what is pending and writes each with an L3 call of its
+//! own, all at once, while new writes coalesce in the queue for its next
+//! turn), write-behind (caches
 //! now, coalesced batches flushed by size or age, bounded queue with
 //! backpressure; deletes cancel pending writes).
 //! As in the engine, a queued write that lands in L3 is written to L2 again
@@ -114,14 +115,18 @@ impl Sim {
                 })
                 .collect();
             inst.in_flight += 1;
-            let each = if batched {
+            if batched {
                 self.batch_sizes.record(ops.len() as u64);
-                None
+                self.submit_l3(Job::Flush { inst: i as u32, ops, turn: None });
             } else {
-                self.batch_sizes.record(1);
-                Some(0)
-            };
-            self.submit_l3(Job::Flush { inst: i as u32, ops, each });
+                let turn = self.next_turn;
+                self.next_turn += 1;
+                inst.turns.insert(turn, (ops.clone(), ops.len()));
+                for w in ops {
+                    self.batch_sizes.record(1);
+                    self.submit_l3(Job::Flush { inst: i as u32, ops: vec![w], turn: Some(turn) });
+                }
+            }
         }
     }
 
@@ -149,7 +154,7 @@ impl Sim {
     /// A write-through write completed in L3: now the caches, then the ack.
     pub(crate) fn on_write_through_done(&mut self, i: usize, mut w: PendingWrite) {
         w.version = self.truth.next_version();
-        self.l3.apply(w.key, w.version);
+        self.l3.apply(w.key, w.version, w.delete);
         let l1_ns = self.l1_ns();
         let l2_ns = self.apply_to_caches(i, &w);
         let latency = self.now.saturating_sub(w.start).saturating_add(l1_ns).saturating_add(l2_ns);
@@ -157,31 +162,33 @@ impl Sim {
     }
 
     /// Queue writes of instance `i` reached L3: the batch (write-behind),
-    /// or `ops[k]` (write-back, `each: Some(k)`; the next write of the
-    /// turn then goes out). When the turn is over, its writes leave the
+    /// or one write of write-back turn `turn` (the turn is over when its
+    /// last write lands). When the turn is over, its writes leave the
     /// pending set and, with L2, each is written to L2 again (a put's
     /// value, a delete's removal) unless the key is queued again, and the
     /// other instances are told: the engine's `l2_after_flush`, so that L2
     /// ends with the value L3 ends with when instances write one key within
     /// a flush interval. (The engine's flusher waits for that L2 call
     /// before its next batch; not modelled.)
-    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<PendingWrite>, each: Option<usize>) {
-        match each {
-            Some(k) => {
-                let w = ops[k];
-                self.l3.apply(w.key, w.version);
-                if k + 1 < ops.len() {
-                    self.batch_sizes.record(1);
-                    self.submit_l3(Job::Flush { inst: i as u32, ops, each: Some(k + 1) });
+    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<PendingWrite>, turn: Option<u64>) {
+        for w in &ops {
+            self.l3.apply(w.key, w.version, w.delete);
+        }
+        let ops = match turn {
+            None => ops,
+            Some(t) => {
+                let turns = &mut self.inst[i].turns;
+                let Some((_, left)) = turns.get_mut(&t) else { return };
+                *left -= 1;
+                if *left > 0 {
                     return;
                 }
-            }
-            None => {
-                for w in &ops {
-                    self.l3.apply(w.key, w.version);
+                match turns.remove(&t) {
+                    Some((all, _)) => all,
+                    None => return,
                 }
             }
-        }
+        };
         let now = self.instant();
         for w in ops {
             let inst = &mut self.inst[i];

@@ -7,12 +7,14 @@ use std::collections::VecDeque;
 use hashbrown::HashMap;
 use strata_core::l1::{KeyHasher, key_hasher};
 
-/// What L3 holds: the version of every key written so far. L3 holds every
-/// key of the trace: a key never written reads as version 0; a deleted key
-/// reads as the version of its delete (the application recreates it).
+/// What L3 holds: the version of every key written so far, and whether a
+/// delete removed it. A key never written is there, as version 0 (the
+/// trace reads keys its application's store holds); a deleted key is
+/// absent (its version is the delete's) until a put stores it again: as
+/// in the engine, a read of it finds nothing and caches nothing.
 #[derive(Debug)]
 pub struct L3Store {
-    versions: HashMap<u64, u64, KeyHasher>,
+    versions: HashMap<u64, (u64, bool), KeyHasher>,
 }
 
 impl Default for L3Store {
@@ -22,17 +24,19 @@ impl Default for L3Store {
 }
 
 impl L3Store {
-    /// The version of `key` L3 returns now.
+    /// The version of `key` L3 returns now, and whether it holds a value
+    /// (`false`: deleted).
     #[inline]
     #[must_use]
-    pub fn read(&self, key: u64) -> u64 {
-        self.versions.get(&key).copied().unwrap_or(0)
+    pub fn read(&self, key: u64) -> (u64, bool) {
+        self.versions.get(&key).copied().unwrap_or((0, true))
     }
 
-    /// A write of `version` reached L3 (last writer wins).
+    /// A write of `version` reached L3 (last writer wins): a put, or a
+    /// delete (`deleted`).
     #[inline]
-    pub fn apply(&mut self, key: u64, version: u64) {
-        self.versions.insert(key, version);
+    pub fn apply(&mut self, key: u64, version: u64, deleted: bool) {
+        self.versions.insert(key, (version, !deleted));
     }
 }
 
@@ -140,9 +144,13 @@ mod tests {
     #[test]
     fn store_versions() {
         let mut s = L3Store::default();
-        assert_eq!(s.read(5), 0);
-        s.apply(5, 3);
-        s.apply(5, 2);
-        assert_eq!(s.read(5), 2, "last writer wins");
+        assert_eq!(s.read(5), (0, true), "a key never written is there");
+        s.apply(5, 3, false);
+        s.apply(5, 2, false);
+        assert_eq!(s.read(5), (2, true), "last writer wins");
+        s.apply(5, 4, true);
+        assert_eq!(s.read(5), (4, false), "deleted");
+        s.apply(5, 5, false);
+        assert_eq!(s.read(5), (5, true), "stored again");
     }
 }
