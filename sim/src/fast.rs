@@ -2,7 +2,8 @@
 //! each instance's L1 (and the shared L2 when configured), with no latency
 //! model and no event heap. With L2, writes invalidate other instances at
 //! once (without it the engine's instances never hear of each other's
-//! writes, and neither do these); a due refresh-ahead reloads at once;
+//! writes, and neither do these); a due refresh-ahead reloads at once
+//! (from L2 when it holds the key, else from L3);
 //! every L3 write is one request. A deleted key is absent from L3 until a
 //! put stores it again: its reads load nothing and cache nothing.
 //!
@@ -126,12 +127,29 @@ impl FastSim {
                 let (inserted, expires) = (e.inserted_at, e.expires_at);
                 if self.refresh[i].on_hit(&key, inserted, expires, now) {
                     c.refreshes += 1;
-                    c.l3_refresh_reads += 1;
-                    // A refresh that finds nothing (deleted) stores nothing.
-                    if !self.deleted.contains(&key) {
+                    // As the engine's: from L2 when it holds the key, else
+                    // from L3 (filling L2 only where it holds nothing); a
+                    // refresh that finds nothing (deleted) stores nothing.
+                    let from_l2 = match self.l2.as_mut().map(|l2| l2.get(hash, key, now).is_some()) {
+                        Some(true) => {
+                            c.l2_hits += 1;
+                            c.l2_hit_bytes += u64::from(size);
+                            true
+                        }
+                        Some(false) => {
+                            c.l2_misses += 1;
+                            c.l2_miss_bytes += u64::from(size);
+                            false
+                        }
+                        None => false,
+                    };
+                    if !from_l2 {
+                        c.l3_refresh_reads += 1;
+                    }
+                    if from_l2 || !self.deleted.contains(&key) {
                         l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
-                        if let Some(l2) = &mut self.l2 {
-                            l2.set(hash, key, (), size, None, now);
+                        if let (false, Some(l2)) = (from_l2, &mut self.l2) {
+                            l2.populate(hash, key, (), size, now);
                         }
                     }
                     self.refresh[i].finish(&key);
@@ -151,7 +169,7 @@ impl FastSim {
                     c.l2_miss_bytes += u64::from(size);
                     c.l3_reads += 1;
                     if !absent {
-                        l2.set(hash, key, (), size, None, now);
+                        l2.populate(hash, key, (), size, now);
                     }
                     Outcome::Miss
                 }

@@ -96,8 +96,8 @@ impl Sim {
             Event::L2Reply { inst, key, found, load } => self.on_l2_reply(inst as usize, key, found, load),
             Event::L3Done(job) => {
                 match job {
-                    Job::Load { inst, key, size, refresh, load } => {
-                        self.on_load_done(inst as usize, key, size, refresh, load)
+                    Job::Load { inst, key, size, load, .. } => {
+                        self.on_load_done(inst as usize, key, size, load)
                     }
                     Job::Write { inst, write } => self.on_write_through_done(inst as usize, write),
                     Job::Flush { inst, ops, turn } => self.on_flush_done(inst as usize, ops, turn),

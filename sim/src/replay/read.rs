@@ -18,33 +18,62 @@ impl Sim {
             self.c.l1_hit_bytes += u64::from(size);
             if inst.refresh.is_enabled() && inst.refresh.on_hit(&key, inserted, expires, now) {
                 self.c.refreshes += 1;
-                self.submit_l3(Job::Load { inst: i as u32, key, size, refresh: true, load: 0 });
+                self.refresh(i, key, hash, size);
             }
             let committed = self.truth.committed(key);
             self.finish_read(key, version, committed, l1_ns);
             return;
         }
         let committed = self.truth.committed(key);
-        if let Some(&(version, deleted)) = inst.own_writes.get(&key) {
-            // Reads see their own writes while the queue still holds them,
-            // and (as the engine) cache a pending put's value as a load
-            // would, so that L1's contents do not depend on the flusher.
+        if self.cache_pending(i, key, hash, size) {
+            // Reads see their own writes while the queue still holds them.
             self.c.pending_write_reads += 1;
-            if !deleted {
-                inst.l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), None, now);
-            }
+            let version = self.inst[i].own_writes.get(&key).map_or(0, |&(v, _)| v);
             self.finish_read(key, version, committed, l1_ns);
             return;
         }
         let waiter = Waiter { start: self.now, extra: l1_ns, committed };
-        if let Some(load) = inst.loads.get_mut(&key) {
+        if let Some(load) = self.inst[i].loads.get_mut(&key) {
             self.c.coalesced_loads += 1;
-            load.more.push(waiter);
+            load.waiters.push(waiter);
             return;
         }
+        self.start_load(i, key, hash, size, Some(waiter));
+    }
+
+    /// If instance `i` has a write of `key` pending, caches a put's value
+    /// as a load would (the engine's `lead_load`, so that L1's contents do
+    /// not depend on the flusher) and returns `true`.
+    fn cache_pending(&mut self, i: usize, key: u64, hash: u64, size: u32) -> bool {
+        let now = self.instant();
+        let inst = &mut self.inst[i];
+        let Some(&(version, deleted)) = inst.own_writes.get(&key) else { return false };
+        if !deleted {
+            inst.l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), None, now);
+        }
+        true
+    }
+
+    /// A refresh-ahead of `key` begins at instance `i` (counted by the
+    /// caller): as the engine's, it loads through the single-flight (a
+    /// pending write, then L2, then L3), unless a load of the key is
+    /// already in flight; gets that miss meanwhile join it.
+    fn refresh(&mut self, i: usize, key: u64, hash: u64, size: u32) {
+        if self.inst[i].loads.contains_key(&key) || self.cache_pending(i, key, hash, size) {
+            self.inst[i].refresh.finish(&key);
+            return;
+        }
+        self.start_load(i, key, hash, size, None);
+    }
+
+    /// Starts a load of `key` at instance `i` (for `waiter`, or a refresh
+    /// when `None`): from L2 when there is one, else from L3.
+    fn start_load(&mut self, i: usize, key: u64, hash: u64, size: u32, waiter: Option<Waiter>) {
+        let now = self.instant();
         let id = self.next_load;
         self.next_load += 1;
-        inst.loads.insert(key, Load { id, size, first: waiter, more: Vec::new() });
+        let refresh = waiter.is_none();
+        self.inst[i].loads.insert(key, Load { id, size, waiters: waiter.into_iter().collect(), refresh });
         if self.l2.is_some() {
             let ns = self.l2_ns();
             let found = self.l2.as_mut().and_then(|l2| l2.get(hash, key, now).map(|e| e.value));
@@ -58,68 +87,56 @@ impl Sim {
             self.events
                 .push(self.now.saturating_add(ns), Event::L2Reply { inst: i as u32, key, found, load: id });
         } else {
-            self.submit_l3(Job::Load { inst: i as u32, key, size, refresh: false, load: id });
+            self.submit_l3(Job::Load { inst: i as u32, key, size, refresh, load: id });
         }
     }
 
-    /// Whether load `id` of `key` at instance `i` is still the key's
-    /// current load (`Some(true)`), made stale (`Some(false)`), or gone.
-    fn load_is_fresh(&self, i: usize, key: u64, id: u64) -> Option<bool> {
+    /// Load `id` of `key` at instance `i`: whether it is still the key's
+    /// current load (or was made stale), and the load; `None` if gone.
+    fn load(&self, i: usize, key: u64, id: u64) -> Option<(bool, &Load)> {
         let inst = &self.inst[i];
-        if inst.loads.get(&key).is_some_and(|l| l.id == id) {
-            Some(true)
-        } else {
-            inst.stale_loads.contains_key(&id).then_some(false)
+        match inst.loads.get(&key) {
+            Some(l) if l.id == id => Some((true, l)),
+            _ => inst.stale_loads.get(&id).map(|l| (false, l)),
         }
     }
 
     /// The L2 get of load `id` (instance `i`, `key`) answers.
     pub(crate) fn on_l2_reply(&mut self, i: usize, key: u64, found: Option<u64>, id: u64) {
-        let Some(fresh) = self.load_is_fresh(i, key, id) else { return };
+        let Some((fresh, load)) = self.load(i, key, id) else { return };
+        let (size, refresh) = (load.size, load.refresh);
         match found {
             Some(version) => {
                 if fresh {
-                    let inst = &self.inst[i];
-                    let size = inst.loads.get(&key).map_or(1, |l| l.size);
                     let (now, w, hash) = (self.instant(), weight(self.l1_capacity, size), self.hash(key));
                     self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
                 }
                 self.resolve_load(i, key, id, version);
             }
-            None => {
-                let inst = &self.inst[i];
-                let load = if fresh { inst.loads.get(&key) } else { inst.stale_loads.get(&id) };
-                let size = load.map_or(1, |l| l.size);
-                self.submit_l3(Job::Load { inst: i as u32, key, size, refresh: false, load: id });
-            }
+            None => self.submit_l3(Job::Load { inst: i as u32, key, size, refresh, load: id }),
         }
     }
 
     /// An L3 read of instance `i` completes: unless a write made it stale,
-    /// populate L2 and L1; answer the waiting gets (or end the refresh).
-    pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, refresh: bool, id: u64) {
+    /// populate L2 (if it holds nothing for the key: `SET NX`) and L1;
+    /// answer the waiting gets and end the refresh, if it was one.
+    pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, id: u64) {
         let (version, present) = self.l3.read(key);
-        let fresh = if refresh {
-            let inst = &mut self.inst[i];
-            inst.refresh.finish(&key);
-            inst.stale_refreshes.remove(&key).is_none()
-        } else {
-            self.load_is_fresh(i, key, id) == Some(true)
-        };
+        let fresh = self.load(i, key, id).is_some_and(|(fresh, _)| fresh);
         // Nothing found (deleted) is cached nowhere, as in the engine.
         if fresh && present {
             let (now, hash) = (self.instant(), self.hash(key));
             if let Some(l2) = &mut self.l2 {
-                l2.set(hash, key, version, size, None, now);
+                l2.populate(hash, key, version, size, now);
             }
             let w = weight(self.l1_capacity, size);
             self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
         }
-        if !refresh {
-            self.resolve_load(i, key, id, version);
-        }
+        self.resolve_load(i, key, id, version);
     }
 
+    /// Load `id` ends: its gets are answered with `version`, and a
+    /// refresh's key may be refreshed again.
     fn resolve_load(&mut self, i: usize, key: u64, id: u64, version: u64) {
         let inst = &mut self.inst[i];
         let load = if inst.loads.get(&key).is_some_and(|l| l.id == id) {
@@ -128,7 +145,10 @@ impl Sim {
             inst.stale_loads.remove(&id)
         };
         let Some(load) = load else { return };
-        for w in std::iter::once(load.first).chain(load.more) {
+        if load.refresh {
+            inst.refresh.finish(&key);
+        }
+        for w in load.waiters {
             let latency = self.now.saturating_sub(w.start).saturating_add(w.extra);
             self.finish_read(key, version, w.committed, latency);
         }

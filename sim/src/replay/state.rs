@@ -28,15 +28,17 @@ pub(crate) struct Waiter {
     pub(crate) committed: u64,
 }
 
-/// A load in flight (single-flight): the first get and those coalesced into it.
+/// A load in flight (single-flight): the gets waiting for it (none for a
+/// refresh-ahead until a get misses and joins it).
 #[derive(Debug)]
 pub(crate) struct Load {
     /// Which load (the events of a load carry it): a load made stale and
     /// one started after it can be in flight for one key at once.
     pub(crate) id: u64,
     pub(crate) size: u32,
-    pub(crate) first: Waiter,
-    pub(crate) more: Vec<Waiter>,
+    pub(crate) waiters: Vec<Waiter>,
+    /// Started by refresh-ahead (its end ends the key's refresh).
+    pub(crate) refresh: bool,
 }
 
 /// A set or delete on its way.
@@ -64,8 +66,6 @@ pub(crate) struct Instance {
     /// engine's single-flight, they still answer their gets but cache
     /// nothing, and later gets start a load of their own.
     pub(crate) stale_loads: HashMap<u64, Load, KeyHasher>,
-    /// Keys whose refresh in flight was made stale likewise.
-    pub(crate) stale_refreshes: HashMap<u64, (), KeyHasher>,
     /// Writes of this instance not yet in L3: key → (version, whether a delete).
     pub(crate) own_writes: HashMap<u64, (u64, bool), KeyHasher>,
     /// Flusher turns in flight to L3.
@@ -161,7 +161,6 @@ impl Sim {
                 refresh: RefreshPolicy::new(&cache.refresh),
                 loads: HashMap::with_hasher(key_hasher()),
                 stale_loads: HashMap::with_hasher(key_hasher()),
-                stale_refreshes: HashMap::with_hasher(key_hasher()),
                 own_writes: HashMap::with_hasher(key_hasher()),
                 in_flight: 0,
                 turns: HashMap::with_hasher(key_hasher()),
@@ -266,16 +265,13 @@ impl Sim {
     }
 
     /// A write of `key` reached instance `i`'s caches (its own, or another
-    /// instance's by invalidation): its load or refresh of the key in
-    /// flight, if any, must not cache what it reads (the engine's
+    /// instance's by invalidation): its load of the key in flight (a
+    /// refresh's too), if any, must not cache what it reads (the engine's
     /// `SingleFlight::mark_stale`).
     pub(crate) fn stale_load(&mut self, i: usize, key: u64) {
         let inst = &mut self.inst[i];
         if let Some(load) = inst.loads.remove(&key) {
             inst.stale_loads.insert(load.id, load);
-        }
-        if inst.refresh.is_in_flight(&key) {
-            inst.stale_refreshes.insert(key, ());
         }
     }
 

@@ -451,3 +451,50 @@ fn reads_of_a_deleted_key_cache_nothing() {
     assert_eq!(r.l1.hits, 1, "only the read after the put");
     assert_eq!(r.staleness.stale_reads, 0);
 }
+
+/// Refresh-ahead loads as the engine's does, through the single-flight:
+/// from L2 when it holds the key (no L3 read), and a get that misses while
+/// it is in flight joins it rather than loading again.
+#[test]
+fn refresh_ahead_goes_through_l2_and_the_single_flight() {
+    let mut c = cache(10);
+    c.l1.ttl = Some(Duration::from_millis(100));
+    c.refresh.enabled = true;
+    c.refresh.threshold = 0.5;
+    c.l2 = Some(L2Config { capacity: None, ttl: None, ..L2Config::default() });
+    // Loaded at 2.5 ms (L2 miss, then L3); the hit at 60 ms is due: the
+    // refresh finds the key in L2.
+    let r = full(&c, &constant_sim(), &[get(0, 1), get(60, 1)]);
+    assert_eq!((r.refreshes, r.l3.refresh_reads), (1, 0));
+    assert_eq!(r.l2.unwrap().hits, 1);
+    let fast = run_hit_ratio_only(&c, &constant_sim(), [get(0, 1), get(60, 1)], |_| {}).unwrap();
+    assert_eq!((fast.refreshes, fast.l3.refresh_reads, fast.l2.unwrap().hits), (1, 0, 1));
+
+    // Without L2: stored at 2 ms, expiring at 102 ms, due at 101 ms
+    // (threshold 0.99); the refresh (101–103 ms) is in flight when the
+    // entry expires, and the get at 102 ms joins it.
+    c.l2 = None;
+    c.refresh.threshold = 0.99;
+    let r = full(&c, &constant_sim(), &[get(0, 1), get(101, 1), get(102, 1)]);
+    assert_eq!((r.refreshes, r.l3.refresh_reads, r.l3.reads), (1, 1, 1));
+    assert_eq!(r.coalesced_loads, 1);
+}
+
+/// A load fills L2 only if L2 holds nothing for the key (the engine's
+/// `SET NX`): instance 0's load, which read the old value from L3, does
+/// not overwrite instance 1's newer write in L2, so instance 2 reads the
+/// new value there.
+#[test]
+fn loads_fill_l2_only_where_it_holds_nothing() {
+    let mut s = constant_sim();
+    s.instances = 3;
+    s.latency.invalidation = LatencyConfig::constant(5_000.0);
+    let mut c = cache(10);
+    c.write.strategy = WriteStrategy::WriteBack;
+    c.l2 = Some(L2Config { capacity: None, ttl: None, ..L2Config::default() });
+    // i0 loads 0.5–2.5 ms (L3 still old: i1's write lands at 4 ms); i1
+    // writes L2 at 1 ms; i2 reads L2 at 3 ms.
+    let r = full(&c, &s, &[get(0, 1), set(1, 1), get(3, 1)]);
+    assert_eq!(r.l2.unwrap().hits, 1);
+    assert_eq!(r.staleness.stale_reads, 0);
+}

@@ -41,6 +41,16 @@ impl<V> L2Model<V> {
         self.store.insert_hashed(hash, key, value, w, ttl, now);
     }
 
+    /// Stores `key → value` only if L2 holds no live entry for it (the
+    /// engine fills L2 after an L3 load with `SET NX`, so that a load never
+    /// overwrites a newer write); the tier's TTL.
+    #[inline]
+    pub fn populate(&mut self, hash: u64, key: u64, value: V, size: u32, now: Instant) {
+        if self.store.peek(&key, now).is_none() {
+            self.set(hash, key, value, size, None, now);
+        }
+    }
+
     /// Deletes `key`.
     #[inline]
     pub fn remove(&mut self, key: u64) {
