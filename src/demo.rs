@@ -32,7 +32,7 @@ pub struct DemoOptions {
     pub config: CacheConfig,
     /// Where sled keeps its files.
     pub data_dir: PathBuf,
-    /// Value size used to seed L3 for keys whose trace size is 0.
+    /// Object size (key and value) of requests whose trace size is 0.
     pub default_value_size: usize,
 }
 
@@ -75,8 +75,28 @@ fn value_size(r: &Request, default_size: usize) -> usize {
     if r.size == 0 { default_size } else { r.size as usize }
 }
 
-fn value_for(r: &Request, default_size: usize) -> Bytes {
-    Bytes::from(vec![(r.key % 251) as u8; value_size(r, default_size)])
+/// Bytes of the engine's key of a trace key ([`engine_key`]).
+const KEY_BYTES: usize = 8;
+
+/// `requests` with one object size each for both runs: the engine weighs
+/// an entry as key plus value bytes, the simulator as the request's size
+/// (key and value), so a size is at least the key's 8 bytes and a request
+/// without one takes `default_size`. (Sizes were checked: they fit.)
+fn with_object_sizes(requests: Vec<Request>, default_size: usize) -> Vec<Request> {
+    requests
+        .into_iter()
+        .map(|mut r| {
+            let size = value_size(&r, default_size).max(KEY_BYTES);
+            r.size = u32::try_from(size).unwrap_or(u32::MAX);
+            r
+        })
+        .collect()
+}
+
+/// The value the engine stores for `r` (after [`with_object_sizes`]): its
+/// size less the key's bytes, so that the engine's weight is `r.size`.
+fn value_for(r: &Request) -> Bytes {
+    Bytes::from(vec![(r.key % 251) as u8; (r.size as usize).saturating_sub(KEY_BYTES)])
 }
 
 /// Checks that the values the demo would materialise for `requests` stay
@@ -146,6 +166,7 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
         MAX_VALUE_BYTES,
         MAX_TOTAL_VALUE_BYTES,
     )?;
+    let requests = with_object_sizes(requests, opts.default_value_size);
     let mut config = opts.config.clone();
     config.l3 = L3Config::sled(opts.data_dir.display().to_string());
     config.l2 = None;
@@ -162,7 +183,7 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let mut batch_bytes = 0;
     for r in &requests {
         if seen.insert(r.key) {
-            let value = value_for(r, opts.default_value_size);
+            let value = value_for(r);
             batch_bytes += value.len();
             batch.push((Bytes::copy_from_slice(&engine_key(r.key)), value));
             if batch.len() == 1000 || batch_bytes >= SEED_BATCH_BYTES {
@@ -185,8 +206,8 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
             }
             // A trace's TTL is the write's own, in the engine as in the simulator.
             Op::Set => match trace_ttl(r.ttl) {
-                Some(ttl) => cache.put_with_ttl(&key, value_for(r, opts.default_value_size), ttl).await?,
-                None => cache.put(&key, value_for(r, opts.default_value_size)).await?,
+                Some(ttl) => cache.put_with_ttl(&key, value_for(r), ttl).await?,
+                None => cache.put(&key, value_for(r)).await?,
             },
             Op::Delete => {
                 cache.delete(&key).await?;
