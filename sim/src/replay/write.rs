@@ -45,14 +45,9 @@ impl Sim {
         let now = self.instant();
         let inst = &mut self.inst[i];
         inst.own_writes.insert(w.key, (w.version, w.delete));
-        let op = if w.delete {
-            if inst.queue.cancel(&w.key) {
-                self.c.cancelled_writes += 1;
-            }
-            PendingOp::Delete
-        } else {
-            PendingOp::Put(w)
-        };
+        // A delete replaces a pending put of the key in place (its place
+        // and age in the queue), as in the engine: a coalesced write.
+        let op = if w.delete { PendingOp::Delete } else { PendingOp::Put(w) };
         // Full is impossible here: the caller checked for room.
         let _: Enqueued = inst.queue.push(w.key, op, now);
         let latency = self.now.saturating_sub(w.start).saturating_add(l1_ns).saturating_add(l2_ns);

@@ -137,7 +137,6 @@ impl RunStats {
                     max: self.batch_sizes.max(),
                 }),
                 coalesced: self.coalesced_writes,
-                cancelled: c.cancelled_writes,
                 backpressure_waits: c.backpressure_waits,
                 failed: c.failed_writes,
             },

@@ -163,10 +163,9 @@ pub struct WriteQueueReport {
     /// Keys per batch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<BatchSizes>,
-    /// Writes absorbed by a newer write of the same key before a flush.
+    /// Writes absorbed by a newer write (or delete) of the same key before
+    /// a flush.
     pub coalesced: u64,
-    /// Pending writes cancelled by a delete.
-    pub cancelled: u64,
     /// Writes that waited for room in a full queue.
     pub backpressure_waits: u64,
     /// Writes that gave up after the backpressure timeout.

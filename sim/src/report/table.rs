@@ -110,8 +110,8 @@ impl Report {
             });
             let _ = writeln!(
                 o,
-                "\n  write queue: {} L3 writes{size}; {} coalesced, {} cancelled by deletes, {} waited for room, {} failed",
-                w.batches, w.coalesced, w.cancelled, w.backpressure_waits, w.failed
+                "\n  write queue: {} L3 writes{size}; {} coalesced, {} waited for room, {} failed",
+                w.batches, w.coalesced, w.backpressure_waits, w.failed
             );
         }
         let s = &self.staleness;

@@ -67,8 +67,6 @@ counters! {
     stale_reads,
     /// Invalidation messages delivered to other instances.
     invalidations,
-    /// Pending writes cancelled by a delete of the same key.
-    cancelled_writes,
     /// Writes that had to wait for room in a full write queue.
     backpressure_waits,
     /// Writes that gave up after waiting the backpressure timeout.
