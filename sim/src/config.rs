@@ -55,7 +55,8 @@ pub struct SimConfig {
     pub l3: L3Sim,
     /// Flusher turns in flight per instance (the engine runs one): a
     /// write-behind turn writes one batch with one L3 call, a write-back
-    /// turn each of its writes with a call of its own, all at once.
+    /// turn each of its writes with a call of its own, up to
+    /// `WRITE_BACK_CONCURRENCY` at once.
     pub flushers: u32,
 }
 

@@ -4,8 +4,8 @@
 //! One batch is written at a time (under `flush_lock`), so writes of a key
 //! reach L3 in the order they were made. Write-behind writes a batch as
 //! one L3 call; write-back writes each of its writes with a call of its
-//! own, all at once (a batch holds a key at most once, so they commit in
-//! any order; L3's own limits, such as a connection pool, bound them). A batch that fails, or whose write
+//! own, [`WRITE_BACK_CONCURRENCY`] at a time (a batch holds a key at most
+//! once, so they commit in any order). A batch that fails, or whose write
 //! is cancelled, goes back to the queue (newer writes of a key win) and is
 //! retried with exponential backoff; nothing is dropped. A batch that
 //! landed is written to L2 again (see `Inner::l2_after_flush`).
@@ -20,7 +20,7 @@ use super::{Inner, QueuedValue};
 use crate::backend::{BatchOp, StateBackend};
 use crate::error::{Result, StateError};
 use crate::l1::ByteKey;
-use crate::policy::{PendingOp, WritePlan};
+use crate::policy::{PendingOp, WRITE_BACK_CONCURRENCY, WritePlan};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
@@ -136,13 +136,25 @@ impl<B: StateBackend> Inner<B> {
         self.space.notify_waiters();
         match self.plan {
             WritePlan::CachesThenL3Each => {
-                let writes = taken.batch.iter().map(|(k, op)| async move {
-                    match op {
-                        PendingOp::Put(v) => self.l3.put(k, v.to_bytes()).await,
-                        PendingOp::Delete => self.l3.delete(k).await.map(|_| ()),
-                    }
-                });
-                let results = futures::future::join_all(writes).await;
+                use futures::StreamExt;
+                // Collected first: a lazy map's closure in the stream trips
+                // the `Send` check of the futures that await this one.
+                let writes: Vec<_> = taken
+                    .batch
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, op))| async move {
+                        let r = match op {
+                            PendingOp::Put(v) => self.l3.put(k, v.to_bytes()).await,
+                            PendingOp::Delete => self.l3.delete(k).await.map(|_| ()),
+                        };
+                        (i, r)
+                    })
+                    .collect();
+                let mut results: Vec<(usize, Result<()>)> =
+                    futures::stream::iter(writes).buffer_unordered(WRITE_BACK_CONCURRENCY).collect().await;
+                results.sort_unstable_by_key(|(i, _)| *i);
+                let results = results.into_iter().map(|(_, r)| r);
                 self.metrics.batches.add(n as u64);
                 let mut first_error = None;
                 let (mut landed, mut failed) = (Vec::new(), Vec::new());

@@ -9,4 +9,4 @@ pub mod refresh;
 pub mod write;
 
 pub use refresh::RefreshPolicy;
-pub use write::{Enqueued, PendingOp, WriteBehindQueue, WritePlan};
+pub use write::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WriteBehindQueue, WritePlan};

@@ -42,6 +42,12 @@ const PRESIZE_MAX: usize = 8_192;
 /// they also outnumber the live ones).
 const COMPACT_MIN_HOLES: usize = 1_024;
 
+/// Most single L3 writes a write-back flush has in flight at once: a batch
+/// holds a key at most once, so its writes go out together, up to this
+/// many (a slow L3 with a small connection pool would otherwise time out
+/// waiting for connections).
+pub const WRITE_BACK_CONCURRENCY: usize = 16;
+
 /// Where a put goes now and later, for a strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WritePlan {
@@ -49,7 +55,8 @@ pub enum WritePlan {
     /// nothing (and drop the key from the caches).
     L3ThenCaches,
     /// Update L1 and L2 now; enqueue the L3 write, written by itself as soon
-    /// as possible (one L3 call per write).
+    /// as possible (one L3 call per write, up to
+    /// [`WRITE_BACK_CONCURRENCY`] at once).
     CachesThenL3Each,
     /// Update L1 and L2 now; enqueue the L3 write into coalesced batches.
     CachesThenL3Batched,

@@ -70,9 +70,9 @@ pub(crate) struct Instance {
     pub(crate) own_writes: HashMap<u64, (u64, bool), KeyHasher>,
     /// Flusher turns in flight to L3.
     pub(crate) in_flight: u32,
-    /// Write-back turns in flight (turn → its writes, and how many of them
-    /// have not landed yet).
-    pub(crate) turns: HashMap<u64, (Vec<PendingWrite>, usize), KeyHasher>,
+    /// Write-back turns in flight (turn → its writes, how many have not
+    /// landed yet, and how many have been started).
+    pub(crate) turns: HashMap<u64, (Vec<PendingWrite>, usize, usize), KeyHasher>,
     /// Time of the earliest scheduled flush check.
     pub(crate) flush_at: Option<u64>,
     /// Writes waiting for room in a full queue.
@@ -89,7 +89,7 @@ pub(crate) enum Job {
     /// Queue writes (a delete's version is the instance's latest write of
     /// the key) of one turn of the flusher. Write-behind writes a turn as
     /// one batch, one L3 call (`turn: None`); write-back each of its writes
-    /// with an L3 call of its own, all at once (`turn: Some(t)`, one write
+    /// with an L3 call of its own, up to `WRITE_BACK_CONCURRENCY` at once (`turn: Some(t)`, one write
     /// of turn `t`), as the engine's flusher does.
     Flush { inst: u32, ops: Vec<PendingWrite>, turn: Option<u64> },
 }

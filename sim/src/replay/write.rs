@@ -1,14 +1,14 @@
 //! The write path, executing `WritePlan` and `WriteBehindQueue` decisions:
 //! write-through (L3, then the caches), write-back (caches now; the
 //! flusher takes what is pending and writes each with an L3 call of its
-//! own, all at once, while new writes coalesce in the queue for its next
-//! turn), write-behind (caches
+//! own, up to `WRITE_BACK_CONCURRENCY` at once, while new writes coalesce
+//! in the queue for its next turn), write-behind (caches
 //! now, coalesced batches flushed by size or age, bounded queue with
 //! backpressure; deletes cancel pending writes).
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
 
-use strata_core::policy::{Enqueued, PendingOp, WritePlan};
+use strata_core::policy::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan};
 
 use super::state::{Event, Job, PendingWrite, Sim};
 
@@ -114,10 +114,12 @@ impl Sim {
                 self.batch_sizes.record(ops.len() as u64);
                 self.submit_l3(Job::Flush { inst: i as u32, ops, turn: None });
             } else {
+                // Up to WRITE_BACK_CONCURRENCY at once; each that lands starts the next.
                 let turn = self.next_turn;
                 self.next_turn += 1;
-                inst.turns.insert(turn, (ops.clone(), ops.len()));
-                for w in ops {
+                let first = ops.len().min(WRITE_BACK_CONCURRENCY);
+                inst.turns.insert(turn, (ops.clone(), ops.len(), first));
+                for &w in &ops[..first] {
                     self.batch_sizes.record(1);
                     self.submit_l3(Job::Flush { inst: i as u32, ops: vec![w], turn: Some(turn) });
                 }
@@ -172,14 +174,22 @@ impl Sim {
         let ops = match turn {
             None => ops,
             Some(t) => {
-                let turns = &mut self.inst[i].turns;
-                let Some((_, left)) = turns.get_mut(&t) else { return };
+                let Some((all, left, started)) = self.inst[i].turns.get_mut(&t) else { return };
                 *left -= 1;
-                if *left > 0 {
+                let done = *left == 0;
+                let next = all.get(*started).copied();
+                if next.is_some() {
+                    *started += 1;
+                }
+                if let Some(next) = next {
+                    self.batch_sizes.record(1);
+                    self.submit_l3(Job::Flush { inst: i as u32, ops: vec![next], turn: Some(t) });
+                }
+                if !done {
                     return;
                 }
-                match turns.remove(&t) {
-                    Some((all, _)) => all,
+                match self.inst[i].turns.remove(&t) {
+                    Some((all, ..)) => all,
                     None => return,
                 }
             }
