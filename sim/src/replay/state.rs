@@ -89,8 +89,9 @@ pub(crate) enum Job {
     /// Queue writes (a delete's version is the instance's latest write of
     /// the key) of one turn of the flusher. Write-behind writes a turn as
     /// one batch, one L3 call (`turn: None`); write-back each of its writes
-    /// with an L3 call of its own, up to `WRITE_BACK_CONCURRENCY` at once (`turn: Some(t)`, one write
-    /// of turn `t`), as the engine's flusher does.
+    /// with an L3 call of its own, up to `WRITE_BACK_CONCURRENCY` at once
+    /// (`turn: Some(t)`, one write of turn `t`), as the engine's flusher
+    /// does.
     Flush { inst: u32, ops: Vec<PendingWrite>, turn: Option<u64> },
 }
 
