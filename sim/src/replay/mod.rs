@@ -108,6 +108,7 @@ impl Sim {
             }
             Event::Invalidate { inst, key } => {
                 self.c.invalidations += 1;
+                self.inst[inst as usize].remote_epoch += 1;
                 self.stale_load(inst as usize, key);
                 self.inst[inst as usize].l1.remove(&key);
             }

@@ -50,6 +50,9 @@ pub(crate) struct PendingWrite {
     pub(crate) ttl: Option<u32>,
     pub(crate) delete: bool,
     pub(crate) start: u64,
+    /// Write-through: the instance's count of invalidations received when
+    /// the write began (see [`Instance::remote_epoch`]).
+    pub(crate) epoch: u64,
 }
 
 /// One simulated application instance: its L1 and its engine's decisions.
@@ -70,6 +73,12 @@ pub(crate) struct Instance {
     pub(crate) own_writes: HashMap<u64, (u64, bool), KeyHasher>,
     /// Flusher turns in flight to L3.
     pub(crate) in_flight: u32,
+    /// Write-through writes in flight per key, and whether two of them
+    /// overlapped (the engine's write tickets).
+    pub(crate) through: HashMap<u64, (u32, bool), KeyHasher>,
+    /// Invalidations this instance received so far: a write-through write
+    /// during which one arrived caches nothing (the engine's remote epoch).
+    pub(crate) remote_epoch: u64,
     /// Write-back turns in flight (turn → its writes, how many have not
     /// landed yet, and how many have been started).
     pub(crate) turns: HashMap<u64, (Vec<PendingWrite>, usize, usize), KeyHasher>,
@@ -165,6 +174,8 @@ impl Sim {
                 own_writes: HashMap::with_hasher(key_hasher()),
                 in_flight: 0,
                 turns: HashMap::with_hasher(key_hasher()),
+                through: HashMap::with_hasher(key_hasher()),
+                remote_epoch: 0,
                 flush_at: None,
                 parked: VecDeque::new(),
             })
@@ -274,6 +285,25 @@ impl Sim {
         if let Some(load) = inst.loads.remove(&key) {
             inst.stale_loads.insert(load.id, load);
         }
+    }
+
+    /// A write-through write of instance `i` that may not cache (see
+    /// `on_write_through_done`): commits it, drops the key from the
+    /// instance's L1 and from L2, and invalidates the other instances.
+    /// Returns the L2 call's latency (0 without L2).
+    pub(crate) fn drop_from_caches(&mut self, i: usize, w: &PendingWrite) -> u64 {
+        self.stale_load(i, w.key);
+        self.inst[i].l1.remove(&w.key);
+        let mut l2_ns = 0;
+        if self.l2.is_some() {
+            l2_ns = self.l2_ns();
+            if let Some(l2) = &mut self.l2 {
+                l2.remove(w.key);
+            }
+        }
+        self.truth.commit(w.key, w.version, self.now);
+        self.invalidate_others(i, w.key);
+        l2_ns
     }
 
     /// Tells every instance but `writer` to drop `key`, each after a sampled

@@ -331,15 +331,18 @@ fn series_has_windows_and_peak_qps() {
 #[test]
 fn write_through_reordered_completions_are_not_stale() {
     // Writes of one key every 100 µs with L3 write latency uniform in
-    // [0.1, 10] ms complete out of order; the last to complete is what L3,
-    // L1 and every later read hold, and that is the newest committed value.
+    // [0.1, 10] ms complete out of order; the last to complete is what L3
+    // holds, and that is the newest committed value. As in the engine,
+    // writes that overlapped another of their key cache nothing (the key
+    // leaves L1): the get at 30 ms loads from L3 (until 32 ms), the one at
+    // 31 ms joins that load, the 48 after hit L1.
     let mut s = constant_sim();
     s.latency.l3_write = LatencyConfig::Uniform { min_us: 100.0, max_us: 10_000.0 };
     let mut reqs: Vec<Request> = (0..200).map(|i| Request { time_ns: i * 100_000, ..set(0, 1) }).collect();
     reqs.extend((0..50).map(|i| get(30 + i, 1)));
     let r = full(&cache(10), &s, &reqs);
     assert_eq!(r.staleness.stale_reads, 0);
-    assert_eq!(r.l1.hits, 50);
+    assert_eq!((r.l3.reads, r.coalesced_loads, r.l1.hits), (1, 1, 48));
 }
 
 #[test]
@@ -511,4 +514,21 @@ fn write_back_turns_write_at_most_the_bound_at_once() {
     let r = full(&c, &constant_sim(), &reqs);
     assert_eq!(r.l3.write_requests, 40);
     assert!((r.duration_s - 0.012).abs() < 1e-9, "last write lands at 12 ms, got {}", r.duration_s);
+}
+
+/// A write-through write during which another instance's invalidation
+/// arrived caches nothing (the engine's remote epoch): L3's final order is
+/// unknown to it. i1's write (1–4 ms) hears of i0's (0–3 ms, invalidation
+/// 0.5 ms later) and drops the key; i1's read at 5 ms then loads.
+#[test]
+fn a_write_through_that_hears_of_another_write_caches_nothing() {
+    let mut s = constant_sim();
+    s.instances = 2;
+    s.latency.invalidation = LatencyConfig::constant(500.0);
+    let mut c = cache(10);
+    c.l2 = Some(L2Config { capacity: None, ttl: None, ..L2Config::default() });
+    let reqs = vec![set(0, 1), set(1, 1), get(2, 2), get(5, 1)];
+    let r = full(&c, &s, &reqs);
+    assert_eq!(r.l1.hits, 0, "i1 cached nothing");
+    assert_eq!(r.staleness.stale_reads, 0);
 }

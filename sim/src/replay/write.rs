@@ -21,8 +21,13 @@ impl Sim {
             self.c.writes += 1;
         }
         // The version is taken when the write commits (see `truth`).
-        let w = PendingWrite { key, version: 0, size, ttl, delete, start: self.now };
+        let mut w = PendingWrite { key, version: 0, size, ttl, delete, start: self.now, epoch: 0 };
         if self.plan == WritePlan::L3ThenCaches {
+            let inst = &mut self.inst[i];
+            let (n, overlapped) = inst.through.entry(key).or_insert((0, false));
+            *n += 1;
+            *overlapped |= *n > 1;
+            w.epoch = inst.remote_epoch;
             self.submit_l3(Job::Write { inst: i as u32, write: w });
             return;
         }
@@ -106,6 +111,7 @@ impl Sim {
                         ttl: None,
                         delete: true,
                         start: now.as_nanos(),
+                        epoch: 0,
                     },
                 })
                 .collect();
@@ -153,7 +159,27 @@ impl Sim {
         w.version = self.truth.next_version();
         self.l3.apply(w.key, w.version, w.delete);
         let l1_ns = self.l1_ns();
-        let l2_ns = self.apply_to_caches(i, &w);
+        // As the engine's `store_after_write`: a write that overlapped
+        // another of its key, or during which another instance's
+        // invalidation arrived, cannot know L3's final order and caches
+        // nothing (the key leaves L1 and L2).
+        let inst = &mut self.inst[i];
+        let overlapped = match inst.through.get_mut(&w.key) {
+            Some((n, overlapped)) => {
+                let o = *overlapped;
+                *n -= 1;
+                if *n == 0 {
+                    inst.through.remove(&w.key);
+                }
+                o
+            }
+            None => false,
+        };
+        let l2_ns = if overlapped || inst.remote_epoch != w.epoch {
+            self.drop_from_caches(i, &w)
+        } else {
+            self.apply_to_caches(i, &w)
+        };
         let latency = self.now.saturating_sub(w.start).saturating_add(l1_ns).saturating_add(l2_ns);
         self.writes.record(latency);
     }
