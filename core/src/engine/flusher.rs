@@ -153,29 +153,31 @@ impl<B: StateBackend> Inner<B> {
                     .collect();
                 let mut results: Vec<(usize, Result<()>)> =
                     futures::stream::iter(writes).buffer_unordered(WRITE_BACK_CONCURRENCY).collect().await;
-                results.sort_unstable_by_key(|(i, _)| *i);
-                let results = results.into_iter().map(|(_, r)| r);
                 self.metrics.batches.add(n as u64);
-                let mut first_error = None;
-                let (mut landed, mut failed) = (Vec::new(), Vec::new());
-                for (w, r) in std::mem::take(&mut taken.batch).into_iter().zip(results) {
-                    match r {
-                        Ok(()) => landed.push(w),
-                        Err(e) => {
-                            self.metrics.write_errors.incr();
-                            first_error.get_or_insert(e);
-                            failed.push(w);
+                if results.iter().any(|(_, r)| r.is_err()) {
+                    // The writes that failed go back to the queue (at the end
+                    // of the batch, in its order); the rest landed.
+                    results.sort_unstable_by_key(|(i, _)| *i);
+                    let mut first_error = None;
+                    let (mut landed, mut failed) = (Vec::new(), Vec::new());
+                    for (w, (_, r)) in std::mem::take(&mut taken.batch).into_iter().zip(results) {
+                        match r {
+                            Ok(()) => landed.push(w),
+                            Err(e) => {
+                                self.metrics.write_errors.incr();
+                                first_error.get_or_insert(e);
+                                failed.push(w);
+                            }
                         }
                     }
-                }
-                // The writes that failed go back to the queue; the rest landed.
-                let split = landed.len();
-                landed.extend(failed);
-                taken.batch = landed;
-                if let Some(e) = first_error {
-                    self.metrics.batched_writes.add(split as u64);
-                    taken.settle(Some(split));
-                    return Err(e);
+                    let split = landed.len();
+                    landed.extend(failed);
+                    taken.batch = landed;
+                    if let Some(e) = first_error {
+                        self.metrics.batched_writes.add(split as u64);
+                        taken.settle(Some(split));
+                        return Err(e);
+                    }
                 }
             }
             _ => {

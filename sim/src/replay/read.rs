@@ -25,10 +25,9 @@ impl Sim {
             return;
         }
         let committed = self.truth.committed(key);
-        if self.cache_pending(i, key, hash, size) {
+        if let Some(version) = self.cache_pending(i, key, hash, size) {
             // Reads see their own writes while the queue still holds them.
             self.c.pending_write_reads += 1;
-            let version = self.inst[i].own_writes.get(&key).map_or(0, |&(v, _)| v);
             self.finish_read(key, version, committed, l1_ns);
             return;
         }
@@ -43,15 +42,15 @@ impl Sim {
 
     /// If instance `i` has a write of `key` pending, caches a put's value
     /// as a load would (the engine's `lead_load`, so that L1's contents do
-    /// not depend on the flusher) and returns `true`.
-    fn cache_pending(&mut self, i: usize, key: u64, hash: u64, size: u32) -> bool {
+    /// not depend on the flusher) and returns the write's version.
+    fn cache_pending(&mut self, i: usize, key: u64, hash: u64, size: u32) -> Option<u64> {
         let now = self.instant();
         let inst = &mut self.inst[i];
-        let Some(&(version, deleted)) = inst.own_writes.get(&key) else { return false };
+        let &(version, deleted) = inst.own_writes.get(&key)?;
         if !deleted {
             inst.l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), None, now);
         }
-        true
+        Some(version)
     }
 
     /// A refresh-ahead of `key` begins at instance `i` (counted by the
@@ -59,7 +58,7 @@ impl Sim {
     /// pending write, then L2, then L3), unless a load of the key is
     /// already in flight; gets that miss meanwhile join it.
     fn refresh(&mut self, i: usize, key: u64, hash: u64, size: u32) {
-        if self.inst[i].loads.contains_key(&key) || self.cache_pending(i, key, hash, size) {
+        if self.inst[i].loads.contains_key(&key) || self.cache_pending(i, key, hash, size).is_some() {
             self.inst[i].refresh.finish(&key);
             return;
         }
@@ -138,12 +137,9 @@ impl Sim {
     /// Load `id` ends: its gets are answered with `version`, and a
     /// refresh's key may be refreshed again.
     fn resolve_load(&mut self, i: usize, key: u64, id: u64, version: u64) {
+        let Some((fresh, _)) = self.load(i, key, id) else { return };
         let inst = &mut self.inst[i];
-        let load = if inst.loads.get(&key).is_some_and(|l| l.id == id) {
-            inst.loads.remove(&key)
-        } else {
-            inst.stale_loads.remove(&id)
-        };
+        let load = if fresh { inst.loads.remove(&key) } else { inst.stale_loads.remove(&id) };
         let Some(load) = load else { return };
         if load.refresh {
             inst.refresh.finish(&key);
