@@ -4,7 +4,7 @@
 //! own, up to `WRITE_BACK_CONCURRENCY` at once, while new writes coalesce
 //! in the queue for its next turn), write-behind (caches
 //! now, coalesced batches flushed by size or age, bounded queue with
-//! backpressure; deletes cancel pending writes).
+//! backpressure; a delete replaces a pending put of its key in place).
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
 
