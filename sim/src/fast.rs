@@ -5,7 +5,14 @@
 //! writes, and neither do these); a due refresh-ahead reloads at once
 //! (from L2 when it holds the key, else from L3);
 //! every L3 write is one request. A deleted key is absent from L3 until a
-//! put stores it again: its reads load nothing and cache nothing.
+//! put stores it again: its reads load nothing and cache nothing. A
+//! write-back or write-behind delete of a key L1 does not hold counts an
+//! L3 existence check (what the engine's `delete` returns; the engine
+//! skips it for a key still in its write queue, which this loop does not
+//! model). Invalidation messages are counted as the engine sends them: one
+//! to each other instance per write-through write, two per queued write
+//! (when it is made and when it lands; the full replay counts one less
+//! where a write coalesces with a later one).
 //!
 //! It drives the same `L1Store` and policies as the full engine, so its L1
 //! hits equal the full engine's whenever loads finish before the next
@@ -14,7 +21,7 @@
 use hashbrown::HashSet;
 use strata_core::config::Capacity;
 use strata_core::l1::{KeyHasher, hash_key_with, key_hasher};
-use strata_core::policy::RefreshPolicy;
+use strata_core::policy::{RefreshPolicy, WritePlan};
 use strata_core::{CacheConfig, Instant};
 
 use crate::arrival::{Arrivals, Router};
@@ -51,6 +58,8 @@ pub struct FastSim {
     l1_capacity: Capacity,
     /// `write.allocate`: whether a write caches a key L1 does not hold.
     allocate: bool,
+    /// Write-back or write-behind (writes queued, not written at once).
+    queued: bool,
     arrivals: Arrivals,
     router: Router,
     series: Series,
@@ -78,6 +87,7 @@ impl FastSim {
             seed: hash_seed(&cache.l1),
             l1_capacity: cache.l1.capacity,
             allocate: cache.write.allocate,
+            queued: WritePlan::of(cache.write.strategy).is_queued(),
             arrivals: Arrivals::new(sim.arrival),
             router: Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0)),
             series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
@@ -193,6 +203,13 @@ impl FastSim {
         } else if !self.deleted.is_empty() {
             self.deleted.remove(&r.key);
         }
+        if r.op == Op::Delete && self.queued && self.l1[i].peek(&r.key, now).is_none() {
+            self.c.l3_exists_reads += 1;
+        }
+        if self.l2.is_some() {
+            let notices = if self.queued { 2 } else { 1 };
+            self.c.invalidations += notices * (self.l1.len() as u64 - 1);
+        }
         let ttl = trace_ttl(r.ttl);
         for (j, l1) in self.l1.iter_mut().enumerate() {
             if j == i && r.op == Op::Set {
@@ -209,15 +226,15 @@ impl FastSim {
             } else if j == i {
                 // A delete, on the instance that makes it.
                 l1.remove(&r.key);
-            } else if self.l2.is_some() && l1.remove(&r.key).is_some() {
-                self.c.invalidations += 1;
+            } else if self.l2.is_some() {
+                l1.remove(&r.key);
             }
         }
         if let Some(l2) = &mut self.l2 {
             if r.op == Op::Set {
                 l2.set(hash, r.key, (), r.size, ttl, now);
             } else {
-                l2.remove(r.key);
+                l2.delete(hash, r.key, now);
             }
         }
     }

@@ -4,8 +4,8 @@
 //! frequently used since insertion, ties to the least recently used, the
 //! entry being inserted never its own victim). Every request's outcome
 //! (L1 hit, L2 hit, miss) must be equal, on random traces with object
-//! weights, TTLs, deletes, an L2, several instances, and writes with and
-//! without write-allocate.
+//! weights, TTLs, deletes (leaving tombstones in L2), an L2, several
+//! instances, and writes with and without write-allocate.
 
 use std::time::Duration;
 
@@ -33,6 +33,8 @@ struct Item {
     expires: u64,
     freq: u64,
     touched: u64,
+    /// A delete's tombstone (L2): there, but read as a miss.
+    tomb: bool,
 }
 
 /// A cache as a `Vec`, front = most recent (LRU) / newest (FIFO).
@@ -75,8 +77,17 @@ impl Naive {
             self.items.remove(p);
             return false;
         }
+        let live = !self.items[p].tomb;
         self.touch(p);
-        true
+        live
+    }
+
+    /// A delete's tombstone for `ttl`, weighing `weight`.
+    fn tombstone(&mut self, key: u64, weight: u64, ttl: u64, now: u64) {
+        self.insert(key, weight, Some(ttl), now);
+        if let Some(p) = self.pos(key) {
+            self.items[p].tomb = true;
+        }
     }
 
     /// A write under no-write-allocate: replaces only a live entry (an
@@ -122,12 +133,13 @@ impl Naive {
             Some(p) => {
                 self.items[p].weight = weight;
                 self.items[p].expires = expires;
+                self.items[p].tomb = false;
                 self.touch(p);
                 None
             }
             None => {
                 self.tick += 1;
-                let item = Item { key, weight, expires, freq: 1, touched: self.tick };
+                let item = Item { key, weight, expires, freq: 1, touched: self.tick, tomb: false };
                 self.items.insert(0, item);
                 Some(key)
             }
@@ -209,7 +221,9 @@ impl Reference {
                     if r.op == Op::Set {
                         l2.insert(r.key, w2, ttl, now);
                     } else {
-                        l2.remove(r.key);
+                        // A tombstone: 10 s, or the tier's TTL if shorter.
+                        let ttl = l2.ttl.map_or(10_000_000_000, |t| t.min(10_000_000_000));
+                        l2.tombstone(r.key, 1, ttl, now);
                     }
                 }
                 Outcome::Write

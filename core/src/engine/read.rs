@@ -218,6 +218,15 @@ impl<B: StateBackend> Inner<B> {
         r
     }
 
+    /// Whether L3 holds `key` (a queued delete's return value), timed and
+    /// counted as a read: a hit if it does, else a miss.
+    pub(crate) async fn exists_l3(&self, key: &[u8]) -> Result<bool> {
+        let t0 = self.stopwatch.now();
+        let r = self.l3.contains(key).await;
+        self.record_l3(t0, std::slice::from_ref(&r.as_ref().copied()));
+        r
+    }
+
     fn record_l3(&self, t0: Instant, outcomes: &[std::result::Result<bool, &StateError>]) {
         let elapsed = self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos());
         self.metrics.l3_latency.record_nanos(elapsed);

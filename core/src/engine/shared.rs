@@ -22,13 +22,7 @@ use crate::policy::PendingOp;
 
 const SUBSCRIBE_RETRY_MAX: Duration = Duration::from_secs(5);
 
-/// How long a delete's tombstone stays in L2.
-///
-/// A reader that loaded a key from L3 just before another instance deleted
-/// it would otherwise re-populate L2 (`SET NX`) after the delete's removal,
-/// resurrecting the key in L2 until its TTL. The tombstone makes that `SET
-/// NX` a no-op; it outlives any load in flight by far.
-pub const TOMBSTONE_TTL: Duration = Duration::from_secs(10);
+pub use crate::policy::TOMBSTONE_TTL;
 
 /// L2 values carry one tag byte: a value, or a tombstone (read as a miss).
 const TAG_VALUE: u8 = 0;
@@ -243,7 +237,7 @@ impl<B: StateBackend> Inner<B> {
     pub(crate) async fn l2_remove(&self, keys: &[Bytes], tombstone: bool) {
         let Some(l2) = self.l2.as_ref() else { return };
         let tomb = Bytes::from_static(&[TAG_TOMBSTONE]);
-        let ttl = Some(self.l2_ttl().map_or(TOMBSTONE_TTL, |t| t.min(TOMBSTONE_TTL)));
+        let ttl = Some(crate::policy::tombstone_ttl(self.l2_ttl()));
         let r = match (keys, tombstone) {
             ([k], true) => l2.put(k, tomb, ttl).await,
             (_, true) => {

@@ -275,9 +275,7 @@ impl<B: StateBackend> Inner<B> {
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
                     let visible = match self.pending_value(&key) {
                         Some(v) => v.is_some(),
-                        None => {
-                            self.l1.contains(&key[..], self.clock.now()) || self.l3.contains(&key).await?
-                        }
+                        None => self.l1.contains(&key[..], self.clock.now()) || self.exists_l3(&key).await?,
                     };
                     self.enqueue(key.clone(), PendingOp::Delete).await?;
                     self.loads.store_after_write(ticket, || {});

@@ -6,7 +6,9 @@
 pub mod breaker;
 pub mod eviction;
 pub mod refresh;
+pub mod tombstone;
 pub mod write;
 
 pub use refresh::RefreshPolicy;
+pub use tombstone::{TOMBSTONE_TTL, tombstone_ttl};
 pub use write::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WriteBehindQueue, WritePlan};

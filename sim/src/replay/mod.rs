@@ -101,6 +101,7 @@ impl Sim {
                     }
                     Job::Write { inst, write } => self.on_write_through_done(inst as usize, write),
                     Job::Flush { inst, ops, turn } => self.on_flush_done(inst as usize, ops, turn),
+                    Job::Exists { inst, write } => self.on_exists_done(inst as usize, write),
                 }
                 if let Some(next) = self.l3q.finish(self.now) {
                     self.start_l3(next);

@@ -75,7 +75,7 @@ impl Sim {
         self.inst[i].loads.insert(key, Load { id, size, waiters: waiter.into_iter().collect(), refresh });
         if self.l2.is_some() {
             let ns = self.l2_ns();
-            let found = self.l2.as_mut().and_then(|l2| l2.get(hash, key, now).map(|e| e.value));
+            let found = self.l2.as_mut().and_then(|l2| l2.get(hash, key, now));
             if found.is_some() {
                 self.c.l2_hits += 1;
                 self.c.l2_hit_bytes += u64::from(size);

@@ -73,8 +73,9 @@ pub(crate) struct Instance {
     pub(crate) own_writes: HashMap<u64, (u64, bool), KeyHasher>,
     /// Flusher turns in flight to L3.
     pub(crate) in_flight: u32,
-    /// Write-through writes in flight per key, and whether two of them
-    /// overlapped (the engine's write tickets).
+    /// Writes in flight per key, and whether two of them overlapped (the
+    /// engine's write tickets): write-through writes, and the deletes of
+    /// the queued strategies while they ask L3 whether the key exists.
     pub(crate) through: HashMap<u64, (u32, bool), KeyHasher>,
     /// Invalidations this instance received so far: a write-through write
     /// during which one arrived caches nothing (the engine's remote epoch).
@@ -102,6 +103,9 @@ pub(crate) enum Job {
     /// (`turn: Some(t)`, one write of turn `t`), as the engine's flusher
     /// does.
     Flush { inst: u32, ops: Vec<PendingWrite>, turn: Option<u64> },
+    /// A write-back or write-behind delete asks whether L3 holds the key
+    /// (what `delete` returns) before it is queued.
+    Exists { inst: u32, write: PendingWrite },
 }
 
 /// Something that happens at a point of virtual time.
@@ -246,6 +250,7 @@ impl Sim {
         match &job {
             Job::Load { refresh: false, .. } => self.c.l3_reads += 1,
             Job::Load { refresh: true, .. } => self.c.l3_refresh_reads += 1,
+            Job::Exists { .. } => self.c.l3_exists_reads += 1,
             Job::Write { .. } => {
                 self.c.l3_write_ops += 1;
                 self.c.l3_write_requests += 1;
@@ -263,7 +268,7 @@ impl Sim {
     /// `job` enters service now.
     pub(crate) fn start_l3(&mut self, job: Job) {
         let ns = match &job {
-            Job::Load { .. } => self.lat.l3_read.sample_ns(&mut self.rng.l3_read),
+            Job::Load { .. } | Job::Exists { .. } => self.lat.l3_read.sample_ns(&mut self.rng.l3_read),
             Job::Write { .. } | Job::Flush { turn: Some(_), .. } => {
                 self.lat.l3_write.sample_ns(&mut self.rng.l3_write)
             }
@@ -274,6 +279,31 @@ impl Sim {
                 .saturating_add(self.lat.l3_batch_item_ns.saturating_mul(ops.len() as u64)),
         };
         self.events.push(self.now.saturating_add(ns), Event::L3Done(job));
+    }
+
+    /// A write of `key` at instance `i` takes a ticket (the engine's
+    /// `begin_write`): if another is in flight, both overlapped.
+    pub(crate) fn begin_ticket(&mut self, i: usize, key: u64) {
+        let (n, overlapped) = self.inst[i].through.entry(key).or_insert((0, false));
+        *n += 1;
+        *overlapped |= *n > 1;
+    }
+
+    /// The write's ticket ends: whether it overlapped another write of
+    /// the key at instance `i`.
+    pub(crate) fn end_ticket(&mut self, i: usize, key: u64) -> bool {
+        let through = &mut self.inst[i].through;
+        match through.get_mut(&key) {
+            Some((n, overlapped)) => {
+                let o = *overlapped;
+                *n -= 1;
+                if *n == 0 {
+                    through.remove(&key);
+                }
+                o
+            }
+            None => false,
+        }
     }
 
     /// A write of `key` reached instance `i`'s caches (its own, or another
@@ -287,18 +317,24 @@ impl Sim {
         }
     }
 
-    /// A write-through write of instance `i` that may not cache (see
+    /// A write of instance `i` that may not cache (see
     /// `on_write_through_done`): commits it, drops the key from the
-    /// instance's L1 and from L2, and invalidates the other instances.
-    /// Returns the L2 call's latency (0 without L2).
+    /// instance's L1 and from L2 (a delete leaves its tombstone), and
+    /// invalidates the other instances. Returns the L2 call's latency (0
+    /// without L2).
     pub(crate) fn drop_from_caches(&mut self, i: usize, w: &PendingWrite) -> u64 {
         self.stale_load(i, w.key);
         self.inst[i].l1.remove(&w.key);
         let mut l2_ns = 0;
         if self.l2.is_some() {
             l2_ns = self.l2_ns();
+            let (hash, now) = (self.hash(w.key), self.instant());
             if let Some(l2) = &mut self.l2 {
-                l2.remove(w.key);
+                if w.delete {
+                    l2.delete(hash, w.key, now);
+                } else {
+                    l2.remove(w.key);
+                }
             }
         }
         self.truth.commit(w.key, w.version, self.now);
@@ -328,12 +364,12 @@ impl Sim {
         hash_key_with(self.seed, &key)
     }
 
-    /// Writes `w` to L2, if there is one: its value, or (a delete) its
-    /// removal. `hash` is [`Self::hash`] of `w.key`.
+    /// Writes `w` to L2, if there is one: its value, or (a delete) a
+    /// tombstone. `hash` is [`Self::hash`] of `w.key`.
     pub(crate) fn write_l2(&mut self, w: &PendingWrite, hash: u64, now: Instant) {
         if let Some(l2) = &mut self.l2 {
             if w.delete {
-                l2.remove(w.key);
+                l2.delete(hash, w.key, now);
             } else {
                 l2.set(hash, w.key, w.version, w.size, trace_ttl(w.ttl), now);
             }

@@ -5,6 +5,9 @@
 //! in the queue for its next turn), write-behind (caches
 //! now, coalesced batches flushed by size or age, bounded queue with
 //! backpressure; a delete replaces a pending put of its key in place).
+//! A queued delete whose key neither its pending writes nor L1 hold first
+//! asks L3 whether the key exists (the engine's `delete` returns it): an
+//! L3 read, after which it is queued.
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
 
@@ -23,16 +26,33 @@ impl Sim {
         // The version is taken when the write commits (see `truth`).
         let mut w = PendingWrite { key, version: 0, size, ttl, delete, start: self.now, epoch: 0 };
         if self.plan == WritePlan::L3ThenCaches {
-            let inst = &mut self.inst[i];
-            let (n, overlapped) = inst.through.entry(key).or_insert((0, false));
-            *n += 1;
-            *overlapped |= *n > 1;
-            w.epoch = inst.remote_epoch;
+            self.begin_ticket(i, key);
+            w.epoch = self.inst[i].remote_epoch;
             self.submit_l3(Job::Write { inst: i as u32, write: w });
             return;
         }
+        // A queued delete returns whether the key existed: its pending
+        // write or L1 may know; else it asks L3 first, holding a ticket.
+        let now = self.instant();
+        let inst = &self.inst[i];
+        if delete && !inst.own_writes.contains_key(&key) && inst.l1.peek(&key, now).is_none() {
+            self.begin_ticket(i, key);
+            self.submit_l3(Job::Exists { inst: i as u32, write: w });
+            return;
+        }
+        self.enqueue(i, w);
+    }
+
+    /// A queued delete's existence check answered: now it is queued.
+    pub(crate) fn on_exists_done(&mut self, i: usize, w: PendingWrite) {
+        self.end_ticket(i, w.key);
+        self.enqueue(i, w);
+    }
+
+    /// Queues `w` at instance `i`, or parks it while the queue is full.
+    fn enqueue(&mut self, i: usize, w: PendingWrite) {
         let inst = &mut self.inst[i];
-        let blocked = !inst.parked.is_empty() || !inst.queue.accepts(&key);
+        let blocked = !inst.parked.is_empty() || !inst.queue.accepts(&w.key);
         if blocked {
             self.c.backpressure_waits += 1;
             inst.parked.push_back(w);
@@ -43,10 +63,17 @@ impl Sim {
     }
 
     /// Caches now, then into the queue (room is guaranteed by the caller).
+    /// A put made while a delete of its key asks L3 whether it exists
+    /// overlaps that delete's ticket and caches nothing (the engine's
+    /// `store_after_write`): the key leaves L1 and L2.
     fn write_now(&mut self, i: usize, mut w: PendingWrite) {
         w.version = self.truth.next_version();
         let l1_ns = self.l1_ns();
-        let l2_ns = self.apply_to_caches(i, &w);
+        let l2_ns = if !w.delete && self.inst[i].through.contains_key(&w.key) {
+            self.drop_from_caches(i, &w)
+        } else {
+            self.apply_to_caches(i, &w)
+        };
         let now = self.instant();
         let inst = &mut self.inst[i];
         inst.own_writes.insert(w.key, (w.version, w.delete));
@@ -163,19 +190,8 @@ impl Sim {
         // another of its key, or during which another instance's
         // invalidation arrived, cannot know L3's final order and caches
         // nothing (the key leaves L1 and L2).
-        let inst = &mut self.inst[i];
-        let overlapped = match inst.through.get_mut(&w.key) {
-            Some((n, overlapped)) => {
-                let o = *overlapped;
-                *n -= 1;
-                if *n == 0 {
-                    inst.through.remove(&w.key);
-                }
-                o
-            }
-            None => false,
-        };
-        let l2_ns = if overlapped || inst.remote_epoch != w.epoch {
+        let overlapped = self.end_ticket(i, w.key);
+        let l2_ns = if overlapped || self.inst[i].remote_epoch != w.epoch {
             self.drop_from_caches(i, &w)
         } else {
             self.apply_to_caches(i, &w)

@@ -113,6 +113,7 @@ impl RunStats {
             l3: L3Report {
                 reads: c.l3_reads,
                 refresh_reads: c.l3_refresh_reads,
+                exists_reads: c.l3_exists_reads,
                 write_ops: c.l3_write_ops,
                 write_requests: c.l3_write_requests,
                 requests: l3_requests,

@@ -118,11 +118,15 @@ pub struct L3Report {
     pub reads: u64,
     /// Reads for refresh-ahead.
     pub refresh_reads: u64,
+    /// Existence checks of write-back and write-behind deletes (what
+    /// `delete` returns) whose key neither the queue nor L1 held.
+    #[serde(default)]
+    pub exists_reads: u64,
     /// Keys written.
     pub write_ops: u64,
     /// Write requests (a batch is one).
     pub write_requests: u64,
-    /// All requests (reads, refresh reads, write requests).
+    /// All requests (reads, refresh reads, existence checks, write requests).
     pub requests: u64,
     /// Mean requests per second over the run.
     pub qps_mean: f64,

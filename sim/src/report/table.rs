@@ -78,9 +78,15 @@ impl Report {
         }
         let _ = writeln!(o, "  gets served without an L3 read: {}", pct(self.hit_ratio));
         let l3 = &self.l3;
+        // Existence checks only where deletes made some (most traces have none).
+        let checks = if l3.exists_reads > 0 {
+            format!(", {} existence checks", l3.exists_reads)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "\n  L3: {} reads, {} refresh reads, {} keys written in {} requests; {:.1} req/s mean, {:.1} peak",
+            "\n  L3: {} reads, {} refresh reads{checks}, {} keys written in {} requests; {:.1} req/s mean, {:.1} peak",
             l3.reads, l3.refresh_reads, l3.write_ops, l3.write_requests, l3.qps_mean, l3.qps_peak
         );
         if l3.queued > 0 {

@@ -57,6 +57,9 @@ counters! {
     l3_reads,
     /// L3 reads for refresh-ahead.
     l3_refresh_reads,
+    /// L3 existence checks of write-back and write-behind deletes (their
+    /// return value) whose key neither the queue nor L1 held.
+    l3_exists_reads,
     /// Keys written to L3 (a batch counts each key).
     l3_write_ops,
     /// L3 write requests (a batch counts once).
@@ -77,6 +80,6 @@ impl Counters {
     /// Requests sent to L3.
     #[must_use]
     pub fn l3_requests(&self) -> u64 {
-        self.l3_reads + self.l3_refresh_reads + self.l3_write_requests
+        self.l3_reads + self.l3_refresh_reads + self.l3_exists_reads + self.l3_write_requests
     }
 }

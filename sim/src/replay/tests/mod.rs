@@ -532,3 +532,5 @@ fn a_write_through_that_hears_of_another_write_caches_nothing() {
     assert_eq!(r.l1.hits, 0, "i1 cached nothing");
     assert_eq!(r.staleness.stale_reads, 0);
 }
+
+mod deletes;
