@@ -11,6 +11,8 @@
 //! l3_read = { dist = "gamma", mean_us = 3000, std_us = 1500 }
 //! [l3]
 //! concurrency = 32
+//! failure_rate = 0.001
+//! outages = [{ start_ms = 60000, duration_ms = 30000 }]
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -147,13 +149,45 @@ impl Default for Latencies {
     }
 }
 
-/// The L3 capacity model.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The L3 capacity and failure model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct L3Sim {
     /// Requests L3 serves at once; more wait in a FIFO queue. `None`: no limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
+    /// Share of L3 requests that fail (0 to 1, drawn from the seed), after
+    /// their usual latency.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub failure_rate: f64,
+    /// Spans of virtual time (from the first arrival) in which every L3
+    /// request that enters service fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outages: Vec<Outage>,
+}
+
+/// A span in which L3 is down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// When it begins, in ms from the first arrival.
+    pub start_ms: u64,
+    /// How long it lasts, in ms (at least 1).
+    pub duration_ms: u64,
+}
+
+impl Outage {
+    /// The span in nanoseconds, `[start, end)` (validated not to overflow).
+    #[must_use]
+    pub fn span_ns(&self) -> (u64, u64) {
+        let start = self.start_ms.saturating_mul(1_000_000);
+        (start, start.saturating_add(self.duration_ms.saturating_mul(1_000_000)))
+    }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// The latency models built from [`Latencies`].
@@ -220,6 +254,23 @@ impl SimConfig {
         }
         if self.l3.concurrency == Some(0) {
             return Err(SimError::config("l3.concurrency", "must be at least 1 (omit it for no limit)"));
+        }
+        let rate = self.l3.failure_rate;
+        if !(rate.is_finite() && (0.0..=1.0).contains(&rate)) {
+            return Err(SimError::config("l3.failure_rate", format!("must be between 0 and 1, got {rate}")));
+        }
+        for (n, o) in self.l3.outages.iter().enumerate() {
+            if o.duration_ms == 0 {
+                return Err(SimError::config(format!("l3.outages[{n}].duration_ms"), "must be at least 1"));
+            }
+            // Virtual time is u64 nanoseconds (584 years).
+            let end = o.start_ms.checked_add(o.duration_ms).and_then(|ms| ms.checked_mul(1_000_000));
+            if end.is_none() {
+                return Err(SimError::config(
+                    format!("l3.outages[{n}]"),
+                    "must end within 584 years (u64 nanoseconds)",
+                ));
+            }
         }
         match self.arrival {
             Arrival::Trace { time_scale } if !(time_scale.is_finite() && time_scale >= 0.0) => {
@@ -340,5 +391,25 @@ mod tests {
         {
             SimConfig { arrival, ..SimConfig::default() }.validate().unwrap();
         }
+    }
+
+    #[test]
+    fn l3_failures_parse_and_bad_ones_are_named() {
+        let text = "[l3]\nfailure_rate = 0.01\noutages = [{ start_ms = 60000, duration_ms = 30000 }]\n";
+        let cfg = SimConfig::from_toml_str(text, "s.toml").unwrap();
+        assert_eq!(cfg.l3.failure_rate, 0.01);
+        assert_eq!(cfg.l3.outages, [Outage { start_ms: 60_000, duration_ms: 30_000 }]);
+        assert_eq!(cfg.l3.outages[0].span_ns(), (60_000_000_000, 90_000_000_000));
+        assert_eq!(SimConfig::from_toml_str(&cfg.to_toml_string().unwrap(), "x").unwrap(), cfg);
+        let err = |text: &str| SimConfig::from_toml_str(text, "s.toml").unwrap_err().to_string();
+        let e = err("[l3]\nfailure_rate = 1.5\n");
+        assert_eq!(e, "s.toml: l3.failure_rate: must be between 0 and 1, got 1.5");
+        let e =
+            err("[l3]\noutages = [{ start_ms = 0, duration_ms = 5 }, { start_ms = 9, duration_ms = 0 }]\n");
+        assert_eq!(e, "s.toml: l3.outages[1].duration_ms: must be at least 1");
+        let e = err("[l3]\noutages = [{ start_ms = 18446744073709551615, duration_ms = 1 }]\n");
+        assert!(e.starts_with("s.toml: l3.outages[0]: must end within 584 years"), "{e}");
+        let e = err("[l3]\noutages = [{ start_ms = 0, duration = 1 }]\n");
+        assert!(e.contains("s.toml line 2") && e.contains("duration"), "{e}");
     }
 }

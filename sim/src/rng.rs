@@ -27,6 +27,8 @@ pub enum Stream {
     Invalidation = 5,
     /// Choice of instance for a request.
     Routing = 6,
+    /// Which L3 requests fail.
+    L3Failure = 7,
 }
 
 fn splitmix64(state: &mut u64) -> u64 {

@@ -7,7 +7,7 @@
 //! own, [`WRITE_BACK_CONCURRENCY`] at a time (a batch holds a key at most
 //! once, so they commit in any order). A batch that fails, or whose write
 //! is cancelled, goes back to the queue (newer writes of a key win) and is
-//! retried with exponential backoff; nothing is dropped. A batch that
+//! retried with exponential backoff (`policy::backoff`); nothing is dropped. A batch that
 //! landed is written to L2 again (see `Inner::l2_after_flush`).
 
 use std::sync::Weak;
@@ -20,10 +20,7 @@ use super::{Inner, QueuedValue};
 use crate::backend::{BatchOp, StateBackend};
 use crate::error::{Result, StateError};
 use crate::l1::ByteKey;
-use crate::policy::{PendingOp, WRITE_BACK_CONCURRENCY, WritePlan};
-
-const BACKOFF_MIN: Duration = Duration::from_millis(10);
-const BACKOFF_MAX: Duration = Duration::from_secs(2);
+use crate::policy::{PendingOp, WRITE_BACK_CONCURRENCY, WritePlan, next_flush_backoff};
 
 type Batch = Vec<(ByteKey, PendingOp<QueuedValue>)>;
 
@@ -60,10 +57,6 @@ impl<B: StateBackend> Drop for Taken<'_, B> {
 /// than for a whole batch, and then spin instead of sleeping.
 pub(super) const LOCK_CHUNK: usize = 32;
 
-fn next_backoff(b: Duration) -> Duration {
-    (b * 2).clamp(BACKOFF_MIN, BACKOFF_MAX)
-}
-
 /// Who a batch is written for: the background flusher (nobody waits: the
 /// backend may write it at a lower CPU priority, see
 /// [`StateBackend::apply_batch_background`]) or a caller waiting in
@@ -98,7 +91,7 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
             None => match inner.flush_once(FlushFor::Background).await {
                 Ok(_) => backoff = Duration::ZERO,
                 Err(e) => {
-                    backoff = next_backoff(backoff);
+                    backoff = next_flush_backoff(backoff);
                     tracing::warn!(error = %e, retry_in = ?backoff, "strata: L3 write failed; batch queued again");
                     // Only shutdown() cuts the backoff short (it drains by itself).
                     let until = tokio::time::Instant::now() + backoff;
@@ -287,7 +280,7 @@ impl<B: StateBackend> Inner<B> {
                 }
                 Ok(Err(e)) => {
                     last_error = Some(e.to_string());
-                    backoff = next_backoff(backoff);
+                    backoff = next_flush_backoff(backoff);
                     if tokio::time::Instant::now() + backoff >= end {
                         break;
                     }

@@ -46,7 +46,16 @@ pub(crate) fn in_chunks(requests: impl IntoIterator<Item = Request>, mut replay:
 ///
 /// # Errors
 /// [`crate::SimError`] when either configuration is invalid.
-pub fn run<I, P>(cache: &CacheConfig, sim: &SimConfig, requests: I, mut progress: P) -> Result<Report>
+pub fn run<I, P>(cache: &CacheConfig, sim: &SimConfig, requests: I, progress: P) -> Result<Report>
+where
+    I: IntoIterator<Item = Request>,
+    P: FnMut(u64),
+{
+    Ok(simulate(cache, sim, requests, progress)?.finish(cache, sim))
+}
+
+/// Runs the simulation to its end (every event handled) and returns it.
+fn simulate<I, P>(cache: &CacheConfig, sim: &SimConfig, requests: I, mut progress: P) -> Result<Sim>
 where
     I: IntoIterator<Item = Request>,
     P: FnMut(u64),
@@ -68,7 +77,7 @@ where
     while !s.events.is_empty() {
         s.step_event();
     }
-    Ok(s.finish(cache, sim))
+    Ok(s)
 }
 
 impl Sim {
@@ -94,14 +103,17 @@ impl Sim {
         self.advance(t);
         match event {
             Event::L2Reply { inst, key, found, load } => self.on_l2_reply(inst as usize, key, found, load),
-            Event::L3Done(job) => {
+            Event::L3Done(job, failed) => {
+                if failed {
+                    self.c.l3_errors += 1;
+                }
                 match job {
                     Job::Load { inst, key, size, load, .. } => {
-                        self.on_load_done(inst as usize, key, size, load)
+                        self.on_load_done(inst as usize, key, size, load, failed)
                     }
-                    Job::Write { inst, write } => self.on_write_through_done(inst as usize, write),
-                    Job::Flush { inst, ops, turn } => self.on_flush_done(inst as usize, ops, turn),
-                    Job::Exists { inst, write } => self.on_exists_done(inst as usize, write),
+                    Job::Write { inst, write } => self.on_write_through_done(inst as usize, write, failed),
+                    Job::Flush { inst, ops, turn } => self.on_flush_done(inst as usize, ops, turn, failed),
+                    Job::Exists { inst, write } => self.on_exists_done(inst as usize, write, failed),
                 }
                 if let Some(next) = self.l3q.finish(self.now) {
                     self.start_l3(next);

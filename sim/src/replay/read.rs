@@ -119,7 +119,15 @@ impl Sim {
     /// An L3 read of instance `i` completes: unless a write made it stale,
     /// populate L2 (if it holds nothing for the key: `SET NX`) and L1;
     /// answer the waiting gets and end the refresh, if it was one.
-    pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, id: u64) {
+    pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, id: u64, failed: bool) {
+        if failed {
+            // Its gets are answered with an error (counted, not timed);
+            // nothing is cached, and the next get loads again.
+            if let Some(load) = self.end_load(i, key, id) {
+                self.c.failed_reads += load.waiters.len() as u64;
+            }
+            return;
+        }
         let (version, present) = self.l3.read(key);
         let fresh = self.load(i, key, id).is_some_and(|(fresh, _)| fresh);
         // Nothing found (deleted) is cached nowhere, as in the engine.
@@ -134,16 +142,23 @@ impl Sim {
         self.resolve_load(i, key, id, version);
     }
 
-    /// Load `id` ends: its gets are answered with `version`, and a
-    /// refresh's key may be refreshed again.
-    fn resolve_load(&mut self, i: usize, key: u64, id: u64, version: u64) {
-        let Some((fresh, _)) = self.load(i, key, id) else { return };
+    /// Load `id` of `key` at instance `i` ends: it leaves the single-flight
+    /// (or the stale loads) and a refresh's key may be refreshed again.
+    /// Returns it, with the gets to answer; `None` if gone.
+    fn end_load(&mut self, i: usize, key: u64, id: u64) -> Option<Load> {
+        let (fresh, _) = self.load(i, key, id)?;
         let inst = &mut self.inst[i];
-        let load = if fresh { inst.loads.remove(&key) } else { inst.stale_loads.remove(&id) };
-        let Some(load) = load else { return };
+        let load = if fresh { inst.loads.remove(&key) } else { inst.stale_loads.remove(&id) }?;
         if load.refresh {
             inst.refresh.finish(&key);
         }
+        Some(load)
+    }
+
+    /// Load `id` ends: its gets are answered with `version`, and a
+    /// refresh's key may be refreshed again.
+    fn resolve_load(&mut self, i: usize, key: u64, id: u64, version: u64) {
+        let Some(load) = self.end_load(i, key, id) else { return };
         for w in load.waiters {
             let latency = self.now.saturating_sub(w.start).saturating_add(w.extra);
             self.finish_read(key, version, w.committed, latency);

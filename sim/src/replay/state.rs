@@ -2,6 +2,7 @@
 //! and the helpers the read and write paths share.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use hashbrown::HashMap;
 use strata_core::config::Capacity;
@@ -15,7 +16,7 @@ use crate::error::Result;
 use crate::event::EventQueue;
 use crate::rng::{SimRng, Stream, stream_rng};
 use crate::stats::{Counters, LatencyRecorder, Series};
-use crate::tier::{L2Model, L3Queue, L3Store, SimL1, build_l1, hash_seed, trace_ttl, weight};
+use crate::tier::{L2Model, L3Failures, L3Queue, L3Store, SimL1, build_l1, hash_seed, trace_ttl, weight};
 
 /// A get waiting for a load.
 #[derive(Clone, Copy, Debug)]
@@ -80,13 +81,26 @@ pub(crate) struct Instance {
     /// Invalidations this instance received so far: a write-through write
     /// during which one arrived caches nothing (the engine's remote epoch).
     pub(crate) remote_epoch: u64,
-    /// Write-back turns in flight (turn → its writes, how many have not
-    /// landed yet, and how many have been started).
-    pub(crate) turns: HashMap<u64, (Vec<PendingWrite>, usize, usize), KeyHasher>,
+    /// Write-back turns in flight.
+    pub(crate) turns: HashMap<u64, Turn, KeyHasher>,
     /// Time of the earliest scheduled flush check.
     pub(crate) flush_at: Option<u64>,
+    /// The flusher's wait after its last failed L3 write (zero after a
+    /// success), and the time before which it starts no turn.
+    pub(crate) backoff: Duration,
+    pub(crate) retry_at: u64,
     /// Writes waiting for room in a full queue.
     pub(crate) parked: VecDeque<PendingWrite>,
+}
+
+/// A write-back turn in flight: its writes, how many have not finished
+/// yet, how many have been started, and those that failed.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    pub(crate) ops: Vec<PendingWrite>,
+    pub(crate) left: usize,
+    pub(crate) started: usize,
+    pub(crate) failed: Vec<PendingWrite>,
 }
 
 /// An L3 request.
@@ -113,8 +127,8 @@ pub(crate) enum Job {
 pub(crate) enum Event {
     /// An L2 get (issued earlier) answers.
     L2Reply { inst: u32, key: u64, found: Option<u64>, load: u64 },
-    /// An L3 request completes.
-    L3Done(Job),
+    /// An L3 request completes; `true`: it failed.
+    L3Done(Job, bool),
     /// An invalidation reaches an instance.
     Invalidate { inst: u32, key: u64 },
     /// A write-behind queue may be due.
@@ -139,6 +153,7 @@ pub(crate) struct Sim {
     pub(crate) l2: Option<L2Model<u64>>,
     pub(crate) l3: L3Store,
     pub(crate) l3q: L3Queue<Job>,
+    pub(crate) failures: L3Failures,
     pub(crate) truth: Truth,
     pub(crate) lat: LatencyModels,
     pub(crate) rng: Rngs,
@@ -181,6 +196,8 @@ impl Sim {
                 through: HashMap::with_hasher(key_hasher()),
                 remote_epoch: 0,
                 flush_at: None,
+                backoff: Duration::ZERO,
+                retry_at: 0,
                 parked: VecDeque::new(),
             })
             .collect();
@@ -192,6 +209,7 @@ impl Sim {
             l2: cache.l2.as_ref().map(|l2| L2Model::new(l2, hash_seed(&cache.l1))),
             l3: L3Store::default(),
             l3q: L3Queue::new(sim.l3.concurrency),
+            failures: L3Failures::new(&sim.l3, sim.seed),
             truth: Truth::default(),
             lat,
             rng: Rngs {
@@ -278,7 +296,8 @@ impl Sim {
                 .sample_ns(&mut self.rng.l3_write)
                 .saturating_add(self.lat.l3_batch_item_ns.saturating_mul(ops.len() as u64)),
         };
-        self.events.push(self.now.saturating_add(ns), Event::L3Done(job));
+        let failed = self.failures.fails(self.now);
+        self.events.push(self.now.saturating_add(ns), Event::L3Done(job, failed));
     }
 
     /// A write of `key` at instance `i` takes a ticket (the engine's
@@ -323,22 +342,30 @@ impl Sim {
     /// invalidates the other instances. Returns the L2 call's latency (0
     /// without L2).
     pub(crate) fn drop_from_caches(&mut self, i: usize, w: &PendingWrite) -> u64 {
-        self.stale_load(i, w.key);
-        self.inst[i].l1.remove(&w.key);
+        let l2_ns = self.uncache(i, w.key, w.delete);
+        self.truth.commit(w.key, w.version, self.now);
+        self.invalidate_others(i, w.key);
+        l2_ns
+    }
+
+    /// Drops `key` from instance `i`'s L1 (its load in flight made stale)
+    /// and from L2, leaving a tombstone there if `deleted`. Returns the L2
+    /// call's latency (0 without L2).
+    pub(crate) fn uncache(&mut self, i: usize, key: u64, deleted: bool) -> u64 {
+        self.stale_load(i, key);
+        self.inst[i].l1.remove(&key);
         let mut l2_ns = 0;
         if self.l2.is_some() {
             l2_ns = self.l2_ns();
-            let (hash, now) = (self.hash(w.key), self.instant());
+            let (hash, now) = (self.hash(key), self.instant());
             if let Some(l2) = &mut self.l2 {
-                if w.delete {
-                    l2.delete(hash, w.key, now);
+                if deleted {
+                    l2.delete(hash, key, now);
                 } else {
-                    l2.remove(w.key);
+                    l2.remove(key);
                 }
             }
         }
-        self.truth.commit(w.key, w.version, self.now);
-        self.invalidate_others(i, w.key);
         l2_ns
     }
 

@@ -11,9 +11,12 @@
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
 
-use strata_core::policy::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan};
+use std::time::Duration;
 
-use super::state::{Event, Job, PendingWrite, Sim};
+use hashbrown::HashSet;
+use strata_core::policy::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan, next_flush_backoff};
+
+use super::state::{Event, Job, PendingWrite, Sim, Turn};
 
 impl Sim {
     /// A set (or delete) of `key` arrives at instance `i`.
@@ -43,9 +46,14 @@ impl Sim {
         self.enqueue(i, w);
     }
 
-    /// A queued delete's existence check answered: now it is queued.
-    pub(crate) fn on_exists_done(&mut self, i: usize, w: PendingWrite) {
+    /// A queued delete's existence check answered: now it is queued. If
+    /// the check failed, the delete returns the error and does nothing.
+    pub(crate) fn on_exists_done(&mut self, i: usize, w: PendingWrite, failed: bool) {
         self.end_ticket(i, w.key);
+        if failed {
+            self.c.write_errors += 1;
+            return;
+        }
         self.enqueue(i, w);
     }
 
@@ -95,16 +103,20 @@ impl Sim {
                 break;
             }
         }
-        if self.plan == WritePlan::CachesThenL3Batched {
-            let now = self.now;
-            let inst = &mut self.inst[i];
-            if let Some(deadline) = inst.queue.next_deadline().map(|d| d.as_nanos()) {
-                // A deadline already passed means every flusher is busy: the
-                // next completion pumps again.
-                if deadline > now && inst.flush_at.is_none_or(|at| deadline < at) {
-                    inst.flush_at = Some(deadline);
-                    self.events.push(deadline, Event::FlushCheck { inst: i as u32 });
-                }
+        let now = self.now;
+        let inst = &mut self.inst[i];
+        // Write-behind waits for a batch's age; either waits out a backoff.
+        let deadline = if self.plan == WritePlan::CachesThenL3Batched {
+            inst.queue.next_deadline().map(|d| d.as_nanos().max(inst.retry_at))
+        } else {
+            (inst.retry_at > now && !inst.queue.is_empty()).then_some(inst.retry_at)
+        };
+        if let Some(deadline) = deadline {
+            // A deadline already passed means every flusher is busy: the
+            // next completion pumps again.
+            if deadline > now && inst.flush_at.is_none_or(|at| deadline < at) {
+                inst.flush_at = Some(deadline);
+                self.events.push(deadline, Event::FlushCheck { inst: i as u32 });
             }
         }
     }
@@ -115,8 +127,9 @@ impl Sim {
         let batched = self.plan == WritePlan::CachesThenL3Batched;
         loop {
             let inst = &mut self.inst[i];
-            // At most `flushers` turns in flight (the engine has one flusher).
-            if inst.in_flight >= self.flushers {
+            // At most `flushers` turns in flight (the engine has one
+            // flusher), and none while it backs off after a failure.
+            if inst.in_flight >= self.flushers || self.now < inst.retry_at {
                 return;
             }
             if !self.plan.flush_due(&mut inst.queue, now) {
@@ -151,7 +164,10 @@ impl Sim {
                 let turn = self.next_turn;
                 self.next_turn += 1;
                 let first = ops.len().min(WRITE_BACK_CONCURRENCY);
-                inst.turns.insert(turn, (ops.clone(), ops.len(), first));
+                inst.turns.insert(
+                    turn,
+                    Turn { ops: ops.clone(), left: ops.len(), started: first, failed: Vec::new() },
+                );
                 for &w in &ops[..first] {
                     self.batch_sizes.record(1);
                     self.submit_l3(Job::Flush { inst: i as u32, ops: vec![w], turn: Some(turn) });
@@ -182,7 +198,17 @@ impl Sim {
     }
 
     /// A write-through write completed in L3: now the caches, then the ack.
-    pub(crate) fn on_write_through_done(&mut self, i: usize, mut w: PendingWrite) {
+    /// If it failed, the caller gets the error and, as in the engine, the
+    /// key leaves L1 and L2 (L3 may or may not have applied it; modelled as
+    /// not) and the other instances are told.
+    pub(crate) fn on_write_through_done(&mut self, i: usize, mut w: PendingWrite, failed: bool) {
+        if failed {
+            self.end_ticket(i, w.key);
+            self.c.write_errors += 1;
+            self.uncache(i, w.key, false);
+            self.invalidate_others(i, w.key);
+            return;
+        }
         w.version = self.truth.next_version();
         self.l3.apply(w.key, w.version, w.delete);
         let l1_ns = self.l1_ns();
@@ -209,20 +235,38 @@ impl Sim {
     /// ends with the value L3 ends with when instances write one key within
     /// a flush interval. (The engine's flusher waits for that L2 call
     /// before its next batch; not modelled.)
-    pub(crate) fn on_flush_done(&mut self, i: usize, ops: Vec<PendingWrite>, turn: Option<u64>) {
-        for w in &ops {
-            self.l3.apply(w.key, w.version, w.delete);
+    ///
+    /// A write that failed (`failed`: the whole batch, or this write of a
+    /// write-back turn) changed nothing in L3 and goes back to the queue
+    /// when its turn is over, unless the key was written again meanwhile;
+    /// the flusher then backs off ([`next_flush_backoff`]), and a turn
+    /// with a failure writes nothing to L2 again, as the engine's.
+    pub(crate) fn on_flush_done(
+        &mut self,
+        i: usize,
+        ops: Vec<PendingWrite>,
+        turn: Option<u64>,
+        failed: bool,
+    ) {
+        if !failed {
+            for w in &ops {
+                self.l3.apply(w.key, w.version, w.delete);
+            }
         }
-        let ops = match turn {
-            None => ops,
+        let (landed, failed) = match turn {
+            None if failed => (Vec::new(), ops),
+            None => (ops, Vec::new()),
             Some(t) => {
-                let Some((all, left, started)) = self.inst[i].turns.get_mut(&t) else { return };
-                *left -= 1;
-                let done = *left == 0;
-                let next = all.get(*started).copied();
-                if next.is_some() {
-                    *started += 1;
+                let Some(turn) = self.inst[i].turns.get_mut(&t) else { return };
+                turn.left -= 1;
+                if failed {
+                    turn.failed.extend_from_slice(&ops);
                 }
+                let next = turn.ops.get(turn.started).copied();
+                if next.is_some() {
+                    turn.started += 1;
+                }
+                let done = turn.left == 0;
                 if let Some(next) = next {
                     self.batch_sizes.record(1);
                     self.submit_l3(Job::Flush { inst: i as u32, ops: vec![next], turn: Some(t) });
@@ -230,19 +274,20 @@ impl Sim {
                 if !done {
                     return;
                 }
-                match self.inst[i].turns.remove(&t) {
-                    Some((all, ..)) => all,
-                    None => return,
-                }
+                let Some(turn) = self.inst[i].turns.remove(&t) else { return };
+                // A turn holds a key at most once.
+                let lost: HashSet<u64> = turn.failed.iter().map(|w| w.key).collect();
+                (turn.ops.into_iter().filter(|w| !lost.contains(&w.key)).collect(), turn.failed)
             }
         };
         let now = self.instant();
-        for w in ops {
+        let ok = failed.is_empty();
+        for w in landed {
             let inst = &mut self.inst[i];
             if inst.own_writes.get(&w.key).is_some_and(|&(v, _)| v == w.version) {
                 inst.own_writes.remove(&w.key);
             }
-            if self.l2.is_none() || inst.queue.get(&w.key).is_some() {
+            if !ok || self.l2.is_none() || inst.queue.get(&w.key).is_some() {
                 continue;
             }
             let hash = self.hash(w.key);
@@ -250,6 +295,19 @@ impl Sim {
             self.invalidate_others(i, w.key);
         }
         let inst = &mut self.inst[i];
+        if ok {
+            inst.backoff = Duration::ZERO;
+        } else {
+            self.c.retried_writes += failed.len() as u64;
+            let batch = failed
+                .into_iter()
+                .map(|w| (w.key, if w.delete { PendingOp::Delete } else { PendingOp::Put(w) }))
+                .collect();
+            inst.queue.requeue(batch, now);
+            inst.backoff = next_flush_backoff(inst.backoff);
+            let wait = u64::try_from(inst.backoff.as_nanos()).unwrap_or(u64::MAX);
+            inst.retry_at = self.now.saturating_add(wait);
+        }
         inst.in_flight = inst.in_flight.saturating_sub(1);
         self.pump(i);
     }

@@ -4,8 +4,8 @@ use strata_core::CacheConfig;
 use strata_core::l1::StoreCounters;
 
 use super::{
-    BatchSizes, CdfPoint, HistogramBucket, L3Report, LatencySummary, Mode, Report, StalenessReport,
-    TierReport, WriteQueueReport, ratio, round3, round6, us,
+    BatchSizes, CdfPoint, FailureReport, HistogramBucket, L3Report, LatencySummary, Mode, Report,
+    StalenessReport, TierReport, WriteQueueReport, ratio, round3, round6, us,
 };
 use crate::config::SimConfig;
 use crate::stats::{Counters, LatencyRecorder, WindowPoint};
@@ -150,6 +150,12 @@ impl RunStats {
                 max_stale_age_ms: round6(self.max_stale_age_ns as f64 / 1e6),
             },
             invalidations: c.invalidations,
+            failures: FailureReport {
+                l3_errors: c.l3_errors,
+                failed_reads: c.failed_reads,
+                write_errors: c.write_errors,
+                retried_writes: c.retried_writes,
+            },
             read_cdf: self.read_latency.as_ref().map(cdf).unwrap_or_default(),
             read_histogram: self.read_latency.as_ref().map(histogram).unwrap_or_default(),
             series: self.series,

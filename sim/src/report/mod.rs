@@ -82,6 +82,10 @@ pub struct Report {
     pub staleness: StalenessReport,
     /// Invalidation messages delivered to other instances' L1.
     pub invalidations: u64,
+    /// What failed L3 requests did (full mode, with `[l3] failure_rate` or
+    /// `outages`; absent when nothing failed).
+    #[serde(default, skip_serializing_if = "FailureReport::is_empty")]
+    pub failures: FailureReport,
     /// One point per window of virtual time.
     pub series: Vec<WindowPoint>,
     /// Read latency CDF (full mode): quantile → latency.
@@ -174,6 +178,30 @@ pub struct WriteQueueReport {
     pub backpressure_waits: u64,
     /// Writes that gave up after the backpressure timeout.
     pub failed: u64,
+}
+
+/// What failed L3 requests did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureReport {
+    /// L3 requests that failed.
+    pub l3_errors: u64,
+    /// Gets answered with an error (their load failed; not in the read
+    /// latency).
+    pub failed_reads: u64,
+    /// Sets and deletes answered with an error: a write-through write, or
+    /// a queued delete's existence check, failed (not in the write latency).
+    pub write_errors: u64,
+    /// Queued writes given back to the queue after a failed L3 write, each
+    /// retry counted; the flusher backs off meanwhile.
+    pub retried_writes: u64,
+}
+
+impl FailureReport {
+    /// Whether nothing failed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Distribution of batch sizes.

@@ -120,6 +120,14 @@ impl Report {
                 w.batches, w.coalesced, w.backpressure_waits, w.failed
             );
         }
+        let f = &self.failures;
+        if !f.is_empty() {
+            let _ = writeln!(
+                o,
+                "\n  L3 failures: {} requests failed; {} gets and {} writes answered with an error, {} queued writes retried",
+                f.l3_errors, f.failed_reads, f.write_errors, f.retried_writes
+            );
+        }
         let s = &self.staleness;
         let _ = writeln!(
             o,

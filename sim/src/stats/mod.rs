@@ -74,6 +74,16 @@ counters! {
     backpressure_waits,
     /// Writes that gave up after waiting the backpressure timeout.
     failed_writes,
+    /// L3 requests that failed (see `[l3] failure_rate` and `outages`).
+    l3_errors,
+    /// Gets answered with an error: their load failed in L3.
+    failed_reads,
+    /// Sets and deletes answered with an error because an L3 request
+    /// failed (a write-through write, a queued delete's existence check).
+    write_errors,
+    /// Queued writes given back to the queue after their L3 write failed
+    /// (each retry counts).
+    retried_writes,
 }
 
 impl Counters {

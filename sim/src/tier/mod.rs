@@ -1,7 +1,9 @@
 //! The modelled tiers: L1 is `strata-core`'s own [`L1Store`] (one per
 //! simulated instance), L2 an LRU [`L1Store`] standing in for Redis, L3 a
-//! versioned store behind a concurrency-limited FIFO queue.
+//! versioned store behind a concurrency-limited FIFO queue, failing as
+//! configured.
 
+mod failures;
 mod l2;
 mod l3;
 
@@ -11,6 +13,7 @@ use strata_core::config::{Capacity, L1Config};
 use strata_core::l1::L1Store;
 use strata_core::policy::eviction::AnyPolicy;
 
+pub use failures::L3Failures;
 pub use l2::L2Model;
 pub use l3::{L3Queue, L3Store};
 
