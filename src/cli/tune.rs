@@ -49,6 +49,10 @@ pub(crate) struct Args {
     /// Most L3 requests per second (busiest window).
     #[arg(long)]
     l3_qps_limit: Option<f64>,
+    /// Most requests answered with an error, when the simulator file makes
+    /// L3 fail: a fraction (0.001) or percentage (0.1%) of requests.
+    #[arg(long)]
+    max_errors: Option<String>,
     /// What to minimise.
     #[arg(long, value_enum, default_value_t = Goal::P99)]
     objective: Goal,
@@ -136,24 +140,32 @@ fn staleness(text: &str, c: &mut Constraints) -> anyhow::Result<()> {
         }
         Ok(n)
     };
-    if let Some(p) = t.strip_suffix('%') {
-        let p = p.trim().parse::<f64>().with_context(bad)?;
-        if !(0.0..=100.0).contains(&p) {
-            bail!("--max-staleness: a percentage must be in [0, 100], got `{text}`");
-        }
-        c.max_stale_ratio = Some(p / 100.0);
-    } else if let Some(ms) = t.strip_suffix("ms") {
+    if let Some(ms) = t.strip_suffix("ms") {
         c.max_stale_age_ms = Some(age(ms.trim().parse::<f64>().with_context(bad)?)?);
     } else if let Some(s) = t.strip_suffix('s') {
         c.max_stale_age_ms = Some(age(s.trim().parse::<f64>().with_context(bad)? * 1000.0)?);
     } else {
-        let r: f64 = t.parse().with_context(bad)?;
-        if !(0.0..=1.0).contains(&r) {
-            bail!("--max-staleness: a fraction must be in [0, 1], got {r}");
-        }
-        c.max_stale_ratio = Some(r);
+        c.max_stale_ratio = Some(share(text, "--max-staleness", bad)?);
     }
     Ok(())
+}
+
+/// A share given to `flag`: a fraction in [0, 1] or a percentage in [0, 100]
+/// (`bad` says what else it may be).
+fn share(text: &str, flag: &str, bad: impl Fn() -> String) -> anyhow::Result<f64> {
+    let t = text.trim();
+    if let Some(p) = t.strip_suffix('%') {
+        let p = p.trim().parse::<f64>().with_context(bad)?;
+        if !(0.0..=100.0).contains(&p) {
+            bail!("{flag}: a percentage must be in [0, 100], got `{text}`");
+        }
+        return Ok(p / 100.0);
+    }
+    let r: f64 = t.parse().with_context(bad)?;
+    if !(0.0..=1.0).contains(&r) {
+        bail!("{flag}: a fraction must be in [0, 1], got {r}");
+    }
+    Ok(r)
 }
 
 /// `flag`'s value, if any, checked to be finite and above 0.
@@ -211,6 +223,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     };
     if let Some(s) = &args.max_staleness {
         staleness(s, &mut constraints)?;
+    }
+    if let Some(s) = &args.max_errors {
+        let bad = || format!("--max-errors: `{s}` is not a fraction (0.001) or a percentage (0.1%)");
+        constraints.max_error_ratio = Some(share(s, "--max-errors", bad)?);
     }
     let objective = match args.objective {
         Goal::P99 => Objective::P99,
@@ -284,6 +300,12 @@ mod tests {
         assert_eq!(c.max_stale_age_ms, Some(2000.0));
         assert!(staleness("3", &mut c).is_err());
         assert!(staleness("soon", &mut c).is_err());
+        let bad = || "not a share".to_owned();
+        assert_eq!(share("0.1%", "--max-errors", bad).unwrap(), 0.001);
+        assert_eq!(share("0.02", "--max-errors", bad).unwrap(), 0.02);
+        let e = share("150%", "--max-errors", bad).unwrap_err().to_string();
+        assert_eq!(e, "--max-errors: a percentage must be in [0, 100], got `150%`");
+        assert!(share("lots", "--max-errors", bad).is_err());
         let w = weights(&["l2=2".into(), "l3=0.1".into()]).unwrap();
         assert_eq!((w.l1, w.l2, w.l3), (1.0, 2.0, 0.1));
         assert!(weights(&["l4=1".into()]).is_err());

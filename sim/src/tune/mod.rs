@@ -43,6 +43,10 @@ pub struct Constraints {
     /// (windows after the first tenth of the run: a cold start is excluded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub l3_qps: Option<f64>,
+    /// Requests answered with an error (failed L3 requests, see `[l3]
+    /// failure_rate` and `outages`) at most this fraction of requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_error_ratio: Option<f64>,
 }
 
 impl Constraints {
@@ -65,6 +69,12 @@ impl Constraints {
         if let Some(v) = self.max_stale_ratio.filter(|v| !(0.0..=1.0).contains(v)) {
             return Err(crate::SimError::config(
                 "constraints.max_stale_ratio",
+                format!("must be in [0, 1], got {v}"),
+            ));
+        }
+        if let Some(v) = self.max_error_ratio.filter(|v| !(0.0..=1.0).contains(v)) {
+            return Err(crate::SimError::config(
+                "constraints.max_error_ratio",
                 format!("must be in [0, 1], got {v}"),
             ));
         }
@@ -146,6 +156,10 @@ pub struct Metrics {
     pub stale_ratio: f64,
     /// Oldest stale read (ms).
     pub max_stale_age_ms: f64,
+    /// Requests answered with an error / requests (failed reads and
+    /// writes; 0 unless L3 fails).
+    #[serde(default)]
+    pub error_ratio: f64,
     /// Reads that caused no L3 read.
     pub hit_ratio: f64,
     /// Memory: L1 of all instances over the L1 budget plus L2 over the L2 budget.

@@ -41,6 +41,7 @@ mod tests {
                 l3_qps_peak: qps,
                 stale_ratio: 0.0,
                 max_stale_age_ms: 0.0,
+                error_ratio: 0.0,
                 hit_ratio: 0.0,
                 memory: mem,
                 cost: 0.0,

@@ -161,6 +161,7 @@ impl TuneSpec {
             l3_qps_peak: warm_peak(r),
             stale_ratio: r.staleness.stale_ratio,
             max_stale_age_ms: r.staleness.max_stale_age_ms,
+            error_ratio: crate::report::ratio(r.failures.failed_reads + r.failures.write_errors, r.requests),
             hit_ratio: r.hit_ratio,
             memory: round6(l1 + l2),
             cost: round6(w.l1 * l1 + w.l2 * l2 + w.l3 * l3_share),
@@ -188,6 +189,9 @@ fn violations(c: &Constraints, m: &Metrics) -> Vec<String> {
     if let Some(max) = c.max_stale_age_ms.filter(|&max| m.max_stale_age_ms > max) {
         v.push(format!("stale age {:.1} ms > {max} ms", m.max_stale_age_ms));
     }
+    if let Some(max) = c.max_error_ratio.filter(|&max| m.error_ratio > max) {
+        v.push(format!("errors {:.4}% > {}%", m.error_ratio * 100.0, max * 100.0));
+    }
     if let Some(max) = c.l3_qps.filter(|&max| m.l3_qps_peak > max) {
         v.push(format!("L3 peak {:.1} req/s > {max} req/s", m.l3_qps_peak));
     }
@@ -204,6 +208,7 @@ fn excess(c: &Constraints, m: &Metrics) -> f64 {
         + rel(m.stale_ratio, c.max_stale_ratio)
         + rel(m.max_stale_age_ms, c.max_stale_age_ms)
         + rel(m.l3_qps_peak, c.l3_qps)
+        + rel(m.error_ratio, c.max_error_ratio)
 }
 
 fn objective_value(o: Objective, m: &Metrics) -> f64 {

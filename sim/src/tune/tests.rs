@@ -168,6 +168,34 @@ fn constraints_outside_their_range_are_errors() {
         max_stale_ratio: Some(0.0),
         max_stale_age_ms: Some(0.0),
         l3_qps: Some(1.0),
+        max_error_ratio: Some(0.0),
     };
     assert!(tune(&s, &source, &|_| {}).is_ok());
+}
+
+/// With L3 failing for a while, `max_error_ratio` keeps out candidates
+/// that answer too many requests with an error: write-through fails its
+/// writes during the outage (about 13% of requests fail), write-behind
+/// queues them and retries (only reads fail: about 2%).
+#[test]
+fn an_error_budget_rules_out_write_through_during_an_outage() {
+    let reqs = trace(6_000, 0.3);
+    let mut s = spec(Objective::P99);
+    s.sim.l3.outages = vec![crate::config::Outage { start_ms: 1_000, duration_ms: 500 }];
+    s.constraints.max_error_ratio = Some(0.05);
+    let r = run(&s, &reqs);
+    let through: Vec<_> =
+        r.candidates.iter().filter(|c| c.config.write.strategy == WriteStrategy::WriteThrough).collect();
+    assert!(!through.is_empty());
+    for c in &through {
+        assert!(c.metrics.error_ratio > 0.05, "{}", c.metrics.error_ratio);
+        assert!(!c.is_feasible());
+    }
+    let w = r.winner();
+    assert!(w.is_feasible(), "{:?}", w.metrics);
+    assert_eq!(w.config.write.strategy, WriteStrategy::WriteBehind);
+    assert!(w.metrics.error_ratio > 0.0 && w.metrics.error_ratio <= 0.05, "{}", w.metrics.error_ratio);
+    // Out of range: refused, named.
+    let bad = Constraints { max_error_ratio: Some(2.0), ..Constraints::default() };
+    assert!(bad.check().unwrap_err().to_string().contains("constraints.max_error_ratio"));
 }
