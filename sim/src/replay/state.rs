@@ -7,7 +7,7 @@ use std::time::Duration;
 use hashbrown::HashMap;
 use strata_core::config::Capacity;
 use strata_core::l1::{KeyHasher, hash_key_with, key_hasher};
-use strata_core::policy::{RefreshPolicy, WriteBehindQueue, WritePlan};
+use strata_core::policy::{PendingOp, RefreshPolicy, WriteBehindQueue, WritePlan};
 use strata_core::{CacheConfig, Instant};
 
 use super::truth::Truth;
@@ -77,7 +77,7 @@ pub(crate) struct Instance {
     /// Writes in flight per key, and whether two of them overlapped (the
     /// engine's write tickets): write-through writes, and the deletes of
     /// the queued strategies while they ask L3 whether the key exists.
-    pub(crate) through: HashMap<u64, (u32, bool), KeyHasher>,
+    pub(crate) tickets: HashMap<u64, (u32, bool), KeyHasher>,
     /// Invalidations this instance received so far: a write-through write
     /// during which one arrived caches nothing (the engine's remote epoch).
     pub(crate) remote_epoch: u64,
@@ -101,6 +101,15 @@ pub(crate) struct Turn {
     pub(crate) left: usize,
     pub(crate) started: usize,
     pub(crate) failed: Vec<PendingWrite>,
+}
+
+impl PendingWrite {
+    /// The write as the queue holds it: a put carries the whole write (so
+    /// that once it lands L2 can be written with it again), a delete
+    /// nothing (its version is the instance's latest write of the key).
+    pub(crate) fn into_op(self) -> PendingOp<PendingWrite> {
+        if self.delete { PendingOp::Delete } else { PendingOp::Put(self) }
+    }
 }
 
 /// An L3 request.
@@ -193,7 +202,7 @@ impl Sim {
                 own_writes: HashMap::with_hasher(key_hasher()),
                 in_flight: 0,
                 turns: HashMap::with_hasher(key_hasher()),
-                through: HashMap::with_hasher(key_hasher()),
+                tickets: HashMap::with_hasher(key_hasher()),
                 remote_epoch: 0,
                 flush_at: None,
                 backoff: Duration::ZERO,
@@ -303,7 +312,7 @@ impl Sim {
     /// A write of `key` at instance `i` takes a ticket (the engine's
     /// `begin_write`): if another is in flight, both overlapped.
     pub(crate) fn begin_ticket(&mut self, i: usize, key: u64) {
-        let (n, overlapped) = self.inst[i].through.entry(key).or_insert((0, false));
+        let (n, overlapped) = self.inst[i].tickets.entry(key).or_insert((0, false));
         *n += 1;
         *overlapped |= *n > 1;
     }
@@ -311,13 +320,13 @@ impl Sim {
     /// The write's ticket ends: whether it overlapped another write of
     /// the key at instance `i`.
     pub(crate) fn end_ticket(&mut self, i: usize, key: u64) -> bool {
-        let through = &mut self.inst[i].through;
-        match through.get_mut(&key) {
+        let tickets = &mut self.inst[i].tickets;
+        match tickets.get_mut(&key) {
             Some((n, overlapped)) => {
                 let o = *overlapped;
                 *n -= 1;
                 if *n == 0 {
-                    through.remove(&key);
+                    tickets.remove(&key);
                 }
                 o
             }

@@ -77,7 +77,7 @@ impl Sim {
     fn write_now(&mut self, i: usize, mut w: PendingWrite) {
         w.version = self.truth.next_version();
         let l1_ns = self.l1_ns();
-        let l2_ns = if !w.delete && self.inst[i].through.contains_key(&w.key) {
+        let l2_ns = if !w.delete && self.inst[i].tickets.contains_key(&w.key) {
             self.drop_from_caches(i, &w)
         } else {
             self.apply_to_caches(i, &w)
@@ -87,9 +87,8 @@ impl Sim {
         inst.own_writes.insert(w.key, (w.version, w.delete));
         // A delete replaces a pending put of the key in place (its place
         // and age in the queue), as in the engine: a coalesced write.
-        let op = if w.delete { PendingOp::Delete } else { PendingOp::Put(w) };
         // Full is impossible here: the caller checked for room.
-        let _: Enqueued = inst.queue.push(w.key, op, now);
+        let _: Enqueued = inst.queue.push(w.key, w.into_op(), now);
         let latency = self.now.saturating_sub(w.start).saturating_add(l1_ns).saturating_add(l2_ns);
         self.writes.record(latency);
     }
@@ -299,10 +298,7 @@ impl Sim {
             inst.backoff = Duration::ZERO;
         } else {
             self.c.retried_writes += failed.len() as u64;
-            let batch = failed
-                .into_iter()
-                .map(|w| (w.key, if w.delete { PendingOp::Delete } else { PendingOp::Put(w) }))
-                .collect();
+            let batch = failed.into_iter().map(|w| (w.key, w.into_op())).collect();
             inst.queue.requeue(batch, now);
             inst.backoff = next_flush_backoff(inst.backoff);
             let wait = u64::try_from(inst.backoff.as_nanos()).unwrap_or(u64::MAX);
