@@ -147,6 +147,7 @@ fn read_all(opts: &DemoOptions) -> anyhow::Result<Vec<Request>> {
     for r in reader {
         out.push(r?);
     }
+    anyhow::ensure!(!out.is_empty(), "{}: the trace holds no requests", opts.trace.display());
     Ok(out)
 }
 

@@ -94,3 +94,32 @@ fn bad_input_is_a_one_line_error() {
     assert_eq!(v["requests"], 1);
     assert!(String::from_utf8_lossy(&skipped.stderr).contains("skipped 1 bad record"));
 }
+
+#[test]
+fn an_empty_trace_and_a_bad_config_value_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "timestamp,key,op,size,ttl\n").unwrap();
+    let empty = empty.display().to_string();
+    for args in [
+        vec!["replay", &empty],
+        vec!["replay", &empty, "--hit-ratio-only"],
+        vec!["mrc", &empty],
+        vec!["tune", &empty, "--rate", "100", "--l1-budget", "100"],
+        vec!["demo", &empty],
+    ] {
+        let e = one_line_error(&args);
+        assert!(e.ends_with("empty.csv: the trace holds no requests"), "{args:?}: {e}");
+    }
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "0,1\nx,2\n").unwrap();
+    ok(&["replay", &bad.display().to_string(), "--skip-bad"]); // one good record is enough
+    std::fs::write(&bad, "x,2\n").unwrap();
+    let e = one_line_error(&["mrc", &bad.display().to_string(), "--skip-bad"]);
+    assert!(e.ends_with("bad.csv: the trace holds no requests (1 bad record skipped, no good one)"), "{e}");
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[l1]\nttl_ms = 10\n\n[write]\nstrategy = \"write-behind\"\nbatch_size = 0\n")
+        .unwrap();
+    let e = one_line_error(&["replay", &trace(&dir), "--config", &config.display().to_string()]);
+    assert!(e.contains("c.toml line 6: write.batch_size`: must be at least 1"), "{e}");
+}

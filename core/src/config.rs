@@ -14,6 +14,9 @@ use crate::error::{Result, StateError};
 use crate::l1::MAX_SHARDS;
 use crate::policy::eviction::EvictionConfig;
 
+mod located;
+pub use located::{field_line, locate_field, toml_error_parts};
+
 /// Default L1 capacity in entries.
 pub const DEFAULT_L1_CAPACITY: u64 = 10_000;
 /// Default refresh-ahead threshold (fraction of the TTL).
@@ -351,31 +354,23 @@ impl Default for RefreshConfig {
     }
 }
 
-/// A TOML parse error of `text` (read from `source`) for messages: where
-/// (`source line N`) and what (the line quoted, since it names the field
-/// that serde's message may not, then the message).
-#[must_use]
-pub fn toml_error_parts(text: &str, source: &str, e: &toml::de::Error) -> (String, String) {
-    let Some(span) = e.span() else { return (source.to_owned(), e.message().to_owned()) };
-    let l = text.as_bytes()[..span.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
-    let what = match text.lines().nth(l - 1).map(str::trim) {
-        Some(src) if !src.is_empty() => format!("`{src}`: {}", e.message()),
-        _ => e.message().to_owned(),
-    };
-    (format!("{source} line {l}"), what)
-}
-
 impl CacheConfig {
     /// Parses TOML text (`source` names it in errors) and validates it.
     ///
     /// # Errors
-    /// [`StateError::Config`] naming the field (and, for syntax errors, the line).
+    /// [`StateError::Config`] naming the file, the line (where the file
+    /// sets the field) and the field.
     pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
         let cfg: CacheConfig = toml::from_str(text).map_err(|e| {
             let (at, what) = toml_error_parts(text, source, &e);
             StateError::config(at, what)
         })?;
-        cfg.validate()?;
+        cfg.validate().map_err(|e| match e {
+            StateError::Config { field, reason } => {
+                StateError::config(locate_field(text, source, &field), reason)
+            }
+            other => other,
+        })?;
         Ok(cfg)
     }
 

@@ -218,7 +218,9 @@ impl SimConfig {
             SimError::config(at, what)
         })?;
         cfg.validate().map_err(|e| match e {
-            SimError::Config { field, reason } => SimError::config(format!("{source}: {field}"), reason),
+            SimError::Config { field, reason } => {
+                SimError::config(strata_core::config::locate_field(text, source, &field), reason)
+            }
             other => other,
         })?;
         Ok(cfg)
@@ -361,7 +363,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("s.toml: latency.l3_read.p99_us"), "{e}");
+        assert!(e.contains("s.toml line 2: latency.l3_read.p99_us"), "{e}");
         let e = SimConfig::from_toml_str("instances = 0\n", "s.toml").unwrap_err().to_string();
         assert!(e.contains("instances"), "{e}");
     }
@@ -369,7 +371,7 @@ mod tests {
     #[test]
     fn instances_are_bounded() {
         let e = SimConfig::from_toml_str("instances = 4000000000\n", "s.toml").unwrap_err().to_string();
-        assert_eq!(e, format!("s.toml: instances: must be at most {MAX_INSTANCES}, got 4000000000"));
+        assert_eq!(e, format!("s.toml line 1: instances: must be at most {MAX_INSTANCES}, got 4000000000"));
         let cfg = SimConfig { instances: MAX_INSTANCES, ..SimConfig::default() };
         cfg.validate().unwrap();
         let cfg = SimConfig { instances: MAX_INSTANCES + 1, ..SimConfig::default() };
@@ -381,11 +383,11 @@ mod tests {
         let e = SimConfig::from_toml_str("arrival = { mode = \"trace\", time_scale = 1e300 }\n", "s.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("s.toml: arrival.time_scale: must be at most 1000"), "{e}");
+        assert!(e.starts_with("s.toml line 1: arrival.time_scale: must be at most 1000"), "{e}");
         let e = SimConfig::from_toml_str("arrival = { mode = \"rate\", per_sec = 1e-300 }\n", "s.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("s.toml: arrival.per_sec: must be at least 0.01"), "{e}");
+        assert!(e.starts_with("s.toml line 1: arrival.per_sec: must be at least 0.01"), "{e}");
         for arrival in
             [Arrival::Trace { time_scale: MAX_TIME_SCALE }, Arrival::Rate { per_sec: MIN_RATE_PER_SEC }]
         {
@@ -403,12 +405,12 @@ mod tests {
         assert_eq!(SimConfig::from_toml_str(&cfg.to_toml_string().unwrap(), "x").unwrap(), cfg);
         let err = |text: &str| SimConfig::from_toml_str(text, "s.toml").unwrap_err().to_string();
         let e = err("[l3]\nfailure_rate = 1.5\n");
-        assert_eq!(e, "s.toml: l3.failure_rate: must be between 0 and 1, got 1.5");
+        assert_eq!(e, "s.toml line 2: l3.failure_rate: must be between 0 and 1, got 1.5");
         let e =
             err("[l3]\noutages = [{ start_ms = 0, duration_ms = 5 }, { start_ms = 9, duration_ms = 0 }]\n");
-        assert_eq!(e, "s.toml: l3.outages[1].duration_ms: must be at least 1");
+        assert_eq!(e, "s.toml line 2: l3.outages[1].duration_ms: must be at least 1");
         let e = err("[l3]\noutages = [{ start_ms = 18446744073709551615, duration_ms = 1 }]\n");
-        assert!(e.starts_with("s.toml: l3.outages[0]: must end within 584 years"), "{e}");
+        assert!(e.starts_with("s.toml line 2: l3.outages[0]: must end within 584 years"), "{e}");
         let e = err("[l3]\noutages = [{ start_ms = 0, duration = 1 }]\n");
         assert!(e.contains("s.toml line 2") && e.contains("duration"), "{e}");
     }

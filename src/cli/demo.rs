@@ -11,11 +11,15 @@ use strata_sim::trace::TraceFormat;
 
 use super::setup::{cache_file, policy};
 
+/// The bundled trace the demo replays unless given another, relative to
+/// the repository's root.
+const DEFAULT_TRACE: &str = "traces/web07.trace.xz";
+
 /// Options of `strata demo`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The trace to replay (format from the file name unless --format).
-    #[arg(default_value = "traces/web07.trace.xz")]
+    #[arg(default_value = DEFAULT_TRACE)]
     trace: PathBuf,
     /// Trace format: csv, oracle-general, twitter, text, cache2k.
     #[arg(long)]
@@ -41,6 +45,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run_cmd(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.trace.as_os_str() != DEFAULT_TRACE || args.trace.exists(),
+        "{DEFAULT_TRACE}: not found; the default trace is relative to the repository's root \
+         (run `strata demo` there, or give a trace: `strata demo <TRACE>`)"
+    );
     let mut config = match &args.config {
         Some(p) => cache_file(p)?,
         None => default_config(),

@@ -85,3 +85,15 @@ pub(crate) fn open_trace(
         ReaderOptions { skip_bad },
     ))
 }
+
+/// The error for a trace that held no request: an empty file, or one whose
+/// every record was bad and skipped (`--skip-bad`).
+pub(crate) fn no_requests(path: &Path, skipped: u64) -> anyhow::Error {
+    let plural = if skipped == 1 { "" } else { "s" };
+    let why = if skipped > 0 {
+        format!(" ({skipped} bad record{plural} skipped, no good one)")
+    } else {
+        String::new()
+    };
+    anyhow::anyhow!("{}: the trace holds no requests{why}", path.display())
+}

@@ -69,6 +69,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let mut reader = open_trace(&args.trace, args.format, args.skip_bad)?;
     builder.feed(reader.by_ref())?;
     let skipped = reader.skipped();
+    if reader.requests() == 0 {
+        return Err(super::no_requests(&args.trace, skipped));
+    }
     if let Some(first) = reader.first_skipped() {
         eprintln!("skipped {skipped} bad record(s); the first: {first}");
     }

@@ -154,6 +154,7 @@ pub(crate) fn requests(
     let mut reader =
         TraceReader::new(bar.wrap_read(file), format, compression, path.display().to_string(), opts);
     let error = error.clone();
+    let path = path.to_owned();
     let mut done = false;
     Ok(std::iter::from_fn(move || {
         if done {
@@ -168,7 +169,9 @@ pub(crate) fn requests(
             }
             None => {
                 done = true;
-                if let Some(first) = reader.first_skipped().filter(|_| tell_skipped) {
+                if reader.requests() == 0 {
+                    error.set(super::no_requests(&path, reader.skipped()));
+                } else if let Some(first) = reader.first_skipped().filter(|_| tell_skipped) {
                     eprintln!("skipped {} bad record(s); the first: {first}", reader.skipped());
                 }
                 None

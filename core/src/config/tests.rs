@@ -135,3 +135,25 @@ fn hash_seed_is_optional_and_the_documented_default_seed_parses() {
     let back = CacheConfig::from_toml_str(&c.to_toml_string().unwrap(), "t.toml").unwrap();
     assert_eq!(back, c);
 }
+
+#[test]
+fn invalid_values_name_the_file_and_line() {
+    let text = "[l1]\nshards = 4\n\n[write]\nstrategy = \"write-behind\"\nbatch_size = 0\n";
+    let e = CacheConfig::from_toml_str(text, "c.toml").unwrap_err().to_string();
+    assert_eq!(e, "invalid configuration: `c.toml line 6: write.batch_size`: must be at least 1");
+    let e = CacheConfig::from_toml_str("[l1]\ncapacity = { entries = 2 }\nshards = 4\n", "c.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("invalid configuration: `c.toml line 3: l1.shards`"), "{e}");
+    // A value the file does not set (the default queue_capacity, too small
+    // for this batch) names the file alone.
+    let e = CacheConfig::from_toml_str("[write]\nbatch_size = 200000\n", "c.toml").unwrap_err().to_string();
+    assert!(e.starts_with("invalid configuration: `c.toml: write.queue_capacity`"), "{e}");
+    let e = CacheConfig::from_toml_str("[l1.eviction]\npolicy = \"s3fifo\"\nsmall_ratio = 2.0\n", "c.toml")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "invalid configuration: `c.toml line 3: l1.eviction.small_ratio`: must be in [0, 1], got 2"
+    );
+}

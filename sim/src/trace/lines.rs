@@ -84,7 +84,9 @@ fn split(line: &str) -> Fields<'_> {
 /// Strata's CSV: `timestamp,key,op,size,ttl` (see the module docs).
 pub(super) fn parse_csv(line: &str) -> Result<Request, String> {
     let f = split(line);
-    let time_ns = number::<u64>(field(&f, 0, "timestamp")?, 0, "timestamp")?;
+    let time_ns = number::<u64>(field(&f, 0, "timestamp")?, 0, "timestamp").map_err(|e| {
+        format!("{e} (the CSV's columns are timestamp,key,op,size,ttl; one key a line is the text format)")
+    })?;
     let key = key_of(field(&f, 1, "key")?);
     let op = match f.get(2) {
         None | Some("") => Op::Get,
@@ -156,7 +158,7 @@ mod tests {
     fn csv_errors_name_the_field() {
         assert_eq!(
             parse_csv("x,1").unwrap_err(),
-            "field 1 (timestamp): \"x\" is not a valid unsigned 64-bit integer"
+            "field 1 (timestamp): \"x\" is not a valid unsigned 64-bit integer (the CSV's columns are timestamp,key,op,size,ttl; one key a line is the text format)"
         );
         assert_eq!(parse_csv("1").unwrap_err(), "missing field 2 (key): the line has 1 field(s)");
         assert_eq!(parse_csv("1,,get").unwrap_err(), "field 2 (key) is empty");

@@ -54,7 +54,7 @@ fn skip_bad_counts_and_keeps_the_first_error() {
     assert_eq!(r.skipped(), 3);
     assert_eq!(
         r.first_skipped().unwrap().to_string(),
-        "s.csv:2: field 1 (timestamp): \"x\" is not a valid unsigned 64-bit integer"
+        "s.csv:2: field 1 (timestamp): \"x\" is not a valid unsigned 64-bit integer (the CSV's columns are timestamp,key,op,size,ttl; one key a line is the text format)"
     );
     // invalid UTF-8 is a bad line too
     let bytes = b"1,2\n\xff\xfe,3\n";
