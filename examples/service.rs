@@ -3,9 +3,10 @@
 //! by default; `REDIS_URL` / `DATABASE_URL` override the addresses).
 //!
 //! It serves a Zipf-distributed stream of profile reads and updates from
-//! several tasks, then prints the cache statistics.
+//! several tasks, then prints the cache statistics: as JSON, or with
+//! `--metrics` as a Prometheus scrape (OpenMetrics text) would read them.
 //!
-//! `cargo run --release --example service [-- path/to/config.toml]`
+//! `cargo run --release --example service [-- [--metrics] path/to/config.toml]`
 
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ use bytes::Bytes;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use strata::core::config::{CacheConfig, L3Config};
+use strata::core::stats::prometheus::prometheus_client::encoding::text::encode;
+use strata::core::stats::prometheus::prometheus_client::registry::Registry;
 use strata::core::{CachedStateBackend, StateBackend};
 
 const USERS: u32 = 20_000;
@@ -23,7 +26,13 @@ const REQUESTS_PER_TASK: u32 = 20_000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // ANCHOR: load
-    let path = std::env::args().nth(1).unwrap_or_else(|| "examples/production.toml".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let metrics = args.iter().any(|a| a == "--metrics");
+    let path = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
+        .unwrap_or_else(|| "examples/production.toml".into());
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     let mut config = CacheConfig::from_toml_str(&text, &path)?;
     if let (Ok(url), Some(l2)) = (std::env::var("REDIS_URL"), config.l2.as_mut()) {
@@ -34,6 +43,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let cache = CachedStateBackend::open(config).await?;
     // ANCHOR_END: load
+    // ANCHOR: metrics
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(cache.metrics_collector()));
+    // ... and on each scrape of the service's `/metrics`:
+    // encode(&mut body, &registry)?;
+    // ANCHOR_END: metrics
 
     // Seed the source of truth once.
     if cache.backend().count().await? < u64::from(USERS) {
@@ -77,6 +92,12 @@ async fn main() -> anyhow::Result<()> {
         t.await??;
     }
     cache.shutdown(Duration::from_secs(30)).await?;
-    println!("{}", serde_json::to_string_pretty(&cache.stats())?);
+    if metrics {
+        let mut body = String::new();
+        encode(&mut body, &registry)?;
+        print!("{body}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&cache.stats())?);
+    }
     Ok(())
 }

@@ -208,9 +208,10 @@ fn the_reference_lists_the_real_defaults() {
 fn quoted_validation_errors_are_real() {
     let (_, text) = chapter("operations/configuration.md");
     for (toml, source) in [
-        ("[l1]\ncapacity = { entries = 0 }\n", "c.toml"),
+        ("[l1]\ncapacity = { entries = 0 }\n", "t.toml"),
         ("[write]\n\nbatchsize = 3\n", "t.toml"),
-        ("[l2]\nnamespace = \"app:cache\"\n", "c.toml"),
+        ("[l2]\nnamespace = \"app:cache\"\n", "t.toml"),
+        ("[write]\nbatch_size = 200000\n", "t.toml"),
     ] {
         let msg = CacheConfig::from_toml_str(toml, source).unwrap_err().to_string();
         // The reference may shorten a long list of expected fields with "...".

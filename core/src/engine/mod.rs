@@ -253,6 +253,24 @@ impl<B: StateBackend> CachedStateBackend<B> {
         matches!(tokio::time::timeout(limit, rx.wait_for(|s| *s)).await, Ok(Ok(_)))
     }
 
+    /// A Prometheus collector of this cache's statistics (feature
+    /// `prometheus`; see [`crate::stats::prometheus`]): register it with
+    /// `registry.register_collector(Box::new(cache.metrics_collector()))`.
+    /// It holds the cache weakly, so it does not keep it alive.
+    #[cfg(feature = "prometheus")]
+    #[must_use]
+    pub fn metrics_collector(&self) -> crate::stats::prometheus::MetricsCollector {
+        let inner = Arc::downgrade(&self.inner);
+        crate::stats::prometheus::MetricsCollector::new(move || {
+            let inner = inner.upgrade()?;
+            let m = &inner.metrics;
+            Some(crate::stats::prometheus::Scrape::new(
+                inner.stats(),
+                [&m.l1_latency, &m.l2_latency, &m.l3_latency],
+            ))
+        })
+    }
+
     /// The state of the L2 circuit breaker (`None` without L2).
     #[must_use]
     pub fn l2_breaker(&self) -> Option<crate::l2::BreakerState> {

@@ -75,6 +75,17 @@ pub struct LatencySummary {
     pub max_ns: u64,
 }
 
+/// A histogram's cumulative counts ([`LatencyHistogram::below_powers_of_two`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CumulativeCounts {
+    /// `(k, n)`: `n` samples were less than `2^k` ns; `k` ascending.
+    pub below: Vec<(u32, u64)>,
+    /// Sum of all samples, in ns.
+    pub sum_ns: u64,
+    /// All samples.
+    pub count: u64,
+}
+
 impl LatencyHistogram {
     /// Records one sample of `nanos`.
     #[inline]
@@ -109,6 +120,26 @@ impl LatencyHistogram {
         self.max.load(Ordering::Relaxed)
     }
 
+    /// The histogram as cumulative counts below powers of two: for each
+    /// `k` in `powers`, the samples of less than `2^k` ns (exact: `2^k` is
+    /// a bucket boundary), then the sum of all samples in ns and their
+    /// count (the sum of the buckets, read once, so that the counts agree
+    /// with each other while other threads record).
+    #[must_use]
+    pub fn below_powers_of_two(&self, powers: std::ops::RangeInclusive<u32>) -> CumulativeCounts {
+        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect();
+        let mut below = Vec::with_capacity(powers.clone().count());
+        let (mut seen, mut upto) = (0u64, 0usize);
+        for k in powers.filter(|&k| k < 64) {
+            let end = bucket_of(1u64 << k);
+            seen += counts[upto..end].iter().sum::<u64>();
+            upto = end;
+            below.push((k, seen));
+        }
+        let count = seen + counts[upto..].iter().sum::<u64>();
+        CumulativeCounts { below, sum_ns: self.sum.load(Ordering::Relaxed), count }
+    }
+
     /// Count, mean, p50, p99 and max.
     #[must_use]
     pub fn summary(&self) -> LatencySummary {
@@ -127,6 +158,28 @@ impl LatencyHistogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_below_powers_of_two_are_exact() {
+        let h = LatencyHistogram::default();
+        for v in [0, 1, 63, 64, 65, 1000, 1023, 1024, 1025, 5000, u64::MAX] {
+            h.record_nanos(v);
+        }
+        let c = h.below_powers_of_two(6..=12);
+        let below = |k: u32| c.below.iter().find(|&&(j, _)| j == k).unwrap().1;
+        assert_eq!(below(6), 3, "0, 1, 63 are below 64");
+        assert_eq!(below(7), 5);
+        assert_eq!(below(10), 7, "1000 and 1023 are below 1024");
+        assert_eq!(below(11), 9);
+        assert_eq!(below(12), 9);
+        assert_eq!(c.count, 11);
+        assert_eq!(c.below.len(), 7);
+        assert_eq!(h.below_powers_of_two(63..=70).below, vec![(63, 10)], "2^64 and up are left out");
+        assert_eq!(
+            LatencyHistogram::default().below_powers_of_two(0..=3).below,
+            vec![(0, 0), (1, 0), (2, 0), (3, 0)]
+        );
+    }
 
     #[test]
     fn buckets_are_monotonic_and_tight() {

@@ -11,7 +11,9 @@ mod counter;
 mod histogram;
 
 pub use counter::Counter;
-pub use histogram::{LatencyHistogram, LatencySummary};
+pub use histogram::{CumulativeCounts, LatencyHistogram, LatencySummary};
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 
 use serde::{Deserialize, Serialize};
 
