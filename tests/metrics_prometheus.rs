@@ -91,6 +91,10 @@ async fn a_scrape_reports_the_stats_of_the_moment() {
     assert!(s.l1.latency.count >= 3, "one L1 read in 64 is timed");
     assert!(get("strata_read_latency_seconds_sum{tier=\"l2\"}") > 0.0);
     assert_eq!(get("strata_writes_total"), 3.0);
+    // Write-through: three puts and a delete, one L3 write call each.
+    assert_eq!(s.write_latency.count, 4);
+    assert_eq!(get("strata_l3_write_latency_seconds_count"), 4.0);
+    assert_eq!(get("strata_l3_write_latency_seconds_bucket{le=\"+Inf\"}"), 4.0);
     assert_eq!(get("strata_deletes_total"), 1.0);
     assert_eq!(get("strata_l1_entries"), s.l1.size as f64);
     assert_eq!(get("strata_l1_capacity"), 2.0);

@@ -138,8 +138,8 @@ impl<B: StateBackend> Inner<B> {
                     .enumerate()
                     .map(|(i, (k, op))| async move {
                         let r = match op {
-                            PendingOp::Put(v) => self.l3.put(k, v.to_bytes()).await,
-                            PendingOp::Delete => self.l3.delete(k).await.map(|_| ()),
+                            PendingOp::Put(v) => self.timed_write(self.l3.put(k, v.to_bytes())).await,
+                            PendingOp::Delete => self.timed_write(self.l3.delete(k)).await.map(|_| ()),
                         };
                         (i, r)
                     })
@@ -184,8 +184,8 @@ impl<B: StateBackend> Inner<B> {
                     .collect();
                 self.metrics.batches.incr();
                 let written = match by {
-                    FlushFor::Background => self.l3.apply_batch_background(ops).await,
-                    FlushFor::Caller => self.l3.apply_batch(ops).await,
+                    FlushFor::Background => self.timed_write(self.l3.apply_batch_background(ops)).await,
+                    FlushFor::Caller => self.timed_write(self.l3.apply_batch(ops)).await,
                 };
                 if let Err(e) = written {
                     self.metrics.write_errors.incr();

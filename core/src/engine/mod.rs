@@ -267,6 +267,7 @@ impl<B: StateBackend> CachedStateBackend<B> {
             Some(crate::stats::prometheus::Scrape::new(
                 inner.stats(),
                 [&m.l1_latency, &m.l2_latency, &m.l3_latency],
+                &m.l3_write_latency,
             ))
         })
     }
@@ -340,6 +341,7 @@ impl<B: StateBackend> Inner<B> {
             coalesced_writes: coalesced,
             pending_writes: pending,
             write_errors: m.write_errors.get(),
+            write_latency: m.l3_write_latency.summary(),
             refresh_ahead: m.refresh_ahead.get(),
             coalesced_loads: m.coalesced_loads.get(),
             remote_invalidations: m.remote_invalidations.get(),

@@ -227,6 +227,18 @@ impl<B: StateBackend> Inner<B> {
         r
     }
 
+    /// Runs the L3 write `write`, recording its time in the write latency.
+    pub(crate) async fn timed_write<T>(
+        &self,
+        write: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let t0 = self.stopwatch.now();
+        let r = write.await;
+        let elapsed = self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos());
+        self.metrics.l3_write_latency.record_nanos(elapsed);
+        r
+    }
+
     fn record_l3(&self, t0: Instant, outcomes: &[std::result::Result<bool, &StateError>]) {
         let elapsed = self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos());
         self.metrics.l3_latency.record_nanos(elapsed);

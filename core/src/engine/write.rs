@@ -204,7 +204,7 @@ impl<B: StateBackend> Inner<B> {
             let ticket = self.loads.begin_write(&key);
             match self.plan {
                 WritePlan::L3ThenCaches => {
-                    if let Err(e) = self.l3.put(&key, value.clone()).await {
+                    if let Err(e) = self.timed_write(self.l3.put(&key, value.clone())).await {
                         self.metrics.write_errors.incr();
                         // L3 may or may not have applied it: no cache may
                         // keep a value L3 does not have.
@@ -232,7 +232,7 @@ impl<B: StateBackend> Inner<B> {
             let mut tickets: Vec<_> = entries.iter().map(|(k, _)| self.loads.begin_write(k)).collect();
             match self.plan {
                 WritePlan::L3ThenCaches => {
-                    if let Err(e) = self.l3.put_many(entries.clone()).await {
+                    if let Err(e) = self.timed_write(self.l3.put_many(entries.clone())).await {
                         self.metrics.write_errors.incr();
                         for (k, _) in &entries {
                             self.drop_from_caches(k, false).await;
@@ -266,7 +266,7 @@ impl<B: StateBackend> Inner<B> {
             let ticket = self.loads.begin_write(&key);
             let existed = match self.plan {
                 WritePlan::L3ThenCaches => {
-                    let r = self.l3.delete(&key).await;
+                    let r = self.timed_write(self.l3.delete(&key)).await;
                     self.loads.store_after_write(ticket, || {});
                     // Whatever L3 did, the caches must not keep the key.
                     self.drop_from_caches(&key, r.is_ok()).await;

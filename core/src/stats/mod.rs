@@ -82,6 +82,10 @@ pub struct CacheStats {
     pub pending_writes: u64,
     /// L3 write errors (retried by the flusher, or returned by write-through).
     pub write_errors: u64,
+    /// Latency of L3 write calls: a write-through write, a write-back
+    /// write, a write-behind batch (one sample per call, whatever it holds).
+    #[serde(default)]
+    pub write_latency: LatencySummary,
     /// Background reloads started by refresh-ahead.
     pub refresh_ahead: u64,
     /// Reads that waited for another read's load instead of loading (single-flight).
@@ -113,6 +117,8 @@ pub struct Metrics {
     pub l3_errors: Counter,
     /// L3 read latency.
     pub l3_latency: LatencyHistogram,
+    /// L3 write latency: one sample per write call (a batch is one call).
+    pub l3_write_latency: LatencyHistogram,
     /// Writes accepted.
     pub writes: Counter,
     /// Deletes accepted.

@@ -15,6 +15,7 @@
 //! | `strata_reads_total` | counter | `tier` (`l1`, `l2`, `l3`), `result` (`hit`, `miss`) |
 //! | `strata_tier_errors_total` | counter | `tier` |
 //! | `strata_read_latency_seconds` | histogram | `tier` (L1: one read in 64) |
+//! | `strata_l3_write_latency_seconds` | histogram (one sample per L3 write call; a batch is one) | |
 //! | `strata_l1_evictions_total`, `strata_l1_expirations_total`, `strata_l1_too_large_total` | counter | |
 //! | `strata_l1_entries`, `strata_l1_weight`, `strata_l1_capacity` | gauge | |
 //! | `strata_writes_total`, `strata_deletes_total`, `strata_write_batches_total`, `strata_batched_writes_total`, `strata_coalesced_writes_total`, `strata_write_errors_total`, `strata_refresh_ahead_total`, `strata_coalesced_loads_total`, `strata_remote_invalidations_total` | counter | |
@@ -48,13 +49,20 @@ pub struct Scrape {
     pub stats: CacheStats,
     /// L1, L2 and L3 read latency, as cumulative counts.
     pub latency: [CumulativeCounts; 3],
+    /// L3 write latency, as cumulative counts.
+    pub write_latency: CumulativeCounts,
 }
 
 impl Scrape {
-    /// The scrape of `stats` and the three histograms.
+    /// The scrape of `stats`, the three read-latency histograms and the
+    /// write-latency one.
     #[must_use]
-    pub fn new(stats: CacheStats, latency: [&LatencyHistogram; 3]) -> Self {
-        Self { stats, latency: latency.map(|h| h.below_powers_of_two(BUCKET_POWERS)) }
+    pub fn new(stats: CacheStats, latency: [&LatencyHistogram; 3], write_latency: &LatencyHistogram) -> Self {
+        Self {
+            stats,
+            latency: latency.map(|h| h.below_powers_of_two(BUCKET_POWERS)),
+            write_latency: write_latency.below_powers_of_two(BUCKET_POWERS),
+        }
     }
 }
 
@@ -84,7 +92,7 @@ const TIERS: [&str; 3] = ["l1", "l2", "l3"];
 
 impl Collector for MetricsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), fmt::Error> {
-        let Some(Scrape { stats: s, latency }) = (self.source)() else { return Ok(()) };
+        let Some(Scrape { stats: s, latency, write_latency }) = (self.source)() else { return Ok(()) };
         let tiers = [&s.l1, &s.l2, &s.l3];
 
         let mut m = encoder.encode_descriptor(
@@ -115,21 +123,26 @@ impl Collector for MetricsCollector {
             MetricType::Histogram,
         )?;
         for (tier, c) in TIERS.iter().zip(&latency) {
-            // The encoder takes each bucket's own count and sums them up.
-            let mut before = 0;
-            let mut buckets: Vec<(f64, u64)> = c
-                .below
-                .iter()
-                .map(|&(k, n)| ((1u64 << k) as f64 / 1e9, n - std::mem::replace(&mut before, n)))
-                .collect();
-            buckets.push((f64::INFINITY, c.count - before));
             m.encode_family(&[("tier", *tier)])?.encode_histogram::<NoLabelSet>(
                 c.sum_ns as f64 / 1e9,
                 c.count,
-                &buckets,
+                &own_counts(c),
                 None,
             )?;
         }
+        encoder
+            .encode_descriptor(
+                "strata_l3_write_latency",
+                "Latency of L3 write calls (a write-behind batch is one call)",
+                Some(&Unit::Seconds),
+                MetricType::Histogram,
+            )?
+            .encode_histogram::<NoLabelSet>(
+                write_latency.sum_ns as f64 / 1e9,
+                write_latency.count,
+                &own_counts(&write_latency),
+                None,
+            )?;
 
         let counters = [
             ("strata_l1_evictions", "Entries L1 evicted for capacity", s.l1.evictions),
@@ -184,4 +197,17 @@ impl Collector for MetricsCollector {
         }
         Ok(())
     }
+}
+
+/// `c` as the encoder takes a histogram: each bucket's own count (upper
+/// bound in seconds), which it sums up again, then `+Inf`.
+fn own_counts(c: &CumulativeCounts) -> Vec<(f64, u64)> {
+    let mut before = 0;
+    let mut buckets: Vec<(f64, u64)> = c
+        .below
+        .iter()
+        .map(|&(k, n)| ((1u64 << k) as f64 / 1e9, n - std::mem::replace(&mut before, n)))
+        .collect();
+    buckets.push((f64::INFINITY, c.count - before));
+    buckets
 }
