@@ -301,3 +301,46 @@ async fn a_put_with_ttl_gives_l2_its_ttl_in_every_strategy() {
         cache.clear_cache().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_instance_write_ends_a_remembered_absence() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let l2 = config(&redis_url(), "engine-l2-negative");
+    for strategy in WriteStrategy::ALL {
+        let start = |l3: Arc<MemoryStateBackend>| {
+            let l2 = l2.clone();
+            async move {
+                let mut cfg = CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() };
+                cfg.write.strategy = strategy;
+                cfg.write.flush_interval = Duration::from_millis(5);
+                cfg.l1.negative_ttl = Some(Duration::from_secs(3600));
+                let tier = RedisTier::connect(&l2, clock()).await.unwrap();
+                let cache = CachedStateBackend::builder(l3).config(cfg).l2(Arc::new(tier)).build().unwrap();
+                assert!(cache.ready(Duration::from_secs(5)).await, "subscribed");
+                cache
+            }
+        };
+        let (a, b) = (start(Arc::clone(&l3)).await, start(Arc::clone(&l3)).await);
+        let key = format!("absent-{strategy}");
+        assert_eq!(b.get(key.as_bytes()).await.unwrap(), None);
+        assert_eq!(b.get(key.as_bytes()).await.unwrap(), None);
+        assert_eq!(b.stats().negative_hits, 1, "{strategy}: B remembers the key is absent");
+        a.put(key.as_bytes(), Bytes::from_static(b"now here")).await.unwrap();
+        a.flush().await.unwrap();
+        let mut seen = None;
+        for _ in 0..400 {
+            seen = b.get(key.as_bytes()).await.unwrap();
+            if seen.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(
+            seen.as_deref(),
+            Some(&b"now here"[..]),
+            "{strategy}: A's invalidation reached B's marker"
+        );
+        a.shutdown(Duration::from_secs(5)).await.unwrap();
+        b.shutdown(Duration::from_secs(5)).await.unwrap();
+    }
+}

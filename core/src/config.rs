@@ -92,6 +92,15 @@ pub struct L1Config {
     /// Time to live of L1 entries; `None`: no expiry.
     #[serde(rename = "ttl_ms", with = "opt_ms", skip_serializing_if = "Option::is_none")]
     pub ttl: Option<Duration>,
+    /// How long L1 remembers that a key is absent (negative caching): a
+    /// read that finds the key in neither its pending writes nor L3 then
+    /// leaves a marker in L1, and reads until it expires are L1 hits that
+    /// answer `None` without asking L3. A write or a delete of the key
+    /// replaces or drops the marker (and other instances' writes reach it
+    /// by invalidation, as any entry). `None` (the default): absent keys
+    /// are not remembered, each read of one asks L3.
+    #[serde(rename = "negative_ttl_ms", with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    pub negative_ttl: Option<Duration>,
     /// The eviction policy.
     pub eviction: EvictionConfig,
     /// Number of shards (rounded up to a power of two, at most
@@ -411,6 +420,12 @@ impl CacheConfig {
         self.l1.eviction.validate("l1.eviction")?;
         if self.l1.ttl == Some(Duration::ZERO) {
             return Err(StateError::config("l1.ttl_ms", "must be positive (omit it for no expiry)"));
+        }
+        if self.l1.negative_ttl == Some(Duration::ZERO) {
+            return Err(StateError::config(
+                "l1.negative_ttl_ms",
+                "must be positive (omit it to remember no absent keys)",
+            ));
         }
         if let Some(l2) = &self.l2 {
             l2.validate()?;

@@ -26,6 +26,7 @@
 //! So a put does not pay for sharing a value that is never read back; see
 //! `QueuedValue`.)
 
+mod absent;
 mod backend_impl;
 mod builder;
 mod flusher;
@@ -344,6 +345,7 @@ impl<B: StateBackend> Inner<B> {
             write_latency: m.l3_write_latency.summary(),
             refresh_ahead: m.refresh_ahead.get(),
             coalesced_loads: m.coalesced_loads.get(),
+            negative_hits: m.negative_hits.get(),
             remote_invalidations: m.remote_invalidations.get(),
             l2_breaker: self.l2.as_ref().map(|l2| l2.breaker_state().as_str().to_string()),
         }

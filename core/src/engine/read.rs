@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tracing::Instrument;
 
-use super::Inner;
 use super::single_flight::{Leader, Role, Shared};
+use super::{Inner, absent};
 use crate::backend::StateBackend;
 use crate::clock::{Clock, Instant};
 use crate::error::{Result, StateError, Tier};
@@ -70,7 +70,7 @@ impl<B: StateBackend> Future for Get<'_, B> {
             Some(miss) => miss,
             None => {
                 if let Some(v) = this.inner.get_l1(this.key) {
-                    return Poll::Ready(Ok(Some(v)));
+                    return Poll::Ready(Ok(this.inner.answer(v)));
                 }
                 this.miss.insert(this.inner.get_miss_boxed(this.key))
             }
@@ -124,8 +124,9 @@ impl<B: StateBackend> Inner<B> {
         let sampled = sample_this();
         let t0 = if sampled { self.stopwatch.now() } else { Instant::ZERO };
         let hit = self.l1.get_with_clock(key, || self.clock.now())?;
-        // Only an entry that expires can be due for refresh-ahead.
-        if self.refresh_enabled && hit.expires_at != Instant::MAX {
+        // Only an entry that expires can be due for refresh-ahead; an absent
+        // key's marker is never refreshed.
+        if self.refresh_enabled && hit.expires_at != Instant::MAX && !absent::is_absent(&hit.value) {
             self.maybe_refresh(key, &hit, self.clock.now());
         }
         if sampled {
@@ -133,6 +134,24 @@ impl<B: StateBackend> Inner<B> {
             self.metrics.l1_latency.record_nanos(end.as_nanos().saturating_sub(t0.as_nanos()));
         }
         Some(hit.value)
+    }
+
+    /// What a read answers for the L1 value `v`: `None` for an absent
+    /// key's marker (a negative hit, counted).
+    #[inline]
+    pub(crate) fn answer(&self, v: Bytes) -> Option<Bytes> {
+        if absent::is_absent(&v) {
+            self.metrics.negative_hits.incr();
+            return None;
+        }
+        Some(v)
+    }
+
+    /// Remembers in L1 that `key` is absent, if negative caching is on.
+    pub(crate) fn l1_store_absent(&self, key: &Bytes) {
+        if let Some(ttl) = self.config.l1.negative_ttl {
+            self.l1_store(key, absent::marker(), Some(ttl));
+        }
     }
 
     /// The value of a pending write of `key`: `Some(Some(v))` put,
@@ -197,13 +216,15 @@ impl<B: StateBackend> Inner<B> {
     fn complete_and_populate(&self, leader: Leader<'_>, result: &Shared, to_l2: bool) {
         let key = leader.key().clone();
         let mut populate_l2 = None;
-        leader.complete(result.clone(), |fresh| {
-            if fresh && let Ok(Some(v)) = result {
+        leader.complete(result.clone(), |fresh| match result {
+            Ok(Some(v)) if fresh => {
                 self.l1_store(&key, v.clone(), None);
                 if to_l2 {
                     populate_l2 = Some((key, v.clone()));
                 }
             }
+            Ok(None) if fresh => self.l1_store_absent(&key),
+            _ => {}
         });
         if let Some(e) = populate_l2 {
             self.l2_populate(vec![e]);
@@ -297,11 +318,13 @@ impl<B: StateBackend> Inner<B> {
                 for ((i, leader), v) in to_load.into_iter().zip(values) {
                     out[i] = v.clone();
                     let key = leader.key().clone();
-                    leader.complete(Ok(v.clone()), |fresh| {
-                        if fresh && let Some(v) = v {
+                    leader.complete(Ok(v.clone()), |fresh| match v {
+                        Some(v) if fresh => {
                             self.l1_store(&key, v.clone(), None);
                             to_l2.push((key, v));
                         }
+                        None if fresh => self.l1_store_absent(&key),
+                        _ => {}
                     });
                 }
                 self.l2_populate(to_l2);
@@ -340,10 +363,10 @@ impl<B: StateBackend> Inner<B> {
         let mut waiters = Vec::new();
         for (i, k) in keys.iter().enumerate() {
             if let Some(hit) = self.l1.get(&k[..], now) {
-                if self.refresh_enabled {
+                if self.refresh_enabled && !absent::is_absent(&hit.value) {
                     self.maybe_refresh(k, &hit, now);
                 }
-                out[i] = Some(hit.value);
+                out[i] = self.answer(hit.value);
                 continue;
             }
             match self.loads.join(k) {

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use super::single_flight::WriteTicket;
-use super::{Inner, QueuedValue};
+use super::{Inner, QueuedValue, absent};
 use crate::backend::StateBackend;
 use crate::clock::Instant;
 use crate::error::{Result, StateError};
@@ -275,7 +275,12 @@ impl<B: StateBackend> Inner<B> {
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
                     let visible = match self.pending_value(&key) {
                         Some(v) => v.is_some(),
-                        None => self.l1.contains(&key[..], self.clock.now()) || self.exists_l3(&key).await?,
+                        None => match self.l1.peek_map(&key[..], self.clock.now(), |v| !absent::is_absent(v))
+                        {
+                            // L1 holds a value, or marks the key absent.
+                            Some(present) => present,
+                            None => self.exists_l3(&key).await?,
+                        },
                     };
                     self.enqueue(key.clone(), PendingOp::Delete).await?;
                     self.loads.store_after_write(ticket, || {});

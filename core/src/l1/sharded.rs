@@ -165,6 +165,17 @@ where
         self.shard(hash).lock().peek(key, now).is_some()
     }
 
+    /// What `f` makes of the live value of `key`, if there is one (no
+    /// policy update).
+    pub fn peek_map<Q, R>(&self, key: &Q, now: Instant, f: impl FnOnce(&V) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: KeyHash + Eq + ?Sized,
+    {
+        let hash = hash_key_with(self.seed, key);
+        self.shard(hash).lock().peek(key, now).map(|e| f(&e.value))
+    }
+
     /// Remembers that entries with a TTL may exist (reads then look at the
     /// clock).
     #[inline]

@@ -3,6 +3,7 @@
 //! Everything here is synchronous, deterministic and takes `now` as an
 //! argument; the engine and the simulator both execute these decisions.
 
+pub mod absent;
 pub mod backoff;
 pub mod breaker;
 pub mod eviction;

@@ -90,6 +90,10 @@ pub struct CacheStats {
     pub refresh_ahead: u64,
     /// Reads that waited for another read's load instead of loading (single-flight).
     pub coalesced_loads: u64,
+    /// L1 hits that answered "absent" from a negative-caching marker
+    /// (`l1.negative_ttl_ms`; also counted in `l1.hits`).
+    #[serde(default)]
+    pub negative_hits: u64,
     /// Invalidations received from other instances.
     pub remote_invalidations: u64,
     /// The L2 circuit breaker: `closed`, `open` (L2 bypassed) or `half-open`.
@@ -133,6 +137,8 @@ pub struct Metrics {
     pub refresh_ahead: Counter,
     /// Single-flight waiters.
     pub coalesced_loads: Counter,
+    /// L1 hits on an absent key's marker.
+    pub negative_hits: Counter,
     /// Invalidations received from other instances.
     pub remote_invalidations: Counter,
 }
