@@ -144,11 +144,22 @@ fn skewed_csv(path: &std::path::Path, n: u64, line: impl Fn(u64, &mut rand_pcg::
 
 /// The demo on the CSV trace at `path` with an L1 of 150 entries.
 async fn demo_csv(path: &std::path::Path, eviction: &EvictionConfig, strategy: WriteStrategy) -> DemoReport {
+    demo_csv_with(path, eviction, strategy, |_| {}).await
+}
+
+/// [`demo_csv`] with `tweak` applied to the configuration.
+async fn demo_csv_with(
+    path: &std::path::Path,
+    eviction: &EvictionConfig,
+    strategy: WriteStrategy,
+    tweak: impl FnOnce(&mut strata::core::CacheConfig),
+) -> DemoReport {
     let data = tempfile::tempdir().unwrap();
     let mut config = default_config();
     config.l1.capacity = Capacity::Entries(150);
     config.l1.eviction = eviction.clone();
     config.write.strategy = strategy;
+    tweak(&mut config);
     let opts = DemoOptions {
         trace: path.to_path_buf(),
         format: None,
@@ -208,6 +219,39 @@ async fn reads_of_deleted_keys_cache_nothing_alike() {
             if strategy == WriteStrategy::WriteThrough {
                 assert!(r.engine.l3.misses > 100, "{what}: reads of deleted keys ({})", r.engine.l3.misses);
             }
+        }
+    }
+}
+
+/// Negative caching: the keys the engine finds absent (in L3 or in its
+/// pending deletes) leave the same markers as the simulator's, hit for hit,
+/// under every strategy, with entries and with bytes as the capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remembered_absences_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("negative.csv");
+    skewed_csv(&path, 20_000, |i, _| {
+        match i % 7 {
+            0 => "delete,,",
+            1 => "set,16,",
+            _ => "get,16,",
+        }
+        .into()
+    });
+    for strategy in WriteStrategy::ALL {
+        for bytes in [false, true] {
+            let r = demo_csv_with(&path, &EvictionConfig::Lru, strategy, |c| {
+                // Small enough to evict (the trace has ~120 keys): markers
+                // (24 bytes) and values (16) compete for room.
+                c.l1.negative_ttl = Some(std::time::Duration::from_millis(300));
+                c.l1.capacity = if bytes { Capacity::Bytes(60 * 20) } else { Capacity::Entries(60) };
+            })
+            .await;
+            let what = format!("{strategy:?}, bytes {bytes}");
+            assert_eq!(r.engine.l1.hits, r.simulator.l1.hits, "{what}");
+            assert_eq!(r.engine.negative_hits, r.simulator.negative_hits, "{what}");
+            assert!(r.engine.negative_hits > 500, "{what}: markers hit ({})", r.engine.negative_hits);
+            assert!(r.engine.l1.evictions > 500, "{what}: evictions ({})", r.engine.l1.evictions);
         }
     }
 }

@@ -14,9 +14,16 @@
 //! (when it is made and when it lands; the full replay counts one less
 //! where a write coalesces with a later one).
 //!
+//! With negative caching (`l1.negative_ttl_ms`), a read that finds a key
+//! absent leaves a marker in L1, as the engine's; the engine finds the key
+//! absent in its own pending delete without an L3 read, which this loop,
+//! having no queue, counts as one (the L1 contents are the same).
+//!
 //! It drives the same `L1Store` and policies as the full engine, so its L1
 //! hits equal the full engine's whenever loads finish before the next
 //! request of their key arrives.
+
+use std::time::Duration;
 
 use hashbrown::HashSet;
 use strata_core::config::Capacity;
@@ -31,7 +38,7 @@ use crate::replay::in_chunks;
 use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
-use crate::tier::{L2Model, SimL1, build_l1, hash_seed, trace_ttl, weight};
+use crate::tier::{L2Model, SimL1, absent_weight, build_l1, hash_seed, trace_ttl, weight};
 use crate::trace::{Op, Request};
 
 /// What one request did.
@@ -49,13 +56,17 @@ pub enum Outcome {
 
 /// The fast simulator; feed it requests with [`FastSim::step`].
 pub struct FastSim {
-    l1: Vec<SimL1<()>>,
+    /// Each instance's L1; an entry's value says whether it is an absent
+    /// key's marker (`l1.negative_ttl_ms`).
+    l1: Vec<SimL1<bool>>,
     refresh: Vec<RefreshPolicy<u64>>,
     refresh_enabled: bool,
     l2: Option<L2Model<()>>,
     /// The seed of key hashes (see [`hash_seed`]).
     seed: u64,
     l1_capacity: Capacity,
+    /// `l1.negative_ttl_ms`: how long L1 remembers a key found absent.
+    negative_ttl: Option<Duration>,
     /// `write.allocate`: whether a write caches a key L1 does not hold.
     allocate: bool,
     /// Write-back or write-behind (writes queued, not written at once).
@@ -86,6 +97,7 @@ impl FastSim {
             l2: cache.l2.as_ref().map(|l2| L2Model::new(l2, hash_seed(&cache.l1))),
             seed: hash_seed(&cache.l1),
             l1_capacity: cache.l1.capacity,
+            negative_ttl: cache.l1.negative_ttl,
             allocate: cache.write.allocate,
             queued: WritePlan::of(cache.write.strategy).is_queued(),
             arrivals: Arrivals::new(sim.arrival),
@@ -133,13 +145,17 @@ impl FastSim {
         if let Some(e) = l1.get_hashed(hash, &key, now) {
             c.l1_hits += 1;
             c.l1_hit_bytes += u64::from(size);
-            if self.refresh_enabled {
+            if e.value {
+                // A marker answers "absent" and starts no refresh.
+                c.negative_hits += 1;
+            } else if self.refresh_enabled {
                 let (inserted, expires) = (e.inserted_at, e.expires_at);
                 if self.refresh[i].on_hit(&key, inserted, expires, now) {
                     c.refreshes += 1;
                     // As the engine's: from L2 when it holds the key, else
                     // from L3 (filling L2 only where it holds nothing); a
-                    // refresh that finds nothing (deleted) stores nothing.
+                    // refresh that finds nothing (deleted) stores nothing
+                    // but, with negative caching, L1's marker.
                     let from_l2 = match self.l2.as_mut().map(|l2| l2.get(hash, key, now).is_some()) {
                         Some(true) => {
                             c.l2_hits += 1;
@@ -157,10 +173,12 @@ impl FastSim {
                         c.l3_refresh_reads += 1;
                     }
                     if from_l2 || !self.deleted.contains(&key) {
-                        l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+                        l1.insert_hashed(hash, key, false, weight(self.l1_capacity, size), None, now);
                         if let (false, Some(l2)) = (from_l2, &mut self.l2) {
                             l2.populate(hash, key, (), size, now);
                         }
+                    } else if let Some(ttl) = self.negative_ttl {
+                        l1.insert_hashed(hash, key, true, absent_weight(self.l1_capacity), Some(ttl), now);
                     }
                     self.refresh[i].finish(&key);
                 }
@@ -190,7 +208,9 @@ impl FastSim {
             }
         };
         if !absent {
-            l1.insert_hashed(hash, key, (), weight(self.l1_capacity, size), None, now);
+            l1.insert_hashed(hash, key, false, weight(self.l1_capacity, size), None, now);
+        } else if let Some(ttl) = self.negative_ttl {
+            l1.insert_hashed(hash, key, true, absent_weight(self.l1_capacity), Some(ttl), now);
         }
         outcome
     }
@@ -218,7 +238,7 @@ impl FastSim {
                     hash,
                     &r.key,
                     || r.key,
-                    (),
+                    false,
                     weight(self.l1_capacity, r.size),
                     ttl,
                     now,

@@ -4,8 +4,8 @@
 //! frequently used since insertion, ties to the least recently used, the
 //! entry being inserted never its own victim). Every request's outcome
 //! (L1 hit, L2 hit, miss) must be equal, on random traces with object
-//! weights, TTLs, deletes (leaving tombstones in L2), an L2, several
-//! instances, and writes with and without write-allocate.
+//! weights, TTLs, deletes (leaving tombstones in L2), negative caching, an
+//! L2, several instances, and writes with and without write-allocate.
 
 use std::time::Duration;
 
@@ -159,8 +159,11 @@ struct Reference {
     l2_bytes: bool,
     allocate: bool,
     next: usize,
-    /// Keys deleted and not set since: a read finds nothing, caches nothing.
+    /// Keys deleted and not set since: a read finds nothing and caches
+    /// nothing, but with negative caching L1 remembers the absence.
     deleted: std::collections::HashSet<u64>,
+    /// `l1.negative_ttl_ms`, in ns.
+    negative_ttl: Option<u64>,
 }
 
 impl Reference {
@@ -196,6 +199,11 @@ impl Reference {
                 };
                 if !absent {
                     self.l1[i].insert(r.key, w1, None, now);
+                } else if let Some(ttl) = self.negative_ttl {
+                    // The marker: an entry like any other (a later read of
+                    // it is an L1 hit), weighing its 8-byte key and 16 bytes.
+                    let w = if self.bytes { 8 + 16 } else { 1 };
+                    self.l1[i].insert(r.key, w, Some(ttl), now);
                 }
                 out
             }
@@ -238,6 +246,7 @@ struct Case {
     bytes: bool,
     l1_capacity: u64,
     l1_ttl_ms: Option<u64>,
+    negative_ttl_ms: Option<u64>,
     l2: Option<(u64, Option<u64>)>,
     instances: u32,
     allocate: bool,
@@ -260,6 +269,7 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         1..12u64,
         prop_oneof![2 => Just(None), 1 => (500..5000u64).prop_map(Some)],
+        prop_oneof![1 => Just(None), 1 => (100..8000u64).prop_map(Some)],
         prop_oneof![
             Just(None),
             (1..20u64, prop_oneof![Just(None), (1000..6000u64).prop_map(Some)]).prop_map(Some)
@@ -268,7 +278,7 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         prop::collection::vec(request(), 1..300),
     )
-        .prop_map(|(kind, bytes, cap, l1_ttl_ms, l2, instances, allocate, reqs)| {
+        .prop_map(|(kind, bytes, cap, l1_ttl_ms, negative_ttl_ms, l2, instances, allocate, reqs)| {
             let scale = if bytes { 30 } else { 1 };
             let mut t = 1_000;
             let requests = reqs
@@ -283,6 +293,7 @@ fn case() -> impl Strategy<Value = Case> {
                 bytes,
                 l1_capacity: cap * scale,
                 l1_ttl_ms,
+                negative_ttl_ms,
                 l2: l2.map(|(c, ttl)| (c * scale, ttl)),
                 instances,
                 allocate,
@@ -299,6 +310,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let mut cache = CacheConfig::default();
     cache.l1.capacity = capacity(c.bytes, c.l1_capacity);
     cache.l1.ttl = c.l1_ttl_ms.map(Duration::from_millis);
+    cache.l1.negative_ttl = c.negative_ttl_ms.map(Duration::from_millis);
     cache.write.allocate = c.allocate;
     cache.l1.eviction = match c.kind {
         Kind::Lru => EvictionConfig::Lru,
@@ -325,6 +337,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
         l2_bytes: c.bytes,
         allocate: c.allocate,
         deleted: std::collections::HashSet::new(),
+        negative_ttl: c.negative_ttl_ms.map(ms),
         next: 0,
     };
     let t0 = c.requests[0].time_ns;

@@ -1,8 +1,8 @@
 //! The read path: L1 → (own pending writes) → single-flight → L2 → L3,
 //! read-through population, refresh-ahead.
 
-use super::state::{Event, Job, Load, Sim, Waiter};
-use crate::tier::weight;
+use super::state::{ABSENT, Event, Job, Load, Sim, Waiter};
+use crate::tier::{absent_weight, weight};
 
 impl Sim {
     /// A get of `key` (`size` bytes) arrives at instance `i`.
@@ -13,10 +13,14 @@ impl Sim {
         let now = self.instant();
         let inst = &mut self.inst[i];
         if let Some(e) = inst.l1.get_hashed(hash, &key, now) {
-            let (version, inserted, expires) = (e.value, e.inserted_at, e.expires_at);
+            let (value, inserted, expires) = (e.value, e.inserted_at, e.expires_at);
+            let (version, absent) = (value & !ABSENT, value & ABSENT != 0);
             self.c.l1_hits += 1;
             self.c.l1_hit_bytes += u64::from(size);
-            if inst.refresh.is_enabled() && inst.refresh.on_hit(&key, inserted, expires, now) {
+            if absent {
+                // A marker answers "absent" and starts no refresh.
+                self.c.negative_hits += 1;
+            } else if inst.refresh.is_enabled() && inst.refresh.on_hit(&key, inserted, expires, now) {
                 self.c.refreshes += 1;
                 self.refresh(i, key, hash, size);
             }
@@ -41,16 +45,27 @@ impl Sim {
     }
 
     /// If instance `i` has a write of `key` pending, caches a put's value
-    /// as a load would (the engine's `lead_load`, so that L1's contents do
-    /// not depend on the flusher) and returns the write's version.
+    /// (or a delete's absence, with negative caching) as a load would (the
+    /// engine's `lead_load`, so that L1's contents do not depend on the
+    /// flusher) and returns the write's version.
     fn cache_pending(&mut self, i: usize, key: u64, hash: u64, size: u32) -> Option<u64> {
         let now = self.instant();
-        let inst = &mut self.inst[i];
-        let &(version, deleted) = inst.own_writes.get(&key)?;
-        if !deleted {
-            inst.l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), None, now);
+        let &(version, deleted) = self.inst[i].own_writes.get(&key)?;
+        if deleted {
+            self.cache_absent(i, key, hash, version);
+        } else {
+            self.inst[i].l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), None, now);
         }
         Some(version)
+    }
+
+    /// With negative caching, remembers in instance `i`'s L1 that `key`
+    /// is absent (deleted at `version`), for the negative TTL.
+    fn cache_absent(&mut self, i: usize, key: u64, hash: u64, version: u64) {
+        if let Some(ttl) = self.negative_ttl {
+            let (now, w) = (self.instant(), absent_weight(self.l1_capacity));
+            self.inst[i].l1.insert_hashed(hash, key, version | ABSENT, w, Some(ttl), now);
+        }
     }
 
     /// A refresh-ahead of `key` begins at instance `i` (counted by the
@@ -130,7 +145,8 @@ impl Sim {
         }
         let (version, present) = self.l3.read(key);
         let fresh = self.load(i, key, id).is_some_and(|(fresh, _)| fresh);
-        // Nothing found (deleted) is cached nowhere, as in the engine.
+        // Nothing found (deleted) goes to no cache, as in the engine; with
+        // negative caching L1 remembers the absence.
         if fresh && present {
             let (now, hash) = (self.instant(), self.hash(key));
             if let Some(l2) = &mut self.l2 {
@@ -138,6 +154,9 @@ impl Sim {
             }
             let w = weight(self.l1_capacity, size);
             self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
+        } else if fresh {
+            let hash = self.hash(key);
+            self.cache_absent(i, key, hash, version);
         }
         self.resolve_load(i, key, id, version);
     }

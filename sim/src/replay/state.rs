@@ -154,6 +154,11 @@ pub(crate) struct Rngs {
     pub(crate) invalidation: SimRng,
 }
 
+/// The bit an L1 entry's version carries when the entry is an absent
+/// key's marker (`l1.negative_ttl_ms`): the version is then the delete's
+/// (versions never reach it).
+pub(crate) const ABSENT: u64 = 1 << 63;
+
 /// The whole simulation.
 pub(crate) struct Sim {
     pub(crate) now: u64,
@@ -168,6 +173,8 @@ pub(crate) struct Sim {
     pub(crate) rng: Rngs,
     pub(crate) plan: WritePlan,
     pub(crate) l1_capacity: Capacity,
+    /// `l1.negative_ttl_ms`: how long L1 remembers a key found absent.
+    pub(crate) negative_ttl: Option<Duration>,
     /// The seed of key hashes (see [`hash_seed`]).
     pub(crate) seed: u64,
     /// `write.allocate`: whether a write caches a key L1 does not hold.
@@ -230,6 +237,7 @@ impl Sim {
             },
             plan: WritePlan::of(cache.write.strategy),
             l1_capacity: cache.l1.capacity,
+            negative_ttl: cache.l1.negative_ttl,
             seed: hash_seed(&cache.l1),
             allocate: cache.write.allocate,
             flushers: sim.flushers,

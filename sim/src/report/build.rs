@@ -144,6 +144,7 @@ impl RunStats {
             refreshes: c.refreshes,
             coalesced_loads: c.coalesced_loads,
             pending_write_reads: c.pending_write_reads,
+            negative_hits: c.negative_hits,
             staleness: StalenessReport {
                 stale_reads: c.stale_reads,
                 stale_ratio: ratio(c.stale_reads, c.reads),

@@ -78,6 +78,10 @@ pub struct Report {
     pub coalesced_loads: u64,
     /// Gets served from the instance's own pending writes after an L1 miss.
     pub pending_write_reads: u64,
+    /// L1 hits that answered "absent" from a negative-caching marker
+    /// (`l1.negative_ttl_ms`; also in the L1 hits).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub negative_hits: u64,
     /// Stale reads.
     pub staleness: StalenessReport,
     /// Invalidation messages delivered to other instances' L1.
@@ -278,4 +282,10 @@ pub fn round3(x: f64) -> f64 {
 #[must_use]
 pub fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
+}
+
+/// For `skip_serializing_if`: a count that is zero is left out.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -134,6 +134,9 @@ impl Report {
             "\n  refreshes {} · coalesced loads {} · reads of pending writes {} · invalidations {}",
             self.refreshes, self.coalesced_loads, self.pending_write_reads, self.invalidations
         );
+        if self.negative_hits > 0 {
+            let _ = writeln!(o, "  L1 hits on keys remembered absent {}", self.negative_hits);
+        }
         let _ = writeln!(
             o,
             "  stale reads {} ({}), max age {:.3} ms",

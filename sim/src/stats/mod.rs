@@ -38,6 +38,9 @@ counters! {
     read_bytes,
     /// Gets served by L1.
     l1_hits,
+    /// L1 hits on an absent key's marker (`l1.negative_ttl_ms`): answered
+    /// "absent" without L3; also in `l1_hits`.
+    negative_hits,
     /// Bytes of gets served by L1.
     l1_hit_bytes,
     /// Gets that missed L1 but were served from the instance's own

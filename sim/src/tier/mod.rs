@@ -46,6 +46,17 @@ pub fn weight(capacity: Capacity, size: u32) -> u64 {
     capacity.weigh(0, size as usize).max(1)
 }
 
+/// Bytes of a key in the engine the simulator stands for: `strata demo`
+/// turns the trace's `u64` keys into 8-byte keys.
+pub const KEY_BYTES: u32 = 8;
+
+/// The weight of an absent key's marker (`l1.negative_ttl_ms`) under
+/// `capacity`: as the engine weighs it, its key plus the marker.
+#[must_use]
+pub fn absent_weight(capacity: Capacity) -> u64 {
+    weight(capacity, KEY_BYTES + strata_core::policy::absent::ABSENT_MARKER_LEN as u32)
+}
+
 /// A TTL given by the trace (seconds) as a `Duration`.
 #[inline]
 #[must_use]

@@ -535,3 +535,4 @@ fn a_write_through_that_hears_of_another_write_caches_nothing() {
 
 mod deletes;
 mod failures;
+mod negative;
