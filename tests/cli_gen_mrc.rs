@@ -146,6 +146,23 @@ fn bad_input_fails_with_one_line_naming_the_place() {
     assert_eq!(stderr_line(&out), "strata: invalid generator parameter keys: must be at least 1");
     let out = strata(&["gen", "-o", dir.path().join("x.twitter.csv").to_str().unwrap()]);
     assert!(stderr_line(&out).contains("cannot write twitter traces"));
+    // oracleGeneral has no op or TTL: writes, deletes and TTLs are refused, not dropped.
+    let bin = dir.path().join("w.oracleGeneral");
+    for flags in [["--write-ratio", "0.1"], ["--delete-ratio", "0.1"], ["--ttl", "60"]] {
+        let out = strata(&["gen", "-o", bin.to_str().unwrap(), flags[0], flags[1], "--requests", "10"]);
+        assert!(stderr_line(&out).contains(&format!("no op and no TTL, so {} would be lost", flags[0])));
+        assert!(!bin.exists(), "nothing written");
+    }
+    let out = strata(&[
+        "gen",
+        "-o",
+        dir.path().join("d.csv").to_str().unwrap(),
+        "--delete-ratio",
+        "0.7",
+        "--write-ratio",
+        "0.4",
+    ]);
+    assert!(stderr_line(&out).contains("write_ratio + delete_ratio must be at most 1"));
 }
 
 #[test]

@@ -74,6 +74,9 @@ pub(crate) struct Args {
     /// Fraction of requests that are writes.
     #[arg(long, default_value_t = 0.0)]
     write_ratio: f64,
+    /// Fraction of requests that are deletes (a deleted key is absent until written again).
+    #[arg(long, default_value_t = 0.0)]
+    delete_ratio: f64,
     /// Hot set size as a fraction of the keys (hotset).
     #[arg(long, default_value_t = 0.1)]
     hot_fraction: f64,
@@ -136,6 +139,7 @@ impl Args {
             keys: self.keys,
             requests: self.requests,
             write_ratio: self.write_ratio,
+            delete_ratio: self.delete_ratio,
             sizes,
             arrivals,
             ttl: self.ttl,
@@ -156,6 +160,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             args.output.display()
         ),
     };
+    if format == TraceFormat::OracleGeneral {
+        let lost = [
+            (args.write_ratio > 0.0, "--write-ratio"),
+            (args.delete_ratio > 0.0, "--delete-ratio"),
+            (args.ttl.is_some(), "--ttl"),
+        ];
+        if let Some((_, flag)) = lost.iter().find(|(set, _)| *set) {
+            bail!(
+                "{}: oracle-general records hold no op and no TTL, so {flag} would be lost; write csv instead",
+                args.output.display()
+            );
+        }
+    }
     let generator = args.config().build()?;
     let file =
         File::create(&args.output).with_context(|| format!("{}: cannot create", args.output.display()))?;

@@ -63,6 +63,9 @@ pub struct GenConfig {
     pub requests: u64,
     /// Fraction of requests that are writes (`set`), in [0, 1].
     pub write_ratio: f64,
+    /// Fraction of requests that are deletes, in [0, 1] (with
+    /// `write_ratio`, at most 1): a deleted key is absent until set again.
+    pub delete_ratio: f64,
     /// Value sizes.
     pub sizes: SizeDist,
     /// Arrival times.
@@ -80,6 +83,7 @@ impl Default for GenConfig {
             keys: 1000,
             requests: 10_000,
             write_ratio: 0.0,
+            delete_ratio: 0.0,
             sizes: SizeDist::Constant(100),
             arrivals: Arrivals::Constant { rate: 10_000.0 },
             ttl: None,
@@ -130,6 +134,18 @@ impl GenConfig {
         if !(0.0..=1.0).contains(&self.write_ratio) {
             return Err(invalid("write_ratio", format!("must be in [0, 1] (got {})", self.write_ratio)));
         }
+        if !(0.0..=1.0).contains(&self.delete_ratio) {
+            return Err(invalid("delete_ratio", format!("must be in [0, 1] (got {})", self.delete_ratio)));
+        }
+        if self.write_ratio + self.delete_ratio > 1.0 {
+            return Err(invalid(
+                "delete_ratio",
+                format!(
+                    "write_ratio + delete_ratio must be at most 1 (got {} + {})",
+                    self.write_ratio, self.delete_ratio
+                ),
+            ));
+        }
         let rate = self.arrivals.rate();
         if !(rate.is_finite() && rate > 0.0) {
             return Err(invalid("rate", format!("must be a finite number > 0 (got {rate})")));
@@ -153,6 +169,7 @@ impl GenConfig {
             arrivals: self.arrivals,
             gap_ns,
             write_ratio: self.write_ratio,
+            delete_ratio: self.delete_ratio,
             ttl: self.ttl,
             seed: self.seed,
             key_rng: stream(self.seed, 1),
@@ -178,6 +195,7 @@ pub struct Generator {
     arrivals: Arrivals,
     gap_ns: f64,
     write_ratio: f64,
+    delete_ratio: f64,
     ttl: Option<u32>,
     seed: u64,
     key_rng: Pcg64Mcg,
@@ -223,8 +241,17 @@ impl Iterator for Generator {
         }
         let time_ns = self.time_ns();
         let key = self.keys.key(self.i, &mut self.key_rng);
-        let op = if self.write_ratio > 0.0 && unit(&mut self.op_rng) < self.write_ratio {
-            Op::Set
+        // One draw decides (none when every request is a get, so traces
+        // without writes or deletes stay as they were).
+        let op = if self.write_ratio > 0.0 || self.delete_ratio > 0.0 {
+            let u = unit(&mut self.op_rng);
+            if u < self.write_ratio {
+                Op::Set
+            } else if u < self.write_ratio + self.delete_ratio {
+                Op::Delete
+            } else {
+                Op::Get
+            }
         } else {
             Op::Get
         };

@@ -30,6 +30,7 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
         keys: 10_000,
         requests: 50_000,
         write_ratio: 0.2,
+        delete_ratio: 0.01,
         sizes: SizeDist::LogNormal { median: 300.0, sigma: 1.0 },
         arrivals: Arrivals::Poisson { rate: 5000.0 },
         ttl: Some(60),
@@ -111,6 +112,26 @@ fn write_ratio_ttl_and_independent_streams() {
 }
 
 #[test]
+fn delete_ratio_draws_deletes_beside_writes_with_one_draw() {
+    let base = GenConfig { write_ratio: 0.1, requests: 100_000, ..GenConfig::default() };
+    let with = GenConfig { delete_ratio: 0.05, ..base.clone() };
+    let (a, b): (Vec<Request>, Vec<Request>) =
+        (base.build().unwrap().collect(), with.build().unwrap().collect());
+    let count = |v: &[Request], op: Op| v.iter().filter(|r| r.op == op).count();
+    assert!((4_500..=5_500).contains(&count(&b, Op::Delete)), "{}", count(&b, Op::Delete));
+    assert_eq!(count(&a, Op::Delete), 0);
+    // The same draw: the writes are where they were, some gets became deletes.
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.key, x.time_ns), (y.key, y.time_ns));
+        assert_eq!(x.op == Op::Set, y.op == Op::Set);
+        assert!(y.op != Op::Delete || x.op == Op::Get);
+        assert_eq!(y.ttl, x.ttl, "only sets carry the TTL");
+    }
+    let only = GenConfig { delete_ratio: 1.0, ..GenConfig::default() };
+    assert!(only.build().unwrap().all(|r| r.op == Op::Delete));
+}
+
+#[test]
 fn sizes_per_key_and_distributions() {
     let uni = GenConfig {
         sizes: SizeDist::Uniform { min: 10, max: 20 },
@@ -159,6 +180,11 @@ fn invalid_parameters_are_named() {
     );
     assert!(bad(cfg(KeyDist::Zipf { alpha: -1.0 }, 10, 10)).starts_with("invalid generator parameter alpha"));
     assert!(bad(GenConfig { write_ratio: 1.5, ..GenConfig::default() }).contains("write_ratio"));
+    assert!(bad(GenConfig { delete_ratio: -0.1, ..GenConfig::default() }).contains("delete_ratio"));
+    assert_eq!(
+        bad(GenConfig { write_ratio: 0.7, delete_ratio: 0.4, ..GenConfig::default() }),
+        "invalid generator parameter delete_ratio: write_ratio + delete_ratio must be at most 1 (got 0.7 + 0.4)"
+    );
     assert!(
         bad(GenConfig { arrivals: Arrivals::Poisson { rate: 0.0 }, ..GenConfig::default() }).contains("rate")
     );
