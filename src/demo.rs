@@ -258,6 +258,9 @@ pub fn render(r: &DemoReport, config: &CacheConfig) -> String {
     out += &format!("{:<28}{:>14}{:>14}\n", "L1 misses", e.l1.misses, s.l1.misses);
     out += &format!("{:<28}{:>14.4}{:>14.4}\n", "L1 hit ratio", e.l1.hit_ratio, s.l1.hit_ratio);
     out += &format!("{:<28}{:>14}{:>14}\n", "L1 evictions", e.l1.evictions, s.l1.evictions);
+    if e.negative_hits + s.negative_hits > 0 {
+        out += &format!("{:<28}{:>14}{:>14}\n", "L1 hits on absent keys", e.negative_hits, s.negative_hits);
+    }
     out += &format!("{:<28}{:>14}\n", "L3 reads", e.l3.hits + e.l3.misses);
     out += &format!(
         "{:<28}{:>14}\n",
