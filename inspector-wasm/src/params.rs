@@ -21,6 +21,10 @@ pub struct PageConfig {
     /// L1 time to live in milliseconds; `None` or 0: no expiry.
     #[serde(default)]
     pub l1_ttl_ms: Option<u64>,
+    /// How long L1 remembers a key found absent, in milliseconds
+    /// (`l1.negative_ttl_ms`); `None` or 0: not at all.
+    #[serde(default)]
+    pub l1_negative_ttl_ms: Option<u64>,
     /// Eviction policy name (`EvictionConfig::name`).
     pub policy: String,
     /// L2 capacity in entries; `None`: no L2 tier.
@@ -79,6 +83,7 @@ impl PageConfig {
             l1: L1Config {
                 capacity: Capacity::Entries(self.l1_capacity),
                 ttl: ttl(self.l1_ttl_ms),
+                negative_ttl: ttl(self.l1_negative_ttl_ms),
                 eviction: policy_named(&self.policy)?,
                 ..L1Config::default()
             },
@@ -124,13 +129,25 @@ mod tests {
         assert_eq!(page.sim, SimConfig::default());
         let cfg = page.cache_config().unwrap();
         assert_eq!(cfg.l1.capacity, Capacity::Entries(2000));
-        assert_eq!(cfg.l1.ttl, None);
+        assert_eq!((cfg.l1.ttl, cfg.l1.negative_ttl), (None, None));
         let l2 = cfg.l2.as_ref().unwrap();
         assert_eq!((l2.ttl, l2.capacity), (Some(Duration::from_secs(60)), Some(Capacity::Entries(20000))));
         assert_eq!(cfg.write.strategy, WriteStrategy::WriteBehind);
         assert_eq!(cfg.refresh, RefreshConfig { enabled: true, threshold: 0.75 });
         let text = cfg.to_toml_string().unwrap();
         assert_eq!(CacheConfig::from_toml_str(&text, "export").unwrap(), cfg);
+    }
+
+    #[test]
+    fn a_negative_ttl_reaches_the_config_and_zero_means_none() {
+        let page =
+            PageConfig::from_json(&JSON.replace("\"l1_ttl_ms\": 0", "\"l1_negative_ttl_ms\": 500")).unwrap();
+        let cfg = page.cache_config().unwrap();
+        assert_eq!(cfg.l1.negative_ttl, Some(Duration::from_millis(500)));
+        assert!(cfg.to_toml_string().unwrap().contains("negative_ttl_ms = 500"));
+        let page =
+            PageConfig::from_json(&JSON.replace("\"l1_ttl_ms\": 0", "\"l1_negative_ttl_ms\": 0")).unwrap();
+        assert_eq!(page.cache_config().unwrap().l1.negative_ttl, None);
     }
 
     #[test]

@@ -94,6 +94,7 @@ export function currentConfig() {
   return {
     l1_capacity: Math.max(1, Math.round(num('l1-capacity'))),
     l1_ttl_ms: Math.round(num('l1-ttl')) || null,
+    l1_negative_ttl_ms: Math.round(num('l1-negative-ttl')) || null,
     policy: $('policy').value,
     l2_capacity: $('l2-enabled').checked ? Math.max(1, Math.round(num('l2-capacity'))) : null,
     l2_ttl_ms: Math.round(num('l2-ttl')) || null,
