@@ -83,3 +83,24 @@ fn tune_errors_are_one_line() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn negative_ttls_are_searched_in_ms_and_zero_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("d.csv").display().to_string();
+    let g = ["gen", "-o", &trace, "--keys", "400", "--requests", "6000", "--delete-ratio", "0.05"];
+    ok(&[&g[..], &["--write-ratio", "0.01", "--rate", "2000"]].concat());
+    let out = dir.path().join("tuned.toml");
+    let out_s = out.display().to_string();
+    let args = ["tune", &trace, "--l1-budget", "100", "--policies", "lru", "--objective", "l3-load"];
+    let run = ok(&[&args[..], &["--negative-ttls", "0,1000", "-o", &out_s]].concat());
+    let table = String::from_utf8(run.stdout).unwrap();
+    assert!(table.contains("absent"), "{table}");
+    let tuned = CacheConfig::from_toml_str(&std::fs::read_to_string(&out).unwrap(), "tuned.toml").unwrap();
+    assert_eq!(tuned.l1.negative_ttl, Some(std::time::Duration::from_secs(1)), "markers save L3 reads");
+    // Only 0 listed: searched, and off.
+    let run = ok(&[&args[..], &["--negative-ttls", "0", "-o", &out_s]].concat());
+    assert!(!String::from_utf8(run.stdout).unwrap().contains("absent"));
+    let tuned = CacheConfig::from_toml_str(&std::fs::read_to_string(&out).unwrap(), "tuned.toml").unwrap();
+    assert_eq!(tuned.l1.negative_ttl, None);
+}

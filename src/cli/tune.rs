@@ -62,6 +62,10 @@ pub(crate) struct Args {
     /// Eviction policies to consider (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     policies: Vec<String>,
+    /// Negative TTLs to consider, in ms (comma-separated; 0: absent keys
+    /// not remembered); default: the base configuration's, not searched.
+    #[arg(long, value_delimiter = ',', value_name = "MS")]
+    negative_ttls: Vec<u64>,
     /// Most rounds of the search.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
@@ -237,6 +241,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if !args.policies.is_empty() {
         space.policies = args.policies.iter().map(|p| policy(p)).collect::<anyhow::Result<_>>()?;
     }
+    space.negative_ttls =
+        args.negative_ttls.iter().map(|&ms| (ms > 0).then(|| std::time::Duration::from_millis(ms))).collect();
     let spec = TuneSpec {
         base,
         sim,

@@ -18,7 +18,7 @@ pub type RequestSource<'a> = dyn Fn() -> Box<dyn Iterator<Item = Request> + 'a> 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Knobs([usize; DIMS]);
 
-const DIMS: usize = 7;
+const DIMS: usize = 8;
 const POLICY: usize = 0;
 const L1_SIZE: usize = 1;
 const L2_SIZE: usize = 2;
@@ -26,6 +26,7 @@ const L1_TTL: usize = 3;
 const L2_TTL: usize = 4;
 const STRATEGY: usize = 5;
 const REFRESH: usize = 6;
+const NEGATIVE_TTL: usize = 7;
 
 fn scaled(budget: Capacity, fraction: f64) -> Capacity {
     let n = ((budget.units() as f64 * fraction).round() as u64).max(1);
@@ -47,6 +48,7 @@ impl TuneSpec {
             L2_TTL if has_l2 => s.l2_ttls.len(),
             STRATEGY => s.strategies.len(),
             REFRESH => s.refresh.len(),
+            NEGATIVE_TTL => s.negative_ttls.len().max(1),
             _ => 1,
         }
     }
@@ -72,6 +74,12 @@ impl TuneSpec {
         let fractions = s.l1_fractions.iter().chain(&s.l2_fractions);
         if let Some(f) = fractions.copied().find(|f| !(f.is_finite() && (0.0..=1.0).contains(f))) {
             return Err(SimError::config("space.fractions", format!("must be in [0, 1], got {f}")));
+        }
+        if s.negative_ttls.contains(&Some(std::time::Duration::ZERO)) {
+            return Err(SimError::config(
+                "space.negative_ttls",
+                "0 ms is not a negative TTL (None: absent keys are not remembered)",
+            ));
         }
         if self.l1_budget.units() == 0 {
             return Err(SimError::config("l1_budget", "must be at least 1"));
@@ -108,6 +116,7 @@ impl TuneSpec {
         k[L2_TTL] = find(s.l2_ttls.iter().position(|t| Some(*t) == self.base.l2.as_ref().map(|l| l.ttl)));
         k[STRATEGY] = find(s.strategies.iter().position(|w| *w == self.base.write.strategy));
         k[REFRESH] = find(s.refresh.iter().position(|r| *r == self.base.refresh.enabled));
+        k[NEGATIVE_TTL] = find(s.negative_ttls.iter().position(|t| *t == self.base.l1.negative_ttl));
         Knobs(k)
     }
 
@@ -138,6 +147,9 @@ impl TuneSpec {
         };
         c.write.strategy = s.strategies[k.0[STRATEGY]];
         c.refresh.enabled = s.refresh[k.0[REFRESH]];
+        if let Some(&t) = s.negative_ttls.get(k.0[NEGATIVE_TTL]) {
+            c.l1.negative_ttl = t;
+        }
         c
     }
 

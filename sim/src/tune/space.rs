@@ -25,6 +25,11 @@ pub struct SearchSpace {
     pub strategies: Vec<WriteStrategy>,
     /// Refresh-ahead off / on (at the base threshold).
     pub refresh: Vec<bool>,
+    /// How long L1 remembers absent keys (`l1.negative_ttl_ms`; `None`:
+    /// not at all). Empty (the default): the base configuration's value,
+    /// not searched.
+    #[serde(default)]
+    pub negative_ttls: Vec<Option<Duration>>,
 }
 
 fn secs(s: u64) -> Option<Duration> {
@@ -45,6 +50,7 @@ impl Default for SearchSpace {
                 WriteStrategy::WriteBehind,
             ],
             refresh: vec![false, true],
+            negative_ttls: Vec::new(),
         }
     }
 }

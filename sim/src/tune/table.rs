@@ -31,12 +31,14 @@ fn strategy(s: WriteStrategy) -> &'static str {
     }
 }
 
-fn row(out: &mut String, i: usize, c: &Candidate, mark: &str) {
+/// One candidate's row; `absent`: with the column of its negative TTL.
+fn row(out: &mut String, i: usize, c: &Candidate, mark: &str, absent: bool) {
     let cfg = &c.config;
     let m = &c.metrics;
+    let neg = if absent { format!(" {:>6}", ttl(cfg.l1.negative_ttl)) } else { String::new() };
     let _ = writeln!(
         out,
-        "{mark}{i:>4} {:<8} {:>9} {:>9} {:>6} {:>6} {:<8} {:<3} {:>9.3} {:>10.1} {:>10.1} {:>8.4} {:>7.2} {:>6.3} {:>6.3}",
+        "{mark}{i:>4} {:<8} {:>9} {:>9} {:>6} {:>6}{neg} {:<8} {:<3} {:>9.3} {:>10.1} {:>10.1} {:>8.4} {:>7.2} {:>6.3} {:>6.3}",
         cfg.l1.eviction.name(),
         cap(Some(cfg.l1.capacity)),
         cap(cfg.l2.as_ref().and_then(|l| l.capacity)),
@@ -71,9 +73,12 @@ impl TuneResult {
             self.candidates.len(),
             self.rounds
         );
+        // The negative TTL has a column when a candidate sets one.
+        let absent = self.candidates.iter().any(|c| c.config.l1.negative_ttl.is_some());
+        let neg = if absent { format!(" {:>6}", "absent") } else { String::new() };
         let _ = writeln!(
             o,
-            "\n{:>5} {:<8} {:>9} {:>9} {:>6} {:>6} {:<8} {:<3} {:>9} {:>10} {:>10} {:>8} {:>7} {:>6} {:>6}",
+            "\n{:>5} {:<8} {:>9} {:>9} {:>6} {:>6}{neg} {:<8} {:<3} {:>9} {:>10} {:>10} {:>8} {:>7} {:>6} {:>6}",
             "#",
             "policy",
             "L1",
@@ -91,10 +96,10 @@ impl TuneResult {
             "cost"
         );
         for &i in &self.frontier {
-            row(&mut o, i, &self.candidates[i], if i == self.best { "*" } else { " " });
+            row(&mut o, i, &self.candidates[i], if i == self.best { "*" } else { " " }, absent);
         }
         if !self.frontier.contains(&self.best) {
-            row(&mut o, self.best, self.winner(), "*");
+            row(&mut o, self.best, self.winner(), "*", absent);
         }
         let w = self.winner();
         if w.is_feasible() {

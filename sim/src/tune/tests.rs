@@ -34,6 +34,7 @@ fn small_space() -> SearchSpace {
         l2_ttls: vec![Some(Duration::from_secs(600))],
         strategies: vec![WriteStrategy::WriteThrough, WriteStrategy::WriteBehind],
         refresh: vec![false],
+        negative_ttls: Vec::new(),
     }
 }
 
@@ -198,4 +199,43 @@ fn an_error_budget_rules_out_write_through_during_an_outage() {
     // Out of range: refused, named.
     let bad = Constraints { max_error_ratio: Some(2.0), ..Constraints::default() };
     assert!(bad.check().unwrap_err().to_string().contains("constraints.max_error_ratio"));
+}
+
+/// With deletes in the trace, remembering absent keys saves L3 reads, so
+/// the lowest-L3-load search picks a negative TTL; with the list empty the
+/// base configuration's value is kept and the table has no column for it.
+#[test]
+fn the_negative_ttl_is_searched_when_listed_and_kept_otherwise() {
+    let g = GenConfig {
+        dist: KeyDist::Zipf { alpha: 0.9 },
+        keys: 400,
+        requests: 6_000,
+        write_ratio: 0.01,
+        delete_ratio: 0.05,
+        arrivals: Arrivals::Constant { rate: 2_000.0 },
+        seed: 3,
+        ..GenConfig::default()
+    };
+    let reqs: Vec<Request> = g.build().unwrap().collect();
+    let mut s = spec(Objective::L3Load);
+    s.l2_budget = None;
+    s.space.negative_ttls = vec![None, Some(Duration::from_secs(1))];
+    let r = run(&s, &reqs);
+    assert_eq!(r.winner().config.l1.negative_ttl, Some(Duration::from_secs(1)));
+    let without = r.candidates.iter().filter(|c| c.config.l1.negative_ttl.is_none());
+    let best_without = without.map(|c| c.metrics.l3_qps_mean).fold(f64::MAX, f64::min);
+    assert!(r.winner().metrics.l3_qps_mean < best_without, "markers save L3 reads");
+    let table = r.to_table();
+    assert!(table.contains("absent") && table.contains(" 1s "), "{table}");
+    // Not listed: the base's value stays, unsearched.
+    s.space.negative_ttls = Vec::new();
+    s.base.l1.negative_ttl = Some(Duration::from_millis(250));
+    let r = run(&s, &reqs);
+    assert!(r.candidates.iter().all(|c| c.config.l1.negative_ttl == Some(Duration::from_millis(250))));
+    s.base.l1.negative_ttl = None;
+    let r = run(&s, &reqs);
+    assert!(!r.to_table().contains("absent"), "no column when no candidate sets one");
+    s.space.negative_ttls = vec![Some(Duration::ZERO)];
+    let e = tune(&s, &|| Box::new(reqs.iter().copied()) as Box<dyn Iterator<Item = Request>>, &|_| {});
+    assert!(e.unwrap_err().to_string().contains("space.negative_ttls"));
 }
