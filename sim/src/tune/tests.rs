@@ -13,11 +13,16 @@ use crate::latency::LatencyConfig;
 use crate::trace::Request;
 
 fn trace(requests: u64, write_ratio: f64) -> Vec<Request> {
+    trace_with_deletes(requests, write_ratio, 0.0)
+}
+
+fn trace_with_deletes(requests: u64, write_ratio: f64, delete_ratio: f64) -> Vec<Request> {
     let g = GenConfig {
         dist: KeyDist::Zipf { alpha: 0.9 },
         keys: 400,
         requests,
         write_ratio,
+        delete_ratio,
         arrivals: Arrivals::Constant { rate: 2_000.0 },
         seed: 3,
         ..GenConfig::default()
@@ -206,17 +211,7 @@ fn an_error_budget_rules_out_write_through_during_an_outage() {
 /// base configuration's value is kept and the table has no column for it.
 #[test]
 fn the_negative_ttl_is_searched_when_listed_and_kept_otherwise() {
-    let g = GenConfig {
-        dist: KeyDist::Zipf { alpha: 0.9 },
-        keys: 400,
-        requests: 6_000,
-        write_ratio: 0.01,
-        delete_ratio: 0.05,
-        arrivals: Arrivals::Constant { rate: 2_000.0 },
-        seed: 3,
-        ..GenConfig::default()
-    };
-    let reqs: Vec<Request> = g.build().unwrap().collect();
+    let reqs = trace_with_deletes(6_000, 0.01, 0.05);
     let mut s = spec(Objective::L3Load);
     s.l2_budget = None;
     s.space.negative_ttls = vec![None, Some(Duration::from_secs(1))];
