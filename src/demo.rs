@@ -75,8 +75,9 @@ fn value_size(r: &Request, default_size: usize) -> usize {
     if r.size == 0 { default_size } else { r.size as usize }
 }
 
-/// Bytes of the engine's key of a trace key ([`engine_key`]).
-const KEY_BYTES: usize = 8;
+/// Bytes of the engine's key of a trace key ([`engine_key`]): the
+/// simulator's assumption, which weighs its absent-key markers by it.
+const KEY_BYTES: usize = strata_sim::tier::KEY_BYTES as usize;
 
 /// `requests` with one object size each for both runs: the engine weighs
 /// an entry as key plus value bytes, the simulator as the request's size

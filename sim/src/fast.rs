@@ -23,8 +23,6 @@
 //! hits equal the full engine's whenever loads finish before the next
 //! request of their key arrives.
 
-use std::time::Duration;
-
 use hashbrown::HashSet;
 use strata_core::config::Capacity;
 use strata_core::l1::{KeyHasher, hash_key_with, key_hasher};
@@ -38,7 +36,7 @@ use crate::replay::in_chunks;
 use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
-use crate::tier::{L2Model, SimL1, absent_weight, build_l1, hash_seed, trace_ttl, weight};
+use crate::tier::{AbsentMarkers, L2Model, SimL1, build_l1, hash_seed, trace_ttl, weight};
 use crate::trace::{Op, Request};
 
 /// What one request did.
@@ -65,8 +63,8 @@ pub struct FastSim {
     /// The seed of key hashes (see [`hash_seed`]).
     seed: u64,
     l1_capacity: Capacity,
-    /// `l1.negative_ttl_ms`: how long L1 remembers a key found absent.
-    negative_ttl: Option<Duration>,
+    /// `l1.negative_ttl_ms`: how L1 remembers a key found absent.
+    absent: AbsentMarkers,
     /// `write.allocate`: whether a write caches a key L1 does not hold.
     allocate: bool,
     /// Write-back or write-behind (writes queued, not written at once).
@@ -97,7 +95,7 @@ impl FastSim {
             l2: cache.l2.as_ref().map(|l2| L2Model::new(l2, hash_seed(&cache.l1))),
             seed: hash_seed(&cache.l1),
             l1_capacity: cache.l1.capacity,
-            negative_ttl: cache.l1.negative_ttl,
+            absent: AbsentMarkers::new(&cache.l1),
             allocate: cache.write.allocate,
             queued: WritePlan::of(cache.write.strategy).is_queued(),
             arrivals: Arrivals::new(sim.arrival),
@@ -177,8 +175,8 @@ impl FastSim {
                         if let (false, Some(l2)) = (from_l2, &mut self.l2) {
                             l2.populate(hash, key, (), size, now);
                         }
-                    } else if let Some(ttl) = self.negative_ttl {
-                        l1.insert_hashed(hash, key, true, absent_weight(self.l1_capacity), Some(ttl), now);
+                    } else {
+                        self.absent.remember(l1, hash, key, true, now);
                     }
                     self.refresh[i].finish(&key);
                 }
@@ -209,8 +207,8 @@ impl FastSim {
         };
         if !absent {
             l1.insert_hashed(hash, key, false, weight(self.l1_capacity, size), None, now);
-        } else if let Some(ttl) = self.negative_ttl {
-            l1.insert_hashed(hash, key, true, absent_weight(self.l1_capacity), Some(ttl), now);
+        } else {
+            self.absent.remember(l1, hash, key, true, now);
         }
         outcome
     }

@@ -17,7 +17,7 @@ use crate::error::{Result, StateError, Tier};
 use crate::l1::{ByteKey, L1Hit};
 use crate::policy::PendingOp;
 use crate::policy::refresh;
-use crate::stats::L1_LATENCY_SAMPLE;
+use crate::stats::{L1_LATENCY_SAMPLE, LatencyHistogram};
 
 thread_local! {
     static SAMPLE_TICK: Cell<u32> = const { Cell::new(0) };
@@ -130,8 +130,7 @@ impl<B: StateBackend> Inner<B> {
             self.maybe_refresh(key, &hit, self.clock.now());
         }
         if sampled {
-            let end = self.stopwatch.now();
-            self.metrics.l1_latency.record_nanos(end.as_nanos().saturating_sub(t0.as_nanos()));
+            self.record_since(&self.metrics.l1_latency, t0);
         }
         Some(hit.value)
     }
@@ -255,14 +254,18 @@ impl<B: StateBackend> Inner<B> {
     ) -> Result<T> {
         let t0 = self.stopwatch.now();
         let r = write.await;
-        let elapsed = self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos());
-        self.metrics.l3_write_latency.record_nanos(elapsed);
+        self.record_since(&self.metrics.l3_write_latency, t0);
         r
     }
 
+    /// Records in `h` the real time since `t0` (a `stopwatch` reading).
+    #[inline]
+    pub(crate) fn record_since(&self, h: &LatencyHistogram, t0: Instant) {
+        h.record_nanos(self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos()));
+    }
+
     fn record_l3(&self, t0: Instant, outcomes: &[std::result::Result<bool, &StateError>]) {
-        let elapsed = self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos());
-        self.metrics.l3_latency.record_nanos(elapsed);
+        self.record_since(&self.metrics.l3_latency, t0);
         for o in outcomes {
             match o {
                 Ok(true) => self.metrics.l3_hits.incr(),

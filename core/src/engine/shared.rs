@@ -68,7 +68,7 @@ impl<B: StateBackend> Inner<B> {
         let l2 = self.l2.as_ref()?;
         let t0 = self.stopwatch.now();
         let r = l2.get(key).await;
-        self.metrics.l2_latency.record_nanos(self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos()));
+        self.record_since(&self.metrics.l2_latency, t0);
         match r.map(|v| v.and_then(decode)) {
             Ok(Some(v)) => {
                 self.metrics.l2_hits.incr();
@@ -92,7 +92,7 @@ impl<B: StateBackend> Inner<B> {
         let Some(l2) = self.l2.as_ref() else { return vec![None; keys.len()] };
         let t0 = self.stopwatch.now();
         let r = l2.get_many(keys).await;
-        self.metrics.l2_latency.record_nanos(self.stopwatch.now().as_nanos().saturating_sub(t0.as_nanos()));
+        self.record_since(&self.metrics.l2_latency, t0);
         match r {
             Ok(v) if v.len() == keys.len() => {
                 let v: Vec<Option<Bytes>> = v.into_iter().map(|x| x.and_then(decode)).collect();

@@ -161,8 +161,7 @@ where
         K: Borrow<Q>,
         Q: KeyHash + Eq + ?Sized,
     {
-        let hash = hash_key_with(self.seed, key);
-        self.shard(hash).lock().peek(key, now).is_some()
+        self.peek_map(key, now, |_| ()).is_some()
     }
 
     /// What `f` makes of the live value of `key`, if there is one (no

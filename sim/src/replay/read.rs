@@ -2,7 +2,7 @@
 //! read-through population, refresh-ahead.
 
 use super::state::{ABSENT, Event, Job, Load, Sim, Waiter};
-use crate::tier::{absent_weight, weight};
+use crate::tier::weight;
 
 impl Sim {
     /// A get of `key` (`size` bytes) arrives at instance `i`.
@@ -62,10 +62,8 @@ impl Sim {
     /// With negative caching, remembers in instance `i`'s L1 that `key`
     /// is absent (deleted at `version`), for the negative TTL.
     fn cache_absent(&mut self, i: usize, key: u64, hash: u64, version: u64) {
-        if let Some(ttl) = self.negative_ttl {
-            let (now, w) = (self.instant(), absent_weight(self.l1_capacity));
-            self.inst[i].l1.insert_hashed(hash, key, version | ABSENT, w, Some(ttl), now);
-        }
+        let (now, absent) = (self.instant(), self.absent);
+        absent.remember(&mut self.inst[i].l1, hash, key, version | ABSENT, now);
     }
 
     /// A refresh-ahead of `key` begins at instance `i` (counted by the

@@ -16,7 +16,9 @@ use crate::error::Result;
 use crate::event::EventQueue;
 use crate::rng::{SimRng, Stream, stream_rng};
 use crate::stats::{Counters, LatencyRecorder, Series};
-use crate::tier::{L2Model, L3Failures, L3Queue, L3Store, SimL1, build_l1, hash_seed, trace_ttl, weight};
+use crate::tier::{
+    AbsentMarkers, L2Model, L3Failures, L3Queue, L3Store, SimL1, build_l1, hash_seed, trace_ttl, weight,
+};
 
 /// A get waiting for a load.
 #[derive(Clone, Copy, Debug)]
@@ -173,8 +175,8 @@ pub(crate) struct Sim {
     pub(crate) rng: Rngs,
     pub(crate) plan: WritePlan,
     pub(crate) l1_capacity: Capacity,
-    /// `l1.negative_ttl_ms`: how long L1 remembers a key found absent.
-    pub(crate) negative_ttl: Option<Duration>,
+    /// `l1.negative_ttl_ms`: how L1 remembers a key found absent.
+    pub(crate) absent: AbsentMarkers,
     /// The seed of key hashes (see [`hash_seed`]).
     pub(crate) seed: u64,
     /// `write.allocate`: whether a write caches a key L1 does not hold.
@@ -237,7 +239,7 @@ impl Sim {
             },
             plan: WritePlan::of(cache.write.strategy),
             l1_capacity: cache.l1.capacity,
-            negative_ttl: cache.l1.negative_ttl,
+            absent: AbsentMarkers::new(&cache.l1),
             seed: hash_seed(&cache.l1),
             allocate: cache.write.allocate,
             flushers: sim.flushers,

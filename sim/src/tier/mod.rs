@@ -9,6 +9,7 @@ mod l3;
 
 use std::time::Duration;
 
+use strata_core::Instant;
 use strata_core::config::{Capacity, L1Config};
 use strata_core::l1::L1Store;
 use strata_core::policy::eviction::AnyPolicy;
@@ -50,11 +51,30 @@ pub fn weight(capacity: Capacity, size: u32) -> u64 {
 /// turns the trace's `u64` keys into 8-byte keys.
 pub const KEY_BYTES: u32 = 8;
 
-/// The weight of an absent key's marker (`l1.negative_ttl_ms`) under
-/// `capacity`: as the engine weighs it, its key plus the marker.
-#[must_use]
-pub fn absent_weight(capacity: Capacity) -> u64 {
-    weight(capacity, KEY_BYTES + strata_core::policy::absent::ABSENT_MARKER_LEN as u32)
+/// How the simulator's L1 remembers absent keys (`l1.negative_ttl_ms`;
+/// the rule is `strata_core::policy::absent`'s): for the negative TTL, an
+/// entry weighing what the engine's marker weighs (its key and the marker).
+#[derive(Clone, Copy, Debug)]
+pub struct AbsentMarkers {
+    ttl: Option<Duration>,
+    weight: u64,
+}
+
+impl AbsentMarkers {
+    /// The markers `cfg` asks for (none without a negative TTL).
+    #[must_use]
+    pub fn new(cfg: &L1Config) -> Self {
+        let size = KEY_BYTES + strata_core::policy::absent::ABSENT_MARKER_LEN as u32;
+        Self { ttl: cfg.negative_ttl, weight: weight(cfg.capacity, size) }
+    }
+
+    /// Stores `marker` for `key` in `l1`, if negative caching is on.
+    #[inline]
+    pub fn remember<V>(self, l1: &mut SimL1<V>, hash: u64, key: u64, marker: V, now: Instant) {
+        if let Some(ttl) = self.ttl {
+            l1.insert_hashed(hash, key, marker, self.weight, Some(ttl), now);
+        }
+    }
 }
 
 /// A TTL given by the trace (seconds) as a `Duration`.
