@@ -133,6 +133,15 @@ pub struct L2Config {
     /// survives a round trip. At most [`MAX_L2_TTL`].
     #[serde(rename = "ttl_ms", with = "zero_ms_none")]
     pub ttl: Option<Duration>,
+    /// How long L2 remembers that a key is absent (negative caching shared
+    /// by every instance): a read that finds the key absent in L3 leaves a
+    /// marker in L2 (`SET NX`, so never over a newer write), and reads of
+    /// any instance until it expires answer `None` from L2 without asking
+    /// L3 (and leave an L1 marker too when `l1.negative_ttl_ms` is set).
+    /// Any write or delete of the key replaces the marker. `None` (the
+    /// default): L2 holds no markers. At most [`MAX_L2_TTL`].
+    #[serde(rename = "negative_ttl_ms", with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    pub negative_ttl: Option<Duration>,
     /// Timeout of every Redis call.
     #[serde(rename = "timeout_ms", with = "ms")]
     pub timeout: Duration,
@@ -153,6 +162,7 @@ impl Default for L2Config {
             url: "redis://127.0.0.1:6379".into(),
             namespace: "strata".into(),
             ttl: Some(Duration::from_secs(300)),
+            negative_ttl: None,
             timeout: Duration::from_millis(50),
             breaker_failures: 5,
             breaker_cooldown: Duration::from_secs(1),
@@ -198,6 +208,21 @@ impl L2Config {
                     ttl.as_millis()
                 ),
             ));
+        }
+        match self.negative_ttl {
+            Some(t) if t.is_zero() => {
+                return Err(StateError::config(
+                    "l2.negative_ttl_ms",
+                    "must be positive (omit it to keep no absent keys in L2)",
+                ));
+            }
+            Some(t) if t > MAX_L2_TTL => {
+                return Err(StateError::config(
+                    "l2.negative_ttl_ms",
+                    format!("must be at most {} (100 years), got {}", MAX_L2_TTL.as_millis(), t.as_millis()),
+                ));
+            }
+            _ => {}
         }
         Ok(())
     }
