@@ -30,6 +30,7 @@ mod absent;
 mod backend_impl;
 mod builder;
 mod flusher;
+mod l2_value;
 mod open;
 mod queued;
 mod read;
@@ -346,6 +347,7 @@ impl<B: StateBackend> Inner<B> {
             refresh_ahead: m.refresh_ahead.get(),
             coalesced_loads: m.coalesced_loads.get(),
             negative_hits: m.negative_hits.get(),
+            l2_negative_hits: m.l2_negative_hits.get(),
             remote_invalidations: m.remote_invalidations.get(),
             l2_breaker: self.l2.as_ref().map(|l2| l2.breaker_state().as_str().to_string()),
         }

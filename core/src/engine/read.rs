@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tracing::Instrument;
 
+use super::l2_value::L2Read;
 use super::single_flight::{Leader, Role, Shared};
 use super::{Inner, absent};
 use crate::backend::StateBackend;
@@ -197,13 +198,16 @@ impl<B: StateBackend> Inner<B> {
         }
         let span = tracing::debug_span!("strata.load", key_len = leader.key().len());
         async {
-            if let Some(v) = self.l2_get(leader.key()).await {
-                let result: Shared = Ok(Some(v));
-                self.complete_and_populate(leader, &result, false);
-                return result;
-            }
-            let result: Shared = self.load_l3(leader.key()).await.map_err(Arc::new);
-            self.complete_and_populate(leader, &result, true);
+            let result: Shared = match self.l2_get(leader.key()).await {
+                L2Read::Value(v) => Ok(Some(v)),
+                L2Read::Absent => Ok(None),
+                L2Read::Miss => {
+                    let result = self.load_l3(leader.key()).await.map_err(Arc::new);
+                    self.complete_and_populate(leader, &result, true);
+                    return result;
+                }
+            };
+            self.complete_and_populate(leader, &result, false);
             result
         }
         .instrument(span)
@@ -211,10 +215,11 @@ impl<B: StateBackend> Inner<B> {
     }
 
     /// Completes the flight; unless a write raced with the load, stores the
-    /// value in L1 (and, when it came from L3, in L2).
+    /// value (or the key's absence, with negative caching) in L1, and, when
+    /// it came from L3, in L2.
     fn complete_and_populate(&self, leader: Leader<'_>, result: &Shared, to_l2: bool) {
         let key = leader.key().clone();
-        let mut populate_l2 = None;
+        let (mut populate_l2, mut absent_l2) = (None, None);
         leader.complete(result.clone(), |fresh| match result {
             Ok(Some(v)) if fresh => {
                 self.l1_store(&key, v.clone(), None);
@@ -222,11 +227,19 @@ impl<B: StateBackend> Inner<B> {
                     populate_l2 = Some((key, v.clone()));
                 }
             }
-            Ok(None) if fresh => self.l1_store_absent(&key),
+            Ok(None) if fresh => {
+                self.l1_store_absent(&key);
+                if to_l2 {
+                    absent_l2 = Some(key);
+                }
+            }
             _ => {}
         });
         if let Some(e) = populate_l2 {
             self.l2_populate(vec![e]);
+        }
+        if let Some(k) = absent_l2 {
+            self.l2_populate_absent(vec![k]);
         }
     }
 
@@ -298,11 +311,12 @@ impl<B: StateBackend> Inner<B> {
             let mut rest = Vec::with_capacity(to_load.len());
             for ((i, leader), v) in to_load.into_iter().zip(found) {
                 match v {
-                    Some(v) => {
+                    L2Read::Value(v) => {
                         out[i] = Some(v.clone());
                         self.complete_and_populate(leader, &Ok(Some(v)), false);
                     }
-                    None => rest.push((i, leader)),
+                    L2Read::Absent => self.complete_and_populate(leader, &Ok(None), false),
+                    L2Read::Miss => rest.push((i, leader)),
                 }
             }
             to_load = rest;
@@ -317,7 +331,7 @@ impl<B: StateBackend> Inner<B> {
             Ok(values) if values.len() == keys.len() => {
                 let outcomes: Vec<_> = values.iter().map(|v| Ok(v.is_some())).collect();
                 self.record_l3(t0, &outcomes);
-                let mut to_l2 = Vec::new();
+                let (mut to_l2, mut absent_l2) = (Vec::new(), Vec::new());
                 for ((i, leader), v) in to_load.into_iter().zip(values) {
                     out[i] = v.clone();
                     let key = leader.key().clone();
@@ -326,11 +340,15 @@ impl<B: StateBackend> Inner<B> {
                             self.l1_store(&key, v.clone(), None);
                             to_l2.push((key, v));
                         }
-                        None if fresh => self.l1_store_absent(&key),
+                        None if fresh => {
+                            self.l1_store_absent(&key);
+                            absent_l2.push(key);
+                        }
                         _ => {}
                     });
                 }
                 self.l2_populate(to_l2);
+                self.l2_populate_absent(absent_l2);
                 Ok(out)
             }
             Ok(values) => {

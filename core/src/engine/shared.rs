@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::watch;
 
+use super::l2_value::{self, L2Read, encode, encode_all};
 use super::{Inner, QueuedValue};
 use crate::backend::StateBackend;
 use crate::clock::Clock;
@@ -23,30 +24,6 @@ use crate::policy::PendingOp;
 const SUBSCRIBE_RETRY_MAX: Duration = Duration::from_secs(5);
 
 pub use crate::policy::TOMBSTONE_TTL;
-
-/// L2 values carry one tag byte: a value, or a tombstone (read as a miss).
-const TAG_VALUE: u8 = 0;
-const TAG_TOMBSTONE: u8 = 1;
-
-fn encode(v: &Bytes) -> Bytes {
-    let mut out = Vec::with_capacity(v.len() + 1);
-    out.push(TAG_VALUE);
-    out.extend_from_slice(v);
-    Bytes::from(out)
-}
-
-/// The value of an L2 entry; `None` for a tombstone or an unknown tag (an
-/// entry not written by Strata is treated as absent).
-fn decode(v: Bytes) -> Option<Bytes> {
-    match v.first() {
-        Some(&TAG_VALUE) => Some(v.slice(1..)),
-        _ => None,
-    }
-}
-
-fn encode_all(entries: &[(Bytes, Bytes)]) -> Vec<(Bytes, Bytes)> {
-    entries.iter().map(|(k, v)| (k.clone(), encode(v))).collect()
-}
 
 /// The writes of a batch that landed in L3, as L2 must mirror them (see
 /// [`Inner::l2_after_flush`]).
@@ -63,49 +40,56 @@ impl<B: StateBackend> Inner<B> {
         self.config.l2.as_ref().and_then(|c| c.ttl)
     }
 
-    /// Reads `key` from L2: `None` on a miss or an error (counted).
-    pub(crate) async fn l2_get(&self, key: &[u8]) -> Option<Bytes> {
-        let l2 = self.l2.as_ref()?;
+    /// Reads `key` from L2: a miss on an error (counted). A marker is an
+    /// L2 hit, also counted as a negative hit.
+    pub(crate) async fn l2_get(&self, key: &[u8]) -> L2Read {
+        let Some(l2) = self.l2.as_ref() else { return L2Read::Miss };
         let t0 = self.stopwatch.now();
         let r = l2.get(key).await;
         self.record_since(&self.metrics.l2_latency, t0);
-        match r.map(|v| v.and_then(decode)) {
-            Ok(Some(v)) => {
-                self.metrics.l2_hits.incr();
-                Some(v)
-            }
-            Ok(None) => {
-                self.metrics.l2_misses.incr();
-                None
+        match r {
+            Ok(v) => {
+                let v = l2_value::decode(v);
+                self.count_l2_read(&v);
+                v
             }
             Err(e) => {
                 tracing::debug!(error = %e, "strata: L2 read failed; going to L3");
                 self.metrics.l2_misses.incr();
                 self.metrics.l2_errors.incr();
-                None
+                L2Read::Miss
             }
         }
     }
 
-    /// Reads `keys` from L2 in one round trip: all `None` on an error.
-    pub(crate) async fn l2_get_many(&self, keys: &[Bytes]) -> Vec<Option<Bytes>> {
-        let Some(l2) = self.l2.as_ref() else { return vec![None; keys.len()] };
+    /// Reads `keys` from L2 in one round trip: all misses on an error.
+    pub(crate) async fn l2_get_many(&self, keys: &[Bytes]) -> Vec<L2Read> {
+        let Some(l2) = self.l2.as_ref() else { return vec![L2Read::Miss; keys.len()] };
         let t0 = self.stopwatch.now();
         let r = l2.get_many(keys).await;
         self.record_since(&self.metrics.l2_latency, t0);
         match r {
             Ok(v) if v.len() == keys.len() => {
-                let v: Vec<Option<Bytes>> = v.into_iter().map(|x| x.and_then(decode)).collect();
-                let hits = v.iter().filter(|x| x.is_some()).count() as u64;
-                self.metrics.l2_hits.add(hits);
-                self.metrics.l2_misses.add(keys.len() as u64 - hits);
+                let v: Vec<L2Read> = v.into_iter().map(l2_value::decode).collect();
+                v.iter().for_each(|r| self.count_l2_read(r));
                 v
             }
             _ => {
                 self.metrics.l2_errors.incr();
                 self.metrics.l2_misses.add(keys.len() as u64);
-                vec![None; keys.len()]
+                vec![L2Read::Miss; keys.len()]
             }
+        }
+    }
+
+    fn count_l2_read(&self, r: &L2Read) {
+        match r {
+            L2Read::Value(_) => self.metrics.l2_hits.incr(),
+            L2Read::Absent => {
+                self.metrics.l2_hits.incr();
+                self.metrics.l2_negative_hits.incr();
+            }
+            L2Read::Miss => self.metrics.l2_misses.incr(),
         }
     }
 
@@ -125,6 +109,32 @@ impl<B: StateBackend> Inner<B> {
                 l2.populate(k, v.clone(), ttl).await
             } else {
                 l2.populate_many(&entries, ttl).await
+            };
+            if r.is_err() {
+                errors.incr();
+            }
+        });
+    }
+
+    /// Leaves markers in L2 for keys a load found absent in L3, if
+    /// `[l2] negative_ttl_ms` is set: `SET NX`, so a write (or a delete's
+    /// tombstone) that reached L2 meanwhile stays. In the background, as
+    /// [`Self::l2_populate`].
+    pub(crate) fn l2_populate_absent(&self, keys: Vec<Bytes>) {
+        let Some(l2) = self.l2.clone() else { return };
+        let Some(ttl) = self.config.l2.as_ref().and_then(|c| c.negative_ttl) else { return };
+        if keys.is_empty() {
+            return;
+        }
+        let errors = Arc::clone(&self.l2_populate_errors);
+        tokio::spawn(async move {
+            let r = match &keys[..] {
+                [k] => l2.populate(k, l2_value::absent(), Some(ttl)).await,
+                _ => {
+                    let entries: Vec<(Bytes, Bytes)> =
+                        keys.into_iter().map(|k| (k, l2_value::absent())).collect();
+                    l2.populate_many(&entries, Some(ttl)).await
+                }
             };
             if r.is_err() {
                 errors.incr();
@@ -236,7 +246,7 @@ impl<B: StateBackend> Inner<B> {
     /// [`TOMBSTONE_TTL`]) rather than removed.
     pub(crate) async fn l2_remove(&self, keys: &[Bytes], tombstone: bool) {
         let Some(l2) = self.l2.as_ref() else { return };
-        let tomb = Bytes::from_static(&[TAG_TOMBSTONE]);
+        let tomb = l2_value::tombstone();
         let ttl = Some(crate::policy::tombstone_ttl(self.l2_ttl()));
         let r = match (keys, tombstone) {
             ([k], true) => l2.put(k, tomb, ttl).await,
@@ -310,20 +320,5 @@ pub(crate) async fn subscriber<B: StateBackend>(weak: Weak<Inner<B>>, ready: wat
     while let Some(msg) = rx.recv().await {
         let Some(inner) = weak.upgrade() else { return };
         inner.apply_remote(msg);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_round_trip_and_tombstones_read_as_absent() {
-        for v in [Bytes::new(), Bytes::from_static(&[1]), Bytes::from_static(b"\x00\x01abc")] {
-            assert_eq!(decode(encode(&v)), Some(v));
-        }
-        assert_eq!(decode(Bytes::from_static(&[TAG_TOMBSTONE])), None);
-        assert_eq!(decode(Bytes::new()), None);
-        assert_eq!(decode(Bytes::from_static(b"foreign")), None);
     }
 }

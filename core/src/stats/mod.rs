@@ -94,6 +94,10 @@ pub struct CacheStats {
     /// (`l1.negative_ttl_ms`; also counted in `l1.hits`).
     #[serde(default)]
     pub negative_hits: u64,
+    /// L2 reads that answered "absent" from a marker another read left
+    /// there (`l2.negative_ttl_ms`; also counted in `l2.hits`).
+    #[serde(default)]
+    pub l2_negative_hits: u64,
     /// Invalidations received from other instances.
     pub remote_invalidations: u64,
     /// The L2 circuit breaker: `closed`, `open` (L2 bypassed) or `half-open`.
@@ -139,6 +143,8 @@ pub struct Metrics {
     pub coalesced_loads: Counter,
     /// L1 hits on an absent key's marker.
     pub negative_hits: Counter,
+    /// L2 hits on an absent key's marker.
+    pub l2_negative_hits: Counter,
     /// Invalidations received from other instances.
     pub remote_invalidations: Counter,
 }
