@@ -218,6 +218,7 @@ try {
     document.getElementById('l2-enabled').checked = true;
     set('l2-capacity', 5000);
     set('l2-ttl', 2000);
+    set('l2-negative-ttl', 400);
     set('write', 'write-behind');
     document.getElementById('refresh-enabled').checked = true;
     set('refresh-threshold', 0.5);
@@ -230,8 +231,8 @@ try {
     return { config, report: result.report, l2: document.getElementById('l2-hit-ratio').textContent };
   });
   check(tiers.config.l2_capacity === 5000 && tiers.config.write === 'write-behind' && tiers.config.refresh_threshold === 0.5 &&
-    tiers.config.l1_negative_ttl_ms === 300 && tiers.config.sim.arrival.mode === 'trace',
-    'the page sends L2, write-behind, refresh-ahead, the negative TTL and trace timestamps');
+    tiers.config.l1_negative_ttl_ms === 300 && tiers.config.l2_negative_ttl_ms === 400 && tiers.config.sim.arrival.mode === 'trace',
+    'the page sends L2, write-behind, refresh-ahead, the negative TTLs and trace timestamps');
   check(/^\d\.\d{4}$/.test(tiers.l2) && tiers.report.l2 && tiers.report.l2.lookups > 0, `the L2 hit ratio is shown (${tiers.l2})`);
   check(tiers.report.writes > 0 && tiers.report.write_queue.batches > 0, `writes went through the write-behind queue (${tiers.report.write_queue.batches} batches)`);
   check(tiers.report.refreshes > 0 && tiers.report.l1.expirations > 0, `TTLs expire and refresh-ahead reloads (${tiers.report.l1.expirations} expirations, ${tiers.report.refreshes} refreshes)`);
@@ -241,7 +242,8 @@ try {
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const toml2 = readFileSync(await dl.path(), 'utf8');
   check(/\[l2\]/.test(toml2) && /strategy = "write-behind"/.test(toml2) && /enabled = true/.test(toml2) && /policy = "sieve"/.test(toml2) &&
-    /negative_ttl_ms = 300/.test(toml2), 'the exported TOML holds L2, write-behind, refresh-ahead, the negative TTL and the policy');
+    /negative_ttl_ms = 300/.test(toml2) && /\[l2\][^[]*negative_ttl_ms = 400/.test(toml2),
+    'the exported TOML holds L2, write-behind, refresh-ahead, both negative TTLs and the policy');
   if (hasReplay()) {
     const { result: r2 } = await page.evaluate(() => window.strataInspector.last);
     const replay2 = strataReplay('zipf1.0-10k.csv.zst', toml2, r2.sim);

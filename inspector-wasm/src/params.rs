@@ -33,6 +33,10 @@ pub struct PageConfig {
     /// L2 time to live in milliseconds; `None` or 0: no expiry.
     #[serde(default)]
     pub l2_ttl_ms: Option<u64>,
+    /// How long L2 remembers a key found absent, in milliseconds
+    /// (`l2.negative_ttl_ms`); `None` or 0: not at all.
+    #[serde(default)]
+    pub l2_negative_ttl_ms: Option<u64>,
     /// Write strategy (`write-through`, `write-back`, `write-behind`).
     pub write: WriteStrategy,
     /// Refresh-ahead threshold as a fraction of the TTL; `None`: off.
@@ -89,6 +93,7 @@ impl PageConfig {
             },
             l2: self.l2_capacity.map(|n| L2Config {
                 ttl: ttl(self.l2_ttl_ms),
+                negative_ttl: ttl(self.l2_negative_ttl_ms),
                 capacity: Some(Capacity::Entries(n)),
                 ..L2Config::default()
             }),
@@ -139,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn a_negative_ttl_reaches_the_config_and_zero_means_none() {
+    fn negative_ttls_reach_the_config_and_zero_means_none() {
         let page =
             PageConfig::from_json(&JSON.replace("\"l1_ttl_ms\": 0", "\"l1_negative_ttl_ms\": 500")).unwrap();
         let cfg = page.cache_config().unwrap();
@@ -148,6 +153,16 @@ mod tests {
         let page =
             PageConfig::from_json(&JSON.replace("\"l1_ttl_ms\": 0", "\"l1_negative_ttl_ms\": 0")).unwrap();
         assert_eq!(page.cache_config().unwrap().l1.negative_ttl, None);
+        let page = PageConfig::from_json(
+            &JSON.replace("\"l2_ttl_ms\"", "\"l2_negative_ttl_ms\": 700, \"l2_ttl_ms\""),
+        )
+        .unwrap();
+        let cfg = page.cache_config().unwrap();
+        assert_eq!(cfg.l2.as_ref().unwrap().negative_ttl, Some(Duration::from_millis(700)));
+        assert_eq!(cfg.l1.negative_ttl, None);
+        let text = cfg.to_toml_string().unwrap();
+        assert!(text.contains("negative_ttl_ms = 700"), "{text}");
+        assert_eq!(CacheConfig::from_toml_str(&text, "export").unwrap(), cfg);
     }
 
     #[test]

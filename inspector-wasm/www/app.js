@@ -98,6 +98,7 @@ export function currentConfig() {
     policy: $('policy').value,
     l2_capacity: $('l2-enabled').checked ? Math.max(1, Math.round(num('l2-capacity'))) : null,
     l2_ttl_ms: Math.round(num('l2-ttl')) || null,
+    l2_negative_ttl_ms: Math.round(num('l2-negative-ttl')) || null,
     write: $('write').value,
     refresh_threshold: $('refresh-enabled').checked ? num('refresh-threshold') : null,
     sim: {
