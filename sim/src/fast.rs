@@ -262,7 +262,6 @@ impl Load {
     /// miss's and a refresh's reads apart), filling L2 after an L3 read
     /// where it holds nothing (`SET NX`): the value or, if the key is
     /// absent, the marker `l2.negative_ttl_ms` asks for.
-    #[allow(clippy::too_many_arguments)] // the request's parts and the state it reads
     #[inline(always)]
     fn run(
         l2: &mut Option<L2Model<()>>,
