@@ -17,7 +17,11 @@
 //! With negative caching (`l1.negative_ttl_ms`), a read that finds a key
 //! absent leaves a marker in L1, as the engine's; the engine finds the key
 //! absent in its own pending delete without an L3 read, which this loop,
-//! having no queue, counts as one (the L1 contents are the same).
+//! having no queue, counts as one (the L1 contents are the same). With
+//! `l2.negative_ttl_ms`, an L3 read (a miss's or a refresh's) that finds a
+//! key absent also leaves a marker in L2 (`SET NX`); a load that finds it
+//! there is an L2 hit answering "absent" without L3 (and L1 remembers the
+//! absence as after L3).
 //!
 //! It drives the same `L1Store` and policies as the full engine, so its L1
 //! hits equal the full engine's whenever loads finish before the next
@@ -36,7 +40,7 @@ use crate::replay::in_chunks;
 use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
-use crate::tier::{AbsentMarkers, L2Model, SimL1, build_l1, hash_seed, trace_ttl, weight};
+use crate::tier::{AbsentMarkers, L2Lookup, L2Model, SimL1, build_l1, hash_seed, trace_ttl, weight};
 use crate::trace::{Op, Request};
 
 /// What one request did.
@@ -150,66 +154,27 @@ impl FastSim {
                 let (inserted, expires) = (e.inserted_at, e.expires_at);
                 if self.refresh[i].on_hit(&key, inserted, expires, now) {
                     c.refreshes += 1;
-                    // As the engine's: from L2 when it holds the key, else
-                    // from L3 (filling L2 only where it holds nothing); a
-                    // refresh that finds nothing (deleted) stores nothing
-                    // but, with negative caching, L1's marker.
-                    let from_l2 = match self.l2.as_mut().map(|l2| l2.get(hash, key, now).is_some()) {
-                        Some(true) => {
-                            c.l2_hits += 1;
-                            c.l2_hit_bytes += u64::from(size);
-                            true
-                        }
-                        Some(false) => {
-                            c.l2_misses += 1;
-                            c.l2_miss_bytes += u64::from(size);
-                            false
-                        }
-                        None => false,
-                    };
-                    if !from_l2 {
+                    // As the engine's: from L2 when it holds the key (or
+                    // its marker), else from L3; a refresh that finds
+                    // nothing (deleted) stores nothing but the markers.
+                    let load = Load::run(&mut self.l2, c, &self.deleted, hash, key, size, now);
+                    if load.from_l3 {
                         c.l3_refresh_reads += 1;
                     }
-                    if from_l2 || !self.deleted.contains(&key) {
-                        l1.insert_hashed(hash, key, false, weight(self.l1_capacity, size), None, now);
-                        if let (false, Some(l2)) = (from_l2, &mut self.l2) {
-                            l2.populate(hash, key, (), size, now);
-                        }
-                    } else {
-                        self.absent.remember(l1, hash, key, true, now);
-                    }
+                    load.fill_l1(l1, self.absent, self.l1_capacity, hash, key, size, now);
                     self.refresh[i].finish(&key);
                 }
             }
             return Outcome::L1Hit;
         }
-        let absent = !self.deleted.is_empty() && self.deleted.contains(&key);
-        let outcome = match &mut self.l2 {
-            Some(l2) => {
-                if l2.get(hash, key, now).is_some() {
-                    c.l2_hits += 1;
-                    c.l2_hit_bytes += u64::from(size);
-                    Outcome::L2Hit
-                } else {
-                    c.l2_misses += 1;
-                    c.l2_miss_bytes += u64::from(size);
-                    c.l3_reads += 1;
-                    if !absent {
-                        l2.populate(hash, key, (), size, now);
-                    }
-                    Outcome::Miss
-                }
-            }
-            None => {
-                c.l3_reads += 1;
-                Outcome::Miss
-            }
-        };
-        if !absent {
-            l1.insert_hashed(hash, key, false, weight(self.l1_capacity, size), None, now);
+        let load = Load::run(&mut self.l2, c, &self.deleted, hash, key, size, now);
+        let outcome = if load.from_l3 {
+            c.l3_reads += 1;
+            Outcome::Miss
         } else {
-            self.absent.remember(l1, hash, key, true, now);
-        }
+            Outcome::L2Hit
+        };
+        load.fill_l1(l1, self.absent, self.l1_capacity, hash, key, size, now);
         outcome
     }
 
@@ -273,12 +238,84 @@ impl FastSim {
         let stats = RunStats {
             counters: self.c,
             l1,
-            l2: self.l2.as_ref().map(|l2| l2.store().counters()),
+            l2: self.l2.as_ref().map(L2Model::counters),
             duration_ns: self.now,
             series: self.series.finish(&self.c),
             ..RunStats::default()
         };
         stats.into_report(Mode::HitRatioOnly, cache, sim)
+    }
+}
+
+/// What a load (a miss's or a refresh's) found, and where.
+#[derive(Clone, Copy, Debug)]
+struct Load {
+    /// L2 answered neither a value nor a marker: L3 was read.
+    from_l3: bool,
+    /// The key is absent (L2's marker, or L3 found nothing).
+    absent: bool,
+}
+
+impl Load {
+    /// Loads `key` as the engine does: from L2 when configured (counting
+    /// the lookup), else or on a miss from L3 (counted by the caller, a
+    /// miss's and a refresh's reads apart), filling L2 after an L3 read
+    /// where it holds nothing (`SET NX`): the value or, if the key is
+    /// absent, the marker `l2.negative_ttl_ms` asks for.
+    #[inline(always)]
+    fn run(
+        l2: &mut Option<L2Model<()>>,
+        c: &mut Counters,
+        deleted: &HashSet<u64, KeyHasher>,
+        hash: u64,
+        key: u64,
+        size: u32,
+        now: Instant,
+    ) -> Self {
+        match l2.as_mut().map(|l2| l2.get(hash, key, now)) {
+            Some(found) if found.is_hit() => {
+                c.l2_hits += 1;
+                c.l2_hit_bytes += u64::from(size);
+                let absent = matches!(found, L2Lookup::Absent(()));
+                c.l2_negative_hits += u64::from(absent);
+                return Self { from_l3: false, absent };
+            }
+            Some(_) => {
+                c.l2_misses += 1;
+                c.l2_miss_bytes += u64::from(size);
+            }
+            None => {}
+        }
+        let absent = !deleted.is_empty() && deleted.contains(&key);
+        if let Some(l2) = l2 {
+            if absent {
+                l2.populate_absent(hash, key, (), now);
+            } else {
+                l2.populate(hash, key, (), size, now);
+            }
+        }
+        Self { from_l3: true, absent }
+    }
+
+    /// Fills `l1` with what the load found: the value, or (absent) the
+    /// marker `l1.negative_ttl_ms` asks for.
+    #[allow(clippy::too_many_arguments)] // the request's parts and the state it reads
+    #[inline(always)]
+    fn fill_l1(
+        self,
+        l1: &mut SimL1<bool>,
+        markers: AbsentMarkers,
+        capacity: Capacity,
+        hash: u64,
+        key: u64,
+        size: u32,
+        now: Instant,
+    ) {
+        if self.absent {
+            markers.remember(l1, hash, key, true, now);
+        } else {
+            l1.insert_hashed(hash, key, false, weight(capacity, size), None, now);
+        }
     }
 }
 

@@ -4,8 +4,10 @@
 //! frequently used since insertion, ties to the least recently used, the
 //! entry being inserted never its own victim). Every request's outcome
 //! (L1 hit, L2 hit, miss) must be equal, on random traces with object
-//! weights, TTLs, deletes (leaving tombstones in L2), negative caching, an
-//! L2, several instances, and writes with and without write-allocate.
+//! weights, TTLs, deletes (leaving tombstones in L2), negative caching in
+//! L1 and in L2, an L2, several instances, and writes with and without
+//! write-allocate. The full replay, with every latency zero (each request
+//! done before the next arrives), must count the same hits and L3 reads.
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use strata_core::config::{Capacity, L2Config};
 use strata_core::policy::eviction::EvictionConfig;
 use strata_sim::config::{Arrival, Routing};
 use strata_sim::fast::{FastSim, Outcome};
+use strata_sim::latency::LatencyConfig;
 use strata_sim::{Op, Request, SimConfig};
 
 const NEVER: u64 = u64::MAX;
@@ -35,6 +38,18 @@ struct Item {
     touched: u64,
     /// A delete's tombstone (L2): there, but read as a miss.
     tomb: bool,
+    /// An absent key's marker (L2, `l2.negative_ttl_ms`): a hit that
+    /// answers "absent".
+    marker: bool,
+}
+
+/// What a lookup found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Found {
+    Nothing,
+    Tombstone,
+    Value,
+    Marker,
 }
 
 /// A cache as a `Vec`, front = most recent (LRU) / newest (FIFO).
@@ -71,15 +86,24 @@ impl Naive {
         }
     }
 
-    fn get(&mut self, key: u64, now: u64) -> bool {
-        let Some(p) = self.pos(key) else { return false };
+    fn lookup(&mut self, key: u64, now: u64) -> Found {
+        let Some(p) = self.pos(key) else { return Found::Nothing };
         if now >= self.items[p].expires {
             self.items.remove(p);
-            return false;
+            return Found::Nothing;
         }
-        let live = !self.items[p].tomb;
+        let found = match (self.items[p].tomb, self.items[p].marker) {
+            (true, _) => Found::Tombstone,
+            (false, true) => Found::Marker,
+            (false, false) => Found::Value,
+        };
         self.touch(p);
-        live
+        found
+    }
+
+    /// Whether `key` is a hit (a value or a marker).
+    fn get(&mut self, key: u64, now: u64) -> bool {
+        matches!(self.lookup(key, now), Found::Value | Found::Marker)
     }
 
     /// A delete's tombstone for `ttl`, weighing `weight`.
@@ -87,6 +111,14 @@ impl Naive {
         self.insert(key, weight, Some(ttl), now);
         if let Some(p) = self.pos(key) {
             self.items[p].tomb = true;
+        }
+    }
+
+    /// An absent key's marker for `ttl`, weighing `weight`.
+    fn marker(&mut self, key: u64, weight: u64, ttl: u64, now: u64) {
+        self.insert(key, weight, Some(ttl), now);
+        if let Some(p) = self.pos(key) {
+            self.items[p].marker = true;
         }
     }
 
@@ -134,12 +166,14 @@ impl Naive {
                 self.items[p].weight = weight;
                 self.items[p].expires = expires;
                 self.items[p].tomb = false;
+                self.items[p].marker = false;
                 self.touch(p);
                 None
             }
             None => {
                 self.tick += 1;
-                let item = Item { key, weight, expires, freq: 1, touched: self.tick, tomb: false };
+                let item =
+                    Item { key, weight, expires, freq: 1, touched: self.tick, tomb: false, marker: false };
                 self.items.insert(0, item);
                 Some(key)
             }
@@ -164,6 +198,10 @@ struct Reference {
     deleted: std::collections::HashSet<u64>,
     /// `l1.negative_ttl_ms`, in ns.
     negative_ttl: Option<u64>,
+    /// `l2.negative_ttl_ms`, in ns.
+    l2_negative_ttl: Option<u64>,
+    /// L2 hits on markers so far.
+    l2_negative_hits: u64,
 }
 
 impl Reference {
@@ -183,19 +221,28 @@ impl Reference {
                 if self.l1[i].get(r.key, now) {
                     return Outcome::L1Hit;
                 }
-                let absent = self.deleted.contains(&r.key);
-                let out = match &mut self.l2 {
-                    Some(l2) => {
-                        if l2.get(r.key, now) {
-                            Outcome::L2Hit
-                        } else {
-                            if !absent {
-                                l2.insert(r.key, w2, None, now);
-                            }
-                            Outcome::Miss
+                let deleted = self.deleted.contains(&r.key);
+                let (out, absent) = match &mut self.l2 {
+                    Some(l2) => match l2.lookup(r.key, now) {
+                        Found::Value => (Outcome::L2Hit, false),
+                        Found::Marker => {
+                            self.l2_negative_hits += 1;
+                            (Outcome::L2Hit, true)
                         }
-                    }
-                    None => Outcome::Miss,
+                        found => {
+                            // L3: a value fills L2; an absent key leaves a
+                            // marker (a tag byte) where L2 holds nothing.
+                            // A live tombstone means the key was deleted
+                            // since, so the value never meets one.
+                            if !deleted {
+                                l2.insert(r.key, w2, None, now);
+                            } else if let (Found::Nothing, Some(ttl)) = (found, self.l2_negative_ttl) {
+                                l2.marker(r.key, 1, ttl, now);
+                            }
+                            (Outcome::Miss, deleted)
+                        }
+                    },
+                    None => (Outcome::Miss, deleted),
                 };
                 if !absent {
                     self.l1[i].insert(r.key, w1, None, now);
@@ -247,7 +294,8 @@ struct Case {
     l1_capacity: u64,
     l1_ttl_ms: Option<u64>,
     negative_ttl_ms: Option<u64>,
-    l2: Option<(u64, Option<u64>)>,
+    /// Capacity, TTL and negative TTL (ms).
+    l2: Option<(u64, Option<u64>, Option<u64>)>,
     instances: u32,
     allocate: bool,
     requests: Vec<Request>,
@@ -272,7 +320,12 @@ fn case() -> impl Strategy<Value = Case> {
         prop_oneof![1 => Just(None), 1 => (100..8000u64).prop_map(Some)],
         prop_oneof![
             Just(None),
-            (1..20u64, prop_oneof![Just(None), (1000..6000u64).prop_map(Some)]).prop_map(Some)
+            (
+                1..20u64,
+                prop_oneof![Just(None), (1000..6000u64).prop_map(Some)],
+                prop_oneof![Just(None), (100..8000u64).prop_map(Some)],
+            )
+                .prop_map(Some)
         ],
         1..4u32,
         any::<bool>(),
@@ -294,7 +347,7 @@ fn case() -> impl Strategy<Value = Case> {
                 l1_capacity: cap * scale,
                 l1_ttl_ms,
                 negative_ttl_ms,
-                l2: l2.map(|(c, ttl)| (c * scale, ttl)),
+                l2: l2.map(|(c, ttl, negative)| (c * scale, ttl, negative)),
                 instances,
                 allocate,
                 requests,
@@ -317,9 +370,10 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
         Kind::Fifo => EvictionConfig::Fifo,
         Kind::Lfu => EvictionConfig::Lfu,
     };
-    cache.l2 = c.l2.map(|(cap, ttl)| L2Config {
+    cache.l2 = c.l2.map(|(cap, ttl, negative)| L2Config {
         capacity: Some(capacity(c.bytes, cap)),
         ttl: ttl.map(Duration::from_millis),
+        negative_ttl: negative.map(Duration::from_millis),
         ..L2Config::default()
     });
     let sim = SimConfig {
@@ -332,20 +386,46 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let ms = |m: u64| m * 1_000_000;
     let mut reference = Reference {
         l1: (0..c.instances).map(|_| Naive::new(c.kind, c.l1_capacity, c.l1_ttl_ms.map(ms))).collect(),
-        l2: c.l2.map(|(cap, ttl)| Naive::new(Kind::Lru, cap, ttl.map(ms))),
+        l2: c.l2.map(|(cap, ttl, _)| Naive::new(Kind::Lru, cap, ttl.map(ms))),
         bytes: c.bytes,
         l2_bytes: c.bytes,
         allocate: c.allocate,
         deleted: std::collections::HashSet::new(),
         negative_ttl: c.negative_ttl_ms.map(ms),
+        l2_negative_ttl: c.l2.and_then(|(_, _, negative)| negative).map(ms),
+        l2_negative_hits: 0,
         next: 0,
     };
     let t0 = c.requests[0].time_ns;
+    let mut want = [0u64; 3];
     for (n, r) in c.requests.iter().enumerate() {
-        let want = reference.step(r, t0);
+        let outcome = reference.step(r, t0);
         let got = fast.step(r);
-        prop_assert_eq!(got, want, "request {} {:?}", n, r);
+        prop_assert_eq!(got, outcome, "request {} {:?}", n, r);
+        match outcome {
+            Outcome::L1Hit => want[0] += 1,
+            Outcome::L2Hit => want[1] += 1,
+            Outcome::Miss => want[2] += 1,
+            Outcome::Write => {}
+        }
     }
+    prop_assert_eq!(fast.counters().l2_negative_hits, reference.l2_negative_hits);
+    // The full replay with no latency: each load and write (write-through)
+    // completes, and its invalidations arrive, before the next request.
+    let mut zero = sim;
+    for l in [
+        &mut zero.latency.l1,
+        &mut zero.latency.l2,
+        &mut zero.latency.l3_read,
+        &mut zero.latency.l3_write,
+        &mut zero.latency.invalidation,
+    ] {
+        *l = LatencyConfig::constant(0.0);
+    }
+    let full = strata_sim::replay::run(&cache, &zero, c.requests.iter().copied(), |_| {}).unwrap();
+    let l2_hits = full.l2.as_ref().map_or(0, |t| t.hits);
+    prop_assert_eq!([full.l1.hits, l2_hits, full.l3.reads], want, "full replay: L1, L2 hits, L3 reads");
+    prop_assert_eq!(full.l2_negative_hits, reference.l2_negative_hits);
     Ok(())
 }
 

@@ -18,6 +18,7 @@ use crate::config::SimConfig;
 use crate::error::Result;
 use crate::report::{Mode, Report, RunStats};
 use crate::rng::{Stream, stream_rng};
+use crate::tier::L2Model;
 use crate::trace::{Op, Request};
 
 /// How many requests pass between two progress callbacks.
@@ -143,7 +144,7 @@ impl Sim {
             batch_sizes: self.batch_sizes,
             coalesced_writes: coalesced,
             l1,
-            l2: self.l2.as_ref().map(|l2| l2.store().counters()),
+            l2: self.l2.as_ref().map(L2Model::counters),
             l3_peak_queue: self.l3q.peak_queue_len() as u64,
             l3_queued: self.l3q.queued(),
             l3_wait_ns: self.l3q.total_wait_ns(),

@@ -1,8 +1,11 @@
 //! The read path: L1 → (own pending writes) → single-flight → L2 → L3,
-//! read-through population, refresh-ahead.
+//! read-through population, refresh-ahead. A key an L3 load finds absent
+//! leaves a marker in L1 (`l1.negative_ttl_ms`) and in L2
+//! (`l2.negative_ttl_ms`); a load that finds L2's marker answers "absent"
+//! without L3, and L1 remembers it as if L3 had answered.
 
 use super::state::{ABSENT, Event, Job, Load, Sim, Waiter};
-use crate::tier::weight;
+use crate::tier::{L2Lookup, weight};
 
 impl Sim {
     /// A get of `key` (`size` bytes) arrives at instance `i`.
@@ -88,10 +91,13 @@ impl Sim {
         self.inst[i].loads.insert(key, Load { id, size, waiters: waiter.into_iter().collect(), refresh });
         if self.l2.is_some() {
             let ns = self.l2_ns();
-            let found = self.l2.as_mut().and_then(|l2| l2.get(hash, key, now));
-            if found.is_some() {
+            let found = self.l2.as_mut().map_or(L2Lookup::Miss, |l2| l2.get(hash, key, now));
+            if found.is_hit() {
                 self.c.l2_hits += 1;
                 self.c.l2_hit_bytes += u64::from(size);
+                if let L2Lookup::Absent(_) = found {
+                    self.c.l2_negative_hits += 1;
+                }
             } else {
                 self.c.l2_misses += 1;
                 self.c.l2_miss_bytes += u64::from(size);
@@ -113,25 +119,35 @@ impl Sim {
         }
     }
 
-    /// The L2 get of load `id` (instance `i`, `key`) answers.
-    pub(crate) fn on_l2_reply(&mut self, i: usize, key: u64, found: Option<u64>, id: u64) {
+    /// The L2 get of load `id` (instance `i`, `key`) answers: a value
+    /// fills L1, a marker resolves the load as absent (L1 remembers it as
+    /// after an L3 load that found nothing), a miss goes on to L3.
+    pub(crate) fn on_l2_reply(&mut self, i: usize, key: u64, found: L2Lookup<u64>, id: u64) {
         let Some((fresh, load)) = self.load(i, key, id) else { return };
         let (size, refresh) = (load.size, load.refresh);
         match found {
-            Some(version) => {
+            L2Lookup::Hit(version) => {
                 if fresh {
                     let (now, w, hash) = (self.instant(), weight(self.l1_capacity, size), self.hash(key));
                     self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
                 }
                 self.resolve_load(i, key, id, version);
             }
-            None => self.submit_l3(Job::Load { inst: i as u32, key, size, refresh, load: id }),
+            L2Lookup::Absent(version) => {
+                if fresh {
+                    let hash = self.hash(key);
+                    self.cache_absent(i, key, hash, version);
+                }
+                self.resolve_load(i, key, id, version);
+            }
+            L2Lookup::Miss => self.submit_l3(Job::Load { inst: i as u32, key, size, refresh, load: id }),
         }
     }
 
     /// An L3 read of instance `i` completes: unless a write made it stale,
-    /// populate L2 (if it holds nothing for the key: `SET NX`) and L1;
-    /// answer the waiting gets and end the refresh, if it was one.
+    /// populate L2 (if it holds nothing for the key: `SET NX`) and L1 with
+    /// the value or, if the key is absent, the markers negative caching
+    /// asks for; answer the waiting gets and end the refresh, if it was one.
     pub(crate) fn on_load_done(&mut self, i: usize, key: u64, size: u32, id: u64, failed: bool) {
         if failed {
             // Its gets are answered with an error (counted, not timed);
@@ -144,7 +160,7 @@ impl Sim {
         let (version, present) = self.l3.read(key);
         let fresh = self.load(i, key, id).is_some_and(|(fresh, _)| fresh);
         // Nothing found (deleted) goes to no cache, as in the engine; with
-        // negative caching L1 remembers the absence.
+        // negative caching L1 and L2 remember the absence.
         if fresh && present {
             let (now, hash) = (self.instant(), self.hash(key));
             if let Some(l2) = &mut self.l2 {
@@ -153,7 +169,10 @@ impl Sim {
             let w = weight(self.l1_capacity, size);
             self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
         } else if fresh {
-            let hash = self.hash(key);
+            let (now, hash) = (self.instant(), self.hash(key));
+            if let Some(l2) = &mut self.l2 {
+                l2.populate_absent(hash, key, version, now);
+            }
             self.cache_absent(i, key, hash, version);
         }
         self.resolve_load(i, key, id, version);

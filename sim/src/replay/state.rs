@@ -17,7 +17,8 @@ use crate::event::EventQueue;
 use crate::rng::{SimRng, Stream, stream_rng};
 use crate::stats::{Counters, LatencyRecorder, Series};
 use crate::tier::{
-    AbsentMarkers, L2Model, L3Failures, L3Queue, L3Store, SimL1, build_l1, hash_seed, trace_ttl, weight,
+    AbsentMarkers, L2Lookup, L2Model, L3Failures, L3Queue, L3Store, SimL1, build_l1, hash_seed, trace_ttl,
+    weight,
 };
 
 /// A get waiting for a load.
@@ -136,8 +137,9 @@ pub(crate) enum Job {
 /// Something that happens at a point of virtual time.
 #[derive(Debug)]
 pub(crate) enum Event {
-    /// An L2 get (issued earlier) answers.
-    L2Reply { inst: u32, key: u64, found: Option<u64>, load: u64 },
+    /// An L2 get (issued earlier) answers: a value's version, an absent
+    /// key's marker (the version L3 was found absent at), or a miss.
+    L2Reply { inst: u32, key: u64, found: L2Lookup<u64>, load: u64 },
     /// An L3 request completes; `true`: it failed.
     L3Done(Job, bool),
     /// An invalidation reaches an instance.

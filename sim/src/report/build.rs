@@ -145,6 +145,7 @@ impl RunStats {
             coalesced_loads: c.coalesced_loads,
             pending_write_reads: c.pending_write_reads,
             negative_hits: c.negative_hits,
+            l2_negative_hits: c.l2_negative_hits,
             staleness: StalenessReport {
                 stale_reads: c.stale_reads,
                 stale_ratio: ratio(c.stale_reads, c.reads),

@@ -82,6 +82,10 @@ pub struct Report {
     /// (`l1.negative_ttl_ms`; also in the L1 hits).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub negative_hits: u64,
+    /// L2 hits on an absent-key marker (`l2.negative_ttl_ms`; also in the
+    /// L2 hits): the load answered "absent" without L3.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub l2_negative_hits: u64,
     /// Stale reads.
     pub staleness: StalenessReport,
     /// Invalidation messages delivered to other instances' L1.

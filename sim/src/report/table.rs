@@ -137,6 +137,9 @@ impl Report {
         if self.negative_hits > 0 {
             let _ = writeln!(o, "  L1 hits on keys remembered absent {}", self.negative_hits);
         }
+        if self.l2_negative_hits > 0 {
+            let _ = writeln!(o, "  L2 hits on keys remembered absent {}", self.l2_negative_hits);
+        }
         let _ = writeln!(
             o,
             "  stale reads {} ({}), max age {:.3} ms",

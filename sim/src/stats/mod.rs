@@ -48,8 +48,11 @@ counters! {
     pending_write_reads,
     /// Gets that missed L1 and waited for a load already in flight.
     coalesced_loads,
-    /// L2 lookups that found the key.
+    /// L2 lookups that found the key (a value, or an absent key's marker).
     l2_hits,
+    /// L2 hits on an absent key's marker (`l2.negative_ttl_ms`): the load
+    /// answers "absent" without L3; also in `l2_hits`.
+    l2_negative_hits,
     /// L2 lookups that did not.
     l2_misses,
     /// Bytes of L2 hits.

@@ -15,7 +15,7 @@ use strata_core::l1::L1Store;
 use strata_core::policy::eviction::AnyPolicy;
 
 pub use failures::L3Failures;
-pub use l2::L2Model;
+pub use l2::{L2Lookup, L2Model};
 pub use l3::{L3Queue, L3Store};
 
 /// An L1 store of the simulator: the engine's store with `u64` keys.
