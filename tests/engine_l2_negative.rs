@@ -1,7 +1,7 @@
 //! Negative caching in L2 (`[l2] negative_ttl_ms`) with a real Redis: a
 //! read that finds a key absent in L3 leaves a marker every instance reads
 //! as "absent" without asking L3, for the marker's own TTL, until a write
-//! replaces it; a recent delete's tombstone keeps it out.
+//! replaces it; a delete's tombstone then says "absent" too.
 #![allow(clippy::unwrap_used)]
 
 #[path = "support/redis_env.rs"]
@@ -154,17 +154,20 @@ async fn batch_reads_leave_and_read_markers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_marker_over_a_tombstone_after_expiry_or_when_off() {
+async fn a_tombstone_says_absent_markers_expire_and_off_means_nothing() {
     let l3 = Arc::new(MemoryStateBackend::new());
-    // A recent delete's tombstone stays: a marker is only `SET NX`.
+    // A delete's tombstone answers "absent" too (L2 markers on): B reads
+    // nothing from L3, and the tombstone is not replaced.
     let l2 = with_markers("l2-neg-tomb", Duration::from_millis(300));
     let a = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
+    let b = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
     a.put(b"k", Bytes::from_static(b"v")).await.unwrap();
     a.delete(b"k").await.unwrap();
-    assert_eq!(a.get(b"k").await.unwrap(), None);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let calls = l3.calls();
+    assert_eq!(b.get(b"k").await.unwrap(), None);
+    assert_eq!(l3.calls(), calls, "answered by the tombstone");
+    assert_eq!((b.stats().l2.hits, b.stats().l2_negative_hits), (1, 1));
     assert_eq!(raw_entry_once(&l2, b"k", Some(TOMBSTONE)).await.as_deref(), Some(TOMBSTONE));
-    assert_eq!(a.stats().l2_negative_hits, 0);
 
     // A marker expires with its TTL (300 ms); the read after it asks L3.
     assert_eq!(a.get(b"other").await.unwrap(), None);
@@ -174,11 +177,19 @@ async fn no_marker_over_a_tombstone_after_expiry_or_when_off() {
     assert_eq!(a.get(b"other").await.unwrap(), None);
     assert_eq!(l3.calls(), calls + 1);
     a.shutdown(Duration::from_secs(5)).await.unwrap();
+    b.shutdown(Duration::from_secs(5)).await.unwrap();
 
-    // Off (the default): L2 holds nothing for an absent key.
+    // Off (the default): L2 holds nothing for an absent key, and a
+    // tombstone is a miss.
     let off = config(&redis_url(), "l2-neg-off");
     let c = instance(&l3, &off, WriteStrategy::WriteThrough, false).await;
     assert_eq!(c.get(b"gone").await.unwrap(), None);
+    c.put(b"k", Bytes::from_static(b"v")).await.unwrap();
+    c.delete(b"k").await.unwrap();
+    let calls = l3.calls();
+    assert_eq!(c.get(b"k").await.unwrap(), None);
+    assert_eq!(l3.calls(), calls + 1, "the tombstone is a miss");
+    assert_eq!(c.stats().l2_negative_hits, 0);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(raw_entry_once(&off, b"gone", None).await, None);
     c.shutdown(Duration::from_secs(5)).await.unwrap();

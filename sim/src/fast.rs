@@ -217,7 +217,7 @@ impl FastSim {
             if r.op == Op::Set {
                 l2.set(hash, r.key, (), r.size, ttl, now);
             } else {
-                l2.delete(hash, r.key, now);
+                l2.delete(hash, r.key, (), now);
             }
         }
     }

@@ -36,7 +36,8 @@ struct Item {
     expires: u64,
     freq: u64,
     touched: u64,
-    /// A delete's tombstone (L2): there, but read as a miss.
+    /// A delete's tombstone (L2): there, but read as a miss (as "absent"
+    /// with `l2.negative_ttl_ms`).
     tomb: bool,
     /// An absent key's marker (L2, `l2.negative_ttl_ms`): a hit that
     /// answers "absent".
@@ -225,7 +226,8 @@ impl Reference {
                 let (out, absent) = match &mut self.l2 {
                     Some(l2) => match l2.lookup(r.key, now) {
                         Found::Value => (Outcome::L2Hit, false),
-                        Found::Marker => {
+                        // With markers on, a tombstone says "absent" too.
+                        Found::Marker | Found::Tombstone if self.l2_negative_ttl.is_some() => {
                             self.l2_negative_hits += 1;
                             (Outcome::L2Hit, true)
                         }

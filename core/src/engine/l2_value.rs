@@ -51,12 +51,15 @@ pub(crate) fn absent() -> Bytes {
     Bytes::from_static(&[TAG_ABSENT])
 }
 
-/// What the L2 entry `v` (`None`: no entry) says.
-pub(crate) fn decode(v: Option<Bytes>) -> L2Read {
+/// What the L2 entry `v` (`None`: no entry) says. With `negative` (`[l2]
+/// negative_ttl_ms` set), a tombstone says "absent" too: the key was
+/// deleted, and no write has replaced the tombstone since.
+pub(crate) fn decode(v: Option<Bytes>, negative: bool) -> L2Read {
     let Some(v) = v else { return L2Read::Miss };
-    match v.first() {
-        Some(&TAG_VALUE) => L2Read::Value(v.slice(1..)),
-        Some(&TAG_ABSENT) if v.len() == 1 => L2Read::Absent,
+    match (v.first(), v.len()) {
+        (Some(&TAG_VALUE), _) => L2Read::Value(v.slice(1..)),
+        (Some(&TAG_ABSENT), 1) => L2Read::Absent,
+        (Some(&TAG_TOMBSTONE), 1) if negative => L2Read::Absent,
         _ => L2Read::Miss,
     }
 }
@@ -67,19 +70,24 @@ mod tests {
 
     #[test]
     fn values_round_trip_tombstones_miss_and_markers_say_absent() {
-        for v in [
+        let values = [
             Bytes::new(),
             Bytes::from_static(&[1]),
             Bytes::from_static(&[2]),
             Bytes::from_static(b"\x00\x01abc"),
-        ] {
-            assert_eq!(decode(Some(encode(&v))), L2Read::Value(v));
+        ];
+        for negative in [false, true] {
+            for v in values.clone() {
+                assert_eq!(decode(Some(encode(&v)), negative), L2Read::Value(v));
+            }
+            assert_eq!(decode(Some(absent()), negative), L2Read::Absent);
+            assert_eq!(decode(None, negative), L2Read::Miss);
+            assert_eq!(decode(Some(Bytes::new()), negative), L2Read::Miss);
+            assert_eq!(decode(Some(Bytes::from_static(b"foreign")), negative), L2Read::Miss);
+            assert_eq!(decode(Some(Bytes::from_static(b"\x02foreign")), negative), L2Read::Miss, "one byte");
+            assert_eq!(decode(Some(Bytes::from_static(b"\x01foreign")), negative), L2Read::Miss, "one byte");
         }
-        assert_eq!(decode(Some(tombstone())), L2Read::Miss);
-        assert_eq!(decode(Some(absent())), L2Read::Absent);
-        assert_eq!(decode(None), L2Read::Miss);
-        assert_eq!(decode(Some(Bytes::new())), L2Read::Miss);
-        assert_eq!(decode(Some(Bytes::from_static(b"foreign"))), L2Read::Miss);
-        assert_eq!(decode(Some(Bytes::from_static(b"\x02foreign"))), L2Read::Miss, "a marker is one byte");
+        assert_eq!(decode(Some(tombstone()), false), L2Read::Miss);
+        assert_eq!(decode(Some(tombstone()), true), L2Read::Absent, "with negative caching");
     }
 }

@@ -49,7 +49,7 @@ impl<B: StateBackend> Inner<B> {
         self.record_since(&self.metrics.l2_latency, t0);
         match r {
             Ok(v) => {
-                let v = l2_value::decode(v);
+                let v = l2_value::decode(v, self.l2_negative());
                 self.count_l2_read(&v);
                 v
             }
@@ -70,7 +70,8 @@ impl<B: StateBackend> Inner<B> {
         self.record_since(&self.metrics.l2_latency, t0);
         match r {
             Ok(v) if v.len() == keys.len() => {
-                let v: Vec<L2Read> = v.into_iter().map(l2_value::decode).collect();
+                let negative = self.l2_negative();
+                let v: Vec<L2Read> = v.into_iter().map(|v| l2_value::decode(v, negative)).collect();
                 v.iter().for_each(|r| self.count_l2_read(r));
                 v
             }
@@ -80,6 +81,12 @@ impl<B: StateBackend> Inner<B> {
                 vec![L2Read::Miss; keys.len()]
             }
         }
+    }
+
+    /// Whether L2 remembers absent keys (`[l2] negative_ttl_ms`): then a
+    /// tombstone answers "absent" as a marker does.
+    fn l2_negative(&self) -> bool {
+        self.config.l2.as_ref().is_some_and(|c| c.negative_ttl.is_some())
     }
 
     fn count_l2_read(&self, r: &L2Read) {

@@ -363,16 +363,16 @@ impl Sim {
     /// invalidates the other instances. Returns the L2 call's latency (0
     /// without L2).
     pub(crate) fn drop_from_caches(&mut self, i: usize, w: &PendingWrite) -> u64 {
-        let l2_ns = self.uncache(i, w.key, w.delete);
+        let l2_ns = self.uncache(i, w.key, w.delete.then_some(w.version));
         self.truth.commit(w.key, w.version, self.now);
         self.invalidate_others(i, w.key);
         l2_ns
     }
 
     /// Drops `key` from instance `i`'s L1 (its load in flight made stale)
-    /// and from L2, leaving a tombstone there if `deleted`. Returns the L2
-    /// call's latency (0 without L2).
-    pub(crate) fn uncache(&mut self, i: usize, key: u64, deleted: bool) -> u64 {
+    /// and from L2, leaving there the tombstone of a delete at `deleted`
+    /// (its version), if any. Returns the L2 call's latency (0 without L2).
+    pub(crate) fn uncache(&mut self, i: usize, key: u64, deleted: Option<u64>) -> u64 {
         self.stale_load(i, key);
         self.inst[i].l1.remove(&key);
         let mut l2_ns = 0;
@@ -380,8 +380,8 @@ impl Sim {
             l2_ns = self.l2_ns();
             let (hash, now) = (self.hash(key), self.instant());
             if let Some(l2) = &mut self.l2 {
-                if deleted {
-                    l2.delete(hash, key, now);
+                if let Some(version) = deleted {
+                    l2.delete(hash, key, version, now);
                 } else {
                     l2.remove(key);
                 }
@@ -417,7 +417,7 @@ impl Sim {
     pub(crate) fn write_l2(&mut self, w: &PendingWrite, hash: u64, now: Instant) {
         if let Some(l2) = &mut self.l2 {
             if w.delete {
-                l2.delete(hash, w.key, now);
+                l2.delete(hash, w.key, w.version, now);
             } else {
                 l2.set(hash, w.key, w.version, w.size, trace_ttl(w.ttl), now);
             }

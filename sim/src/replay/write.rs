@@ -204,7 +204,7 @@ impl Sim {
         if failed {
             self.end_ticket(i, w.key);
             self.c.write_errors += 1;
-            self.uncache(i, w.key, false);
+            self.uncache(i, w.key, None);
             self.invalidate_others(i, w.key);
             return;
         }

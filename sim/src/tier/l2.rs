@@ -5,7 +5,7 @@
 //! expires. With `l2.negative_ttl_ms`, a load that finds a key absent in
 //! L3 leaves an absent-key marker (`SET NX`, for the negative TTL): read
 //! as "absent", so no instance asks L3 again until it expires or a write
-//! replaces it.
+//! replaces it; a tombstone then reads as "absent" too.
 
 use std::time::Duration;
 
@@ -29,8 +29,9 @@ enum Slot<V> {
     /// An absent-key marker, carrying what the simulation tracks of the
     /// absence (the version L3 was found absent at).
     Absent(V),
-    /// A delete's tombstone.
-    Tombstone,
+    /// A delete's tombstone, carrying what the simulation tracks of the
+    /// delete (its version).
+    Tombstone(V),
 }
 
 /// What a read of L2 finds.
@@ -41,7 +42,8 @@ pub enum L2Lookup<V> {
     /// An absent-key marker (`l2.negative_ttl_ms`): an L2 hit that answers
     /// "absent" without L3.
     Absent(V),
-    /// Nothing, or a tombstone: the load goes on to L3.
+    /// Nothing, or a tombstone without negative caching: the load goes on
+    /// to L3.
     Miss,
 }
 
@@ -97,13 +99,16 @@ impl<V> L2Model<V> {
 
 impl<V: Copy> L2Model<V> {
     /// Reads `key` (hashed under the model's seed) at `now`: a value, an
-    /// absent-key marker, or a miss (nothing, or a tombstone).
+    /// absent-key marker, or a miss (nothing, or a tombstone; with
+    /// `l2.negative_ttl_ms` a tombstone reads as absent, as the engine's).
     #[inline]
     pub fn get(&mut self, hash: u64, key: u64, now: Instant) -> L2Lookup<V> {
         match self.store.get_hashed(hash, &key, now).map(|e| e.value) {
             Some(Slot::Value(v)) => L2Lookup::Hit(v),
             Some(Slot::Absent(v)) => L2Lookup::Absent(v),
-            Some(Slot::Tombstone) | None => L2Lookup::Miss,
+            // With negative caching, a tombstone says "absent" too.
+            Some(Slot::Tombstone(v)) if self.negative_ttl.is_some() => L2Lookup::Absent(v),
+            Some(Slot::Tombstone(_)) | None => L2Lookup::Miss,
         }
     }
 
@@ -115,12 +120,13 @@ impl<V: Copy> L2Model<V> {
         self.store.insert_hashed(hash, key, Slot::Value(value), w, ttl, now);
     }
 
-    /// A delete of `key`: a tombstone, for the tier's TTL or
+    /// A delete of `key` (`version`: what the simulation tracks of it): a
+    /// tombstone, for the tier's TTL or
     /// [`strata_core::policy::TOMBSTONE_TTL`], whichever is shorter.
     #[inline]
-    pub fn delete(&mut self, hash: u64, key: u64, now: Instant) {
+    pub fn delete(&mut self, hash: u64, key: u64, version: V, now: Instant) {
         let w = self.weight(TAG_SIZE);
-        self.store.insert_hashed(hash, key, Slot::Tombstone, w, Some(self.tombstone_ttl), now);
+        self.store.insert_hashed(hash, key, Slot::Tombstone(version), w, Some(self.tombstone_ttl), now);
     }
 
     /// Stores `key → value` only if L2 holds no live entry for it (the
@@ -197,13 +203,13 @@ mod tests {
             let cfg = L2Config { capacity: Some(Capacity::Entries(2)), ttl, ..L2Config::default() };
             let mut l2 = L2Model::new(&cfg, DEFAULT_HASH_SEED);
             l2.set(h(1), 1, 10u64, 100, None, s(0));
-            l2.delete(h(1), 1, s(0));
+            l2.delete(h(1), 1, 0, s(0));
             assert_eq!(l2.get(h(1), 1, s(0)), L2Lookup::Miss, "{ttl:?}: read as a miss");
             l2.populate(h(1), 1, 11, 100, s(1));
             assert_eq!(l2.get(h(1), 1, s(1)), L2Lookup::Miss, "{ttl:?}: SET NX is a no-op");
             l2.populate(h(1), 1, 12, 100, s(gone));
             assert_eq!(l2.get(h(1), 1, s(gone)), L2Lookup::Hit(12), "{ttl:?}: expired after {gone} s");
-            l2.delete(h(1), 1, s(gone));
+            l2.delete(h(1), 1, 0, s(gone));
             l2.set(h(1), 1, 13, 100, None, s(gone));
             assert_eq!(l2.get(h(1), 1, s(gone)), L2Lookup::Hit(13), "{ttl:?}: a set replaces it");
         }
@@ -211,8 +217,8 @@ mod tests {
         let cfg = L2Config { capacity: Some(Capacity::Entries(2)), ttl: None, ..L2Config::default() };
         let mut l2 = L2Model::new(&cfg, DEFAULT_HASH_SEED);
         l2.set(h(1), 1, 10u64, 100, None, s(0));
-        l2.delete(h(2), 2, s(0));
-        l2.delete(h(3), 3, s(0));
+        l2.delete(h(2), 2, 0, s(0));
+        l2.delete(h(3), 3, 0, s(0));
         assert_eq!(l2.get(h(1), 1, s(0)), L2Lookup::Miss);
         assert_eq!(l2.store.len(), 2);
     }
@@ -249,13 +255,14 @@ mod tests {
             ..L2Config::default()
         };
         let mut l2 = L2Model::new(&cfg, DEFAULT_HASH_SEED);
-        // A value blocks it; so does a tombstone, until it expires (10 s).
+        // A value blocks it; so does a tombstone, which says "absent" at
+        // the delete's version, until it expires (10 s).
         l2.set(h(1), 1, 10u64, 100, None, s(0));
         l2.populate_absent(h(1), 1, 1, s(0));
         assert_eq!(l2.get(h(1), 1, s(0)), L2Lookup::Hit(10));
-        l2.delete(h(2), 2, s(0));
+        l2.delete(h(2), 2, 6, s(0));
         l2.populate_absent(h(2), 2, 2, s(1));
-        assert_eq!(l2.get(h(2), 2, s(1)), L2Lookup::Miss, "the tombstone stays a miss");
+        assert_eq!(l2.get(h(2), 2, s(1)), L2Lookup::Absent(6), "the tombstone, not the marker");
         l2.populate_absent(h(2), 2, 2, s(10));
         assert_eq!(l2.get(h(2), 2, s(10)), L2Lookup::Absent(2), "after the tombstone expired");
         // A set overwrites it, a delete tombstones it, a removal drops it;
@@ -265,10 +272,10 @@ mod tests {
         l2.set(h(2), 2, 21, 100, None, s(10));
         assert_eq!(l2.get(h(2), 2, s(10)), L2Lookup::Hit(21));
         l2.populate_absent(h(3), 3, 3, s(10));
-        l2.delete(h(3), 3, s(10));
-        assert_eq!(l2.get(h(3), 3, s(10)), L2Lookup::Miss);
+        l2.delete(h(3), 3, 4, s(10));
+        assert_eq!(l2.get(h(3), 3, s(10)), L2Lookup::Absent(4), "the delete's tombstone");
         l2.populate_absent(h(3), 3, 3, s(11));
-        assert_eq!(l2.get(h(3), 3, s(11)), L2Lookup::Miss, "the tombstone blocks it");
+        assert_eq!(l2.get(h(3), 3, s(11)), L2Lookup::Absent(4), "the tombstone blocks it");
         l2.populate_absent(h(4), 4, 4, s(10));
         l2.remove(4);
         assert_eq!(l2.get(h(4), 4, s(10)), L2Lookup::Miss);
