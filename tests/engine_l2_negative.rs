@@ -42,6 +42,22 @@ async fn instance(
     cache
 }
 
+/// Two instances on one L3 and one L2 namespace.
+async fn pair(
+    l3: &Arc<MemoryStateBackend>,
+    l2: &L2Config,
+    strategy: WriteStrategy,
+    l1_negative: bool,
+) -> (Cache, Cache) {
+    (instance(l3, l2, strategy, l1_negative).await, instance(l3, l2, strategy, l1_negative).await)
+}
+
+async fn shutdown(caches: [Cache; 2]) {
+    for c in caches {
+        c.shutdown(Duration::from_secs(5)).await.unwrap();
+    }
+}
+
 fn with_markers(name: &str, ttl: Duration) -> L2Config {
     L2Config { negative_ttl: Some(ttl), ..config(&redis_url(), name) }
 }
@@ -74,8 +90,7 @@ async fn a_marker_answers_every_instance_without_l3_for_its_own_ttl() {
         ttl: Some(Duration::from_secs(300)),
         ..with_markers("l2-neg-read", Duration::from_secs(60))
     };
-    let a = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
-    let b = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
+    let (a, b) = pair(&l3, &l2, WriteStrategy::WriteThrough, false).await;
     assert_eq!(a.get(b"gone").await.unwrap(), None);
     assert_eq!(l3.calls(), 1, "A asked L3");
     assert_eq!(raw_entry_once(&l2, b"gone", Some(MARKER)).await.as_deref(), Some(MARKER), "A left a marker");
@@ -88,16 +103,14 @@ async fn a_marker_answers_every_instance_without_l3_for_its_own_ttl() {
         assert_eq!(s.negative_hits, 0, "no L1 marker without l1.negative_ttl_ms");
     }
     assert_eq!(l3.calls(), 1, "B never asked L3");
-    a.shutdown(Duration::from_secs(5)).await.unwrap();
-    b.shutdown(Duration::from_secs(5)).await.unwrap();
+    shutdown([a, b]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_l2_marker_leaves_an_l1_marker_when_both_are_on() {
     let l3 = Arc::new(MemoryStateBackend::new());
     let l2 = with_markers("l2-neg-l1", Duration::from_secs(60));
-    let a = instance(&l3, &l2, WriteStrategy::WriteThrough, true).await;
-    let b = instance(&l3, &l2, WriteStrategy::WriteThrough, true).await;
+    let (a, b) = pair(&l3, &l2, WriteStrategy::WriteThrough, true).await;
     assert_eq!(a.get(b"gone").await.unwrap(), None);
     assert_eq!(raw_entry_once(&l2, b"gone", Some(MARKER)).await.as_deref(), Some(MARKER));
     assert_eq!(b.get(b"gone").await.unwrap(), None);
@@ -105,8 +118,7 @@ async fn an_l2_marker_leaves_an_l1_marker_when_both_are_on() {
     let s = b.stats();
     assert_eq!((s.l2_negative_hits, s.negative_hits, s.l1.hits), (1, 1, 1), "L2's marker, then L1's");
     assert_eq!(l3.calls(), 1);
-    a.shutdown(Duration::from_secs(5)).await.unwrap();
-    b.shutdown(Duration::from_secs(5)).await.unwrap();
+    shutdown([a, b]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,8 +126,7 @@ async fn a_write_replaces_the_marker_in_every_strategy() {
     let l3 = Arc::new(MemoryStateBackend::new());
     let l2 = with_markers("l2-neg-write", Duration::from_secs(60));
     for strategy in WriteStrategy::ALL {
-        let a = instance(&l3, &l2, strategy, false).await;
-        let b = instance(&l3, &l2, strategy, false).await;
+        let (a, b) = pair(&l3, &l2, strategy, false).await;
         let key = format!("k-{strategy}");
         assert_eq!(a.get(key.as_bytes()).await.unwrap(), None);
         assert_eq!(
@@ -128,8 +139,7 @@ async fn a_write_replaces_the_marker_in_every_strategy() {
         let value = [&[0u8][..], b"here"].concat();
         assert_eq!(raw_entry_once(&l2, key.as_bytes(), Some(&value)).await, Some(value), "{strategy}");
         assert_eq!(a.get(key.as_bytes()).await.unwrap().as_deref(), Some(&b"here"[..]), "{strategy}");
-        a.shutdown(Duration::from_secs(5)).await.unwrap();
-        b.shutdown(Duration::from_secs(5)).await.unwrap();
+        shutdown([a, b]).await;
     }
 }
 
@@ -137,8 +147,7 @@ async fn a_write_replaces_the_marker_in_every_strategy() {
 async fn batch_reads_leave_and_read_markers() {
     let l3 = Arc::new(MemoryStateBackend::new());
     let l2 = with_markers("l2-neg-batch", Duration::from_secs(60));
-    let a = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
-    let b = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
+    let (a, b) = pair(&l3, &l2, WriteStrategy::WriteThrough, false).await;
     l3.put(b"here", Bytes::from_static(b"v")).await.unwrap();
     let keys = [Bytes::from_static(b"x"), Bytes::from_static(b"here"), Bytes::from_static(b"y")];
     assert_eq!(a.get_batch(&keys).await.unwrap(), vec![None, Some(Bytes::from_static(b"v")), None]);
@@ -149,8 +158,7 @@ async fn batch_reads_leave_and_read_markers() {
     assert_eq!(b.get_batch(&keys).await.unwrap(), vec![None, Some(Bytes::from_static(b"v")), None]);
     assert_eq!(l3.calls(), calls, "B's batch was answered by L2");
     assert_eq!((b.stats().l2.hits, b.stats().l2_negative_hits), (3, 2));
-    a.shutdown(Duration::from_secs(5)).await.unwrap();
-    b.shutdown(Duration::from_secs(5)).await.unwrap();
+    shutdown([a, b]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,8 +167,7 @@ async fn a_tombstone_says_absent_markers_expire_and_off_means_nothing() {
     // A delete's tombstone answers "absent" too (L2 markers on): B reads
     // nothing from L3, and the tombstone is not replaced.
     let l2 = with_markers("l2-neg-tomb", Duration::from_millis(300));
-    let a = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
-    let b = instance(&l3, &l2, WriteStrategy::WriteThrough, false).await;
+    let (a, b) = pair(&l3, &l2, WriteStrategy::WriteThrough, false).await;
     a.put(b"k", Bytes::from_static(b"v")).await.unwrap();
     a.delete(b"k").await.unwrap();
     let calls = l3.calls();
@@ -176,8 +183,7 @@ async fn a_tombstone_says_absent_markers_expire_and_off_means_nothing() {
     let calls = l3.calls();
     assert_eq!(a.get(b"other").await.unwrap(), None);
     assert_eq!(l3.calls(), calls + 1);
-    a.shutdown(Duration::from_secs(5)).await.unwrap();
-    b.shutdown(Duration::from_secs(5)).await.unwrap();
+    shutdown([a, b]).await;
 
     // Off (the default): L2 holds nothing for an absent key, and a
     // tombstone is a miss.
