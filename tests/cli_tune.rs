@@ -104,3 +104,21 @@ fn negative_ttls_are_searched_in_ms_and_zero_is_off() {
     let tuned = CacheConfig::from_toml_str(&std::fs::read_to_string(&out).unwrap(), "tuned.toml").unwrap();
     assert_eq!(tuned.l1.negative_ttl, None);
 }
+
+#[test]
+fn l2_negative_ttls_are_searched_in_ms_for_candidates_with_l2() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("d.csv").display().to_string();
+    let g = ["gen", "-o", &trace, "--keys", "400", "--requests", "6000", "--delete-ratio", "0.05"];
+    ok(&[&g[..], &["--write-ratio", "0.01", "--rate", "2000"]].concat());
+    let out = dir.path().join("tuned.toml");
+    let out_s = out.display().to_string();
+    let args = ["tune", &trace, "--l1-budget", "100", "--l2-budget", "400", "--policies", "lru"];
+    let run =
+        ok(&[&args[..], &["--objective", "l3-load", "--l2-negative-ttls", "0,1000", "-o", &out_s]].concat());
+    let table = String::from_utf8(run.stdout).unwrap();
+    assert!(table.contains("L2 abs"), "{table}");
+    let tuned = CacheConfig::from_toml_str(&std::fs::read_to_string(&out).unwrap(), "tuned.toml").unwrap();
+    let l2 = tuned.l2.expect("an L2 wins: it answers deleted keys without L3");
+    assert_eq!(l2.negative_ttl, Some(std::time::Duration::from_secs(1)), "markers save L3 reads");
+}

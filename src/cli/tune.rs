@@ -66,6 +66,11 @@ pub(crate) struct Args {
     /// not remembered); default: the base configuration's, not searched.
     #[arg(long, value_delimiter = ',', value_name = "MS")]
     negative_ttls: Vec<u64>,
+    /// L2 negative TTLs to consider, in ms (comma-separated; 0: L2 keeps
+    /// no absent keys), for candidates with an L2; default: the base
+    /// configuration's, not searched.
+    #[arg(long, value_delimiter = ',', value_name = "MS")]
+    l2_negative_ttls: Vec<u64>,
     /// Most rounds of the search.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
@@ -241,8 +246,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if !args.policies.is_empty() {
         space.policies = args.policies.iter().map(|p| policy(p)).collect::<anyhow::Result<_>>()?;
     }
-    space.negative_ttls =
-        args.negative_ttls.iter().map(|&ms| (ms > 0).then(|| std::time::Duration::from_millis(ms))).collect();
+    let ttls =
+        |ms: &[u64]| ms.iter().map(|&ms| (ms > 0).then(|| std::time::Duration::from_millis(ms))).collect();
+    space.negative_ttls = ttls(&args.negative_ttls);
+    space.l2_negative_ttls = ttls(&args.l2_negative_ttls);
     let spec = TuneSpec {
         base,
         sim,

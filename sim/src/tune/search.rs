@@ -18,7 +18,7 @@ pub type RequestSource<'a> = dyn Fn() -> Box<dyn Iterator<Item = Request> + 'a> 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Knobs([usize; DIMS]);
 
-const DIMS: usize = 8;
+const DIMS: usize = 9;
 const POLICY: usize = 0;
 const L1_SIZE: usize = 1;
 const L2_SIZE: usize = 2;
@@ -27,6 +27,7 @@ const L2_TTL: usize = 4;
 const STRATEGY: usize = 5;
 const REFRESH: usize = 6;
 const NEGATIVE_TTL: usize = 7;
+const L2_NEGATIVE_TTL: usize = 8;
 
 fn scaled(budget: Capacity, fraction: f64) -> Capacity {
     let n = ((budget.units() as f64 * fraction).round() as u64).max(1);
@@ -49,6 +50,7 @@ impl TuneSpec {
             STRATEGY => s.strategies.len(),
             REFRESH => s.refresh.len(),
             NEGATIVE_TTL => s.negative_ttls.len().max(1),
+            L2_NEGATIVE_TTL if has_l2 => s.l2_negative_ttls.len().max(1),
             _ => 1,
         }
     }
@@ -75,11 +77,13 @@ impl TuneSpec {
         if let Some(f) = fractions.copied().find(|f| !(f.is_finite() && (0.0..=1.0).contains(f))) {
             return Err(SimError::config("space.fractions", format!("must be in [0, 1], got {f}")));
         }
-        if s.negative_ttls.contains(&Some(std::time::Duration::ZERO)) {
-            return Err(SimError::config(
-                "space.negative_ttls",
-                "0 ms is not a negative TTL (None: absent keys are not remembered)",
-            ));
+        for (name, list) in [("negative_ttls", &s.negative_ttls), ("l2_negative_ttls", &s.l2_negative_ttls)] {
+            if list.contains(&Some(std::time::Duration::ZERO)) {
+                return Err(SimError::config(
+                    format!("space.{name}"),
+                    "0 ms is not a negative TTL (None: absent keys are not remembered)",
+                ));
+            }
         }
         if self.l1_budget.units() == 0 {
             return Err(SimError::config("l1_budget", "must be at least 1"));
@@ -117,6 +121,8 @@ impl TuneSpec {
         k[STRATEGY] = find(s.strategies.iter().position(|w| *w == self.base.write.strategy));
         k[REFRESH] = find(s.refresh.iter().position(|r| *r == self.base.refresh.enabled));
         k[NEGATIVE_TTL] = find(s.negative_ttls.iter().position(|t| *t == self.base.l1.negative_ttl));
+        let base_l2_negative = self.base.l2.as_ref().and_then(|l| l.negative_ttl);
+        k[L2_NEGATIVE_TTL] = find(s.l2_negative_ttls.iter().position(|t| *t == base_l2_negative));
         Knobs(k)
     }
 
@@ -141,6 +147,9 @@ impl TuneSpec {
                 let mut l2 = self.base.l2.clone().unwrap_or_default();
                 l2.capacity = Some(scaled(budget, s.l2_fractions[k.0[L2_SIZE]]));
                 l2.ttl = s.l2_ttls[k.0[L2_TTL]];
+                if let Some(&t) = s.l2_negative_ttls.get(k.0[L2_NEGATIVE_TTL]) {
+                    l2.negative_ttl = t;
+                }
                 Some(l2)
             }
             _ => None,

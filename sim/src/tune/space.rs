@@ -30,6 +30,11 @@ pub struct SearchSpace {
     /// not searched.
     #[serde(default)]
     pub negative_ttls: Vec<Option<Duration>>,
+    /// How long L2 remembers absent keys (`l2.negative_ttl_ms`; `None`:
+    /// not at all), for candidates with an L2. Empty (the default): the
+    /// base configuration's value, not searched.
+    #[serde(default)]
+    pub l2_negative_ttls: Vec<Option<Duration>>,
 }
 
 fn secs(s: u64) -> Option<Duration> {
@@ -51,6 +56,7 @@ impl Default for SearchSpace {
             ],
             refresh: vec![false, true],
             negative_ttls: Vec::new(),
+            l2_negative_ttls: Vec::new(),
         }
     }
 }

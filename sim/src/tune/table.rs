@@ -31,11 +31,46 @@ fn strategy(s: WriteStrategy) -> &'static str {
     }
 }
 
-/// One candidate's row; `absent`: with the column of its negative TTL.
-fn row(out: &mut String, i: usize, c: &Candidate, mark: &str, absent: bool) {
+/// Which negative-TTL columns the table has: L1's (`absent`), L2's
+/// (`L2 abs`); each only when a candidate sets one.
+#[derive(Clone, Copy)]
+struct AbsentColumns {
+    l1: bool,
+    l2: bool,
+}
+
+impl AbsentColumns {
+    fn of(candidates: &[Candidate]) -> Self {
+        Self {
+            l1: candidates.iter().any(|c| c.config.l1.negative_ttl.is_some()),
+            l2: candidates.iter().any(|c| l2_negative(&c.config).is_some()),
+        }
+    }
+
+    /// The columns' cells: headers, or the values of `cfg`.
+    fn cells(self, cfg: Option<&strata_core::CacheConfig>) -> String {
+        let mut s = String::new();
+        if self.l1 {
+            let v = cfg.map_or_else(|| "absent".to_string(), |c| ttl(c.l1.negative_ttl));
+            s += &format!(" {v:>6}");
+        }
+        if self.l2 {
+            let v = cfg.map_or_else(|| "L2 abs".to_string(), |c| ttl(l2_negative(c)));
+            s += &format!(" {v:>6}");
+        }
+        s
+    }
+}
+
+fn l2_negative(cfg: &strata_core::CacheConfig) -> Option<Duration> {
+    cfg.l2.as_ref().and_then(|l| l.negative_ttl)
+}
+
+/// One candidate's row, with the negative-TTL columns `absent` asks for.
+fn row(out: &mut String, i: usize, c: &Candidate, mark: &str, absent: AbsentColumns) {
     let cfg = &c.config;
     let m = &c.metrics;
-    let neg = if absent { format!(" {:>6}", ttl(cfg.l1.negative_ttl)) } else { String::new() };
+    let neg = absent.cells(Some(cfg));
     let _ = writeln!(
         out,
         "{mark}{i:>4} {:<8} {:>9} {:>9} {:>6} {:>6}{neg} {:<8} {:<3} {:>9.3} {:>10.1} {:>10.1} {:>8.4} {:>7.2} {:>6.3} {:>6.3}",
@@ -73,9 +108,9 @@ impl TuneResult {
             self.candidates.len(),
             self.rounds
         );
-        // The negative TTL has a column when a candidate sets one.
-        let absent = self.candidates.iter().any(|c| c.config.l1.negative_ttl.is_some());
-        let neg = if absent { format!(" {:>6}", "absent") } else { String::new() };
+        // A negative TTL has a column when a candidate sets one.
+        let absent = AbsentColumns::of(&self.candidates);
+        let neg = absent.cells(None);
         let _ = writeln!(
             o,
             "\n{:>5} {:<8} {:>9} {:>9} {:>6} {:>6}{neg} {:<8} {:<3} {:>9} {:>10} {:>10} {:>8} {:>7} {:>6} {:>6}",

@@ -40,6 +40,7 @@ fn small_space() -> SearchSpace {
         strategies: vec![WriteStrategy::WriteThrough, WriteStrategy::WriteBehind],
         refresh: vec![false],
         negative_ttls: Vec::new(),
+        l2_negative_ttls: Vec::new(),
     }
 }
 
@@ -233,4 +234,39 @@ fn the_negative_ttl_is_searched_when_listed_and_kept_otherwise() {
     s.space.negative_ttls = vec![Some(Duration::ZERO)];
     let e = tune(&s, &|| Box::new(reqs.iter().copied()) as Box<dyn Iterator<Item = Request>>, &|_| {});
     assert!(e.unwrap_err().to_string().contains("space.negative_ttls"));
+}
+
+/// The same for L2's negative TTL, searched for candidates with an L2: a
+/// delete's tombstone and the markers answer "absent" without L3, so the
+/// lowest-L3-load search picks it; not listed, the base's value stays.
+#[test]
+fn the_l2_negative_ttl_is_searched_when_listed_and_kept_otherwise() {
+    let reqs = trace_with_deletes(6_000, 0.01, 0.05);
+    let mut s = spec(Objective::L3Load);
+    s.space.l2_fractions = vec![1.0];
+    s.sim.instances = 2;
+    s.space.l2_negative_ttls = vec![None, Some(Duration::from_secs(1))];
+    let r = run(&s, &reqs);
+    let l2_negative = |c: &Candidate| c.config.l2.as_ref().and_then(|l| l.negative_ttl);
+    assert_eq!(l2_negative(r.winner()), Some(Duration::from_secs(1)));
+    let best_without = r
+        .candidates
+        .iter()
+        .filter(|c| l2_negative(c).is_none())
+        .map(|c| c.metrics.l3_qps_mean)
+        .fold(f64::MAX, f64::min);
+    assert!(r.winner().metrics.l3_qps_mean < best_without, "markers save L3 reads");
+    let table = r.to_table();
+    assert!(table.contains("L2 abs") && !table.contains("absent"), "{table}");
+    // Not listed: the base's value stays, unsearched.
+    s.space.l2_negative_ttls = Vec::new();
+    s.base.l2 = Some(strata_core::config::L2Config {
+        negative_ttl: Some(Duration::from_millis(250)),
+        ..strata_core::config::L2Config::default()
+    });
+    let r = run(&s, &reqs);
+    assert!(r.candidates.iter().all(|c| l2_negative(c) == Some(Duration::from_millis(250))));
+    s.space.l2_negative_ttls = vec![Some(Duration::ZERO)];
+    let e = tune(&s, &|| Box::new(reqs.iter().copied()) as Box<dyn Iterator<Item = Request>>, &|_| {});
+    assert!(e.unwrap_err().to_string().contains("space.l2_negative_ttls"));
 }
