@@ -31,7 +31,8 @@ pub(crate) enum Command {
     /// Replay a trace through a cache configuration with modelled tier latencies (or compare policies).
     Replay(replay::Args),
     /// Search capacities, TTLs, policy and write strategy under constraints; write the winner as TOML.
-    Tune(tune::Args),
+    // Boxed: its arguments are the largest by far.
+    Tune(Box<tune::Args>),
     /// Serve the inspector page (inspector-wasm/www, built by inspector-wasm/build.sh) on 127.0.0.1.
     Inspect(inspect::Args),
 }
@@ -45,7 +46,7 @@ impl Command {
             Command::Mrc(args) => mrc::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Replay(args) => replay::run(args),
-            Command::Tune(args) => tune::run(args),
+            Command::Tune(args) => tune::run(*args),
         }
     }
 }
