@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use redis_env::{clock, config, redis_url};
-use strata::core::config::{CacheConfig, Capacity};
+use strata::core::config::{CacheConfig, Capacity, L2Config};
 use strata::core::l2::RedisTier;
 use strata::core::stats::prometheus::prometheus_client::encoding::text::encode;
 use strata::core::stats::prometheus::prometheus_client::registry::Registry;
@@ -38,6 +38,9 @@ async fn a_scrape_reports_the_stats_of_the_moment() {
     l3.put(b"stored", Bytes::from_static(b"in L3")).await.unwrap();
     let l2 = config(&redis_url(), "metrics");
     // L1 holds two entries, so that a read can miss L1 and hit L2.
+    // L2 remembers absent keys, so that a read of a deleted key is an L2
+    // negative hit.
+    let l2 = L2Config { negative_ttl: Some(Duration::from_secs(60)), ..l2 };
     let mut cfg = CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() };
     cfg.l1.capacity = Capacity::Entries(2);
     cfg.l1.shards = 1;
@@ -56,6 +59,7 @@ async fn a_scrape_reports_the_stats_of_the_moment() {
     assert!(cache.get(b"stored").await.unwrap().is_some()); // L1 and L2 misses, L3 hit
     assert!(cache.get(b"absent").await.unwrap().is_none()); // misses everywhere
     assert!(cache.delete(b"k\x02").await.unwrap());
+    assert!(cache.get(b"k\x02").await.unwrap().is_none()); // L2's tombstone: a negative hit
 
     let m = scrape(&registry);
     let s = cache.stats();
@@ -87,7 +91,7 @@ async fn a_scrape_reports_the_stats_of_the_moment() {
         assert_eq!(buckets.len(), 31, "30 powers of two and +Inf");
         assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "{tier}: {buckets:?}");
     }
-    assert_eq!((s.l1.hits, s.l2.hits, s.l3.hits), (200, 1, 1));
+    assert_eq!((s.l1.hits, s.l2.hits, s.l3.hits), (200, 2, 1), "the L2 hits: a value and a tombstone");
     assert!(s.l1.latency.count >= 3, "one L1 read in 64 is timed");
     assert!(get("strata_read_latency_seconds_sum{tier=\"l2\"}") > 0.0);
     assert_eq!(get("strata_writes_total"), 3.0);
@@ -96,6 +100,8 @@ async fn a_scrape_reports_the_stats_of_the_moment() {
     assert_eq!(get("strata_l3_write_latency_seconds_count"), 4.0);
     assert_eq!(get("strata_l3_write_latency_seconds_bucket{le=\"+Inf\"}"), 4.0);
     assert_eq!(get("strata_deletes_total"), 1.0);
+    assert_eq!(get("strata_l2_negative_hits_total"), 1.0);
+    assert_eq!(s.l2_negative_hits, 1);
     assert_eq!(get("strata_l1_entries"), s.l1.size as f64);
     assert_eq!(get("strata_l1_capacity"), 2.0);
     assert_eq!(get("strata_pending_writes"), 0.0);
