@@ -84,13 +84,18 @@ fn tune_errors_are_one_line() {
     }
 }
 
+/// A trace with 5% deletes in `dir`, and where to write the tuned TOML.
+fn deletes_trace(dir: &std::path::Path) -> (String, std::path::PathBuf) {
+    let trace = dir.join("d.csv").display().to_string();
+    let g = ["gen", "-o", &trace, "--keys", "400", "--requests", "6000", "--delete-ratio", "0.05"];
+    ok(&[&g[..], &["--write-ratio", "0.01", "--rate", "2000"]].concat());
+    (trace, dir.join("tuned.toml"))
+}
+
 #[test]
 fn negative_ttls_are_searched_in_ms_and_zero_is_off() {
     let dir = tempfile::tempdir().unwrap();
-    let trace = dir.path().join("d.csv").display().to_string();
-    let g = ["gen", "-o", &trace, "--keys", "400", "--requests", "6000", "--delete-ratio", "0.05"];
-    ok(&[&g[..], &["--write-ratio", "0.01", "--rate", "2000"]].concat());
-    let out = dir.path().join("tuned.toml");
+    let (trace, out) = deletes_trace(dir.path());
     let out_s = out.display().to_string();
     let args = ["tune", &trace, "--l1-budget", "100", "--policies", "lru", "--objective", "l3-load"];
     let run = ok(&[&args[..], &["--negative-ttls", "0,1000", "-o", &out_s]].concat());
@@ -108,10 +113,7 @@ fn negative_ttls_are_searched_in_ms_and_zero_is_off() {
 #[test]
 fn l2_negative_ttls_are_searched_in_ms_for_candidates_with_l2() {
     let dir = tempfile::tempdir().unwrap();
-    let trace = dir.path().join("d.csv").display().to_string();
-    let g = ["gen", "-o", &trace, "--keys", "400", "--requests", "6000", "--delete-ratio", "0.05"];
-    ok(&[&g[..], &["--write-ratio", "0.01", "--rate", "2000"]].concat());
-    let out = dir.path().join("tuned.toml");
+    let (trace, out) = deletes_trace(dir.path());
     let out_s = out.display().to_string();
     let args = ["tune", &trace, "--l1-budget", "100", "--l2-budget", "400", "--policies", "lru"];
     let run =

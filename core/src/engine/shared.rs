@@ -86,7 +86,7 @@ impl<B: StateBackend> Inner<B> {
     /// Whether L2 remembers absent keys (`[l2] negative_ttl_ms`): then a
     /// tombstone answers "absent" as a marker does.
     fn l2_negative(&self) -> bool {
-        self.config.l2.as_ref().is_some_and(|c| c.negative_ttl.is_some())
+        self.config.l2.as_ref().is_some_and(crate::policy::absent::l2_tombstone_is_absent)
     }
 
     fn count_l2_read(&self, r: &L2Read) {
@@ -103,24 +103,7 @@ impl<B: StateBackend> Inner<B> {
     /// Copies values loaded from L3 into L2 without overwriting newer writes
     /// (in the background: the read does not wait for it).
     pub(crate) fn l2_populate(&self, entries: Vec<(Bytes, Bytes)>) {
-        let Some(l2) = self.l2.clone() else { return };
-        if entries.is_empty() {
-            return;
-        }
-        let ttl = self.l2_ttl();
-        let errors = Arc::clone(&self.l2_populate_errors);
-        let entries = encode_all(&entries);
-        tokio::spawn(async move {
-            let r = if entries.len() == 1 {
-                let (k, v) = &entries[0];
-                l2.populate(k, v.clone(), ttl).await
-            } else {
-                l2.populate_many(&entries, ttl).await
-            };
-            if r.is_err() {
-                errors.incr();
-            }
-        });
+        self.spawn_populate(encode_all(&entries), self.l2_ttl());
     }
 
     /// Leaves markers in L2 for keys a load found absent in L3, if
@@ -128,20 +111,23 @@ impl<B: StateBackend> Inner<B> {
     /// tombstone) that reached L2 meanwhile stays. In the background, as
     /// [`Self::l2_populate`].
     pub(crate) fn l2_populate_absent(&self, keys: Vec<Bytes>) {
-        let Some(l2) = self.l2.clone() else { return };
         let Some(ttl) = self.config.l2.as_ref().and_then(|c| c.negative_ttl) else { return };
-        if keys.is_empty() {
+        let entries = keys.into_iter().map(|k| (k, l2_value::absent())).collect();
+        self.spawn_populate(entries, Some(ttl));
+    }
+
+    /// `SET NX` of encoded `entries` with `ttl`, in the background (one
+    /// round trip); failures are counted.
+    fn spawn_populate(&self, entries: Vec<(Bytes, Bytes)>, ttl: Option<Duration>) {
+        let Some(l2) = self.l2.clone() else { return };
+        if entries.is_empty() {
             return;
         }
         let errors = Arc::clone(&self.l2_populate_errors);
         tokio::spawn(async move {
-            let r = match &keys[..] {
-                [k] => l2.populate(k, l2_value::absent(), Some(ttl)).await,
-                _ => {
-                    let entries: Vec<(Bytes, Bytes)> =
-                        keys.into_iter().map(|k| (k, l2_value::absent())).collect();
-                    l2.populate_many(&entries, Some(ttl)).await
-                }
+            let r = match &entries[..] {
+                [(k, v)] => l2.populate(k, v.clone(), ttl).await,
+                _ => l2.populate_many(&entries, ttl).await,
             };
             if r.is_err() {
                 errors.incr();

@@ -12,6 +12,7 @@ use std::time::Duration;
 use strata_core::Instant;
 use strata_core::config::{Capacity, L2Config};
 use strata_core::l1::{L1Store, StoreCounters};
+use strata_core::policy::absent::l2_tombstone_is_absent;
 use strata_core::policy::eviction::EvictionConfig;
 use strata_core::policy::tombstone_ttl;
 
@@ -65,6 +66,8 @@ pub struct L2Model<V> {
     /// `l2.negative_ttl_ms`: how long an absent-key marker lives (`None`:
     /// no markers).
     negative_ttl: Option<Duration>,
+    /// Whether a tombstone answers "absent" (`strata_core::policy::absent`).
+    tombstone_is_absent: bool,
 }
 
 impl<V> L2Model<V> {
@@ -80,6 +83,7 @@ impl<V> L2Model<V> {
             capacity: cfg.capacity,
             tombstone_ttl: tombstone_ttl(cfg.ttl),
             negative_ttl: cfg.negative_ttl,
+            tombstone_is_absent: l2_tombstone_is_absent(cfg),
         }
     }
 
@@ -107,7 +111,7 @@ impl<V: Copy> L2Model<V> {
             Some(Slot::Value(v)) => L2Lookup::Hit(v),
             Some(Slot::Absent(v)) => L2Lookup::Absent(v),
             // With negative caching, a tombstone says "absent" too.
-            Some(Slot::Tombstone(v)) if self.negative_ttl.is_some() => L2Lookup::Absent(v),
+            Some(Slot::Tombstone(v)) if self.tombstone_is_absent => L2Lookup::Absent(v),
             Some(Slot::Tombstone(_)) | None => L2Lookup::Miss,
         }
     }
