@@ -8,7 +8,7 @@
 //! Trace keys (`u64`) become 8-byte big-endian engine keys.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::bail;
@@ -96,7 +96,7 @@ fn with_object_sizes(requests: Vec<Request>, default_size: usize) -> Vec<Request
 
 /// The value the engine stores for `r` (after [`with_object_sizes`]): its
 /// size less the key's bytes, so that the engine's weight is `r.size`.
-fn value_for(r: &Request) -> Bytes {
+pub(crate) fn value_for(r: &Request) -> Bytes {
     Bytes::from(vec![(r.key % 251) as u8; (r.size as usize).saturating_sub(KEY_BYTES)])
 }
 
@@ -142,14 +142,54 @@ fn check_sizes(
     Ok(())
 }
 
-fn read_all(opts: &DemoOptions) -> anyhow::Result<Vec<Request>> {
-    let reader = open(&opts.trace, opts.format, ReaderOptions::default())?;
+fn read_all(trace: &Path, format: Option<TraceFormat>) -> anyhow::Result<Vec<Request>> {
+    let reader = open(trace, format, ReaderOptions::default())?;
     let mut out = Vec::new();
     for r in reader {
         out.push(r?);
     }
-    anyhow::ensure!(!out.is_empty(), "{}: the trace holds no requests", opts.trace.display());
+    anyhow::ensure!(!out.is_empty(), "{}: the trace holds no requests", trace.display());
     Ok(out)
+}
+
+/// The requests of `trace`, each with the object size both runs use (see
+/// [`with_object_sizes`]), after checking that the values fit in memory
+/// ([`MAX_VALUE_BYTES`], [`MAX_TOTAL_VALUE_BYTES`]).
+pub(crate) fn load_requests(
+    trace: &Path,
+    format: Option<TraceFormat>,
+    default_size: usize,
+) -> anyhow::Result<Vec<Request>> {
+    let requests = read_all(trace, format)?;
+    check_sizes(
+        &trace.display().to_string(),
+        &requests,
+        default_size,
+        MAX_VALUE_BYTES,
+        MAX_TOTAL_VALUE_BYTES,
+    )?;
+    Ok(with_object_sizes(requests, default_size))
+}
+
+/// Seeds the source of truth with every key `requests` reads (each with the
+/// value of its first request), in batches. Returns the distinct keys.
+pub(crate) async fn seed<B: StateBackend>(l3: &B, requests: &[Request]) -> anyhow::Result<u64> {
+    let mut seen = HashSet::new();
+    let mut batch = Vec::new();
+    let mut batch_bytes = 0;
+    for r in requests {
+        if seen.insert(r.key) {
+            let value = value_for(r);
+            batch_bytes += value.len();
+            batch.push((Bytes::copy_from_slice(&engine_key(r.key)), value));
+            if batch.len() == 1000 || batch_bytes >= SEED_BATCH_BYTES {
+                l3.put_many(std::mem::take(&mut batch)).await?;
+                batch_bytes = 0;
+            }
+        }
+    }
+    l3.put_many(batch).await?;
+    Ok(seen.len() as u64)
 }
 
 /// Runs the demo. The trace is held in memory (the demo is meant for the
@@ -160,15 +200,7 @@ fn read_all(opts: &DemoOptions) -> anyhow::Result<Vec<Request>> {
 /// values over [`MAX_TOTAL_VALUE_BYTES`] in all, or a tier that fails.
 #[allow(clippy::disallowed_methods)] // wall-clock timing of the replay
 pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
-    let requests = read_all(opts)?;
-    check_sizes(
-        &opts.trace.display().to_string(),
-        &requests,
-        opts.default_value_size,
-        MAX_VALUE_BYTES,
-        MAX_TOTAL_VALUE_BYTES,
-    )?;
-    let requests = with_object_sizes(requests, opts.default_value_size);
+    let requests = load_requests(&opts.trace, opts.format, opts.default_value_size)?;
     let mut config = opts.config.clone();
     config.l3 = L3Config::sled(opts.data_dir.display().to_string());
     config.l2 = None;
@@ -177,24 +209,9 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     // engine takes exactly the simulator's hash-dependent decisions.
     config.l1.hash_seed.get_or_insert(strata_core::l1::DEFAULT_HASH_SEED);
 
-    // Seed the source of truth with every key the trace reads.
     let sled = SledStateBackend::open(&opts.data_dir).await?;
     sled.clear().await?;
-    let mut seen = HashSet::new();
-    let mut batch = Vec::new();
-    let mut batch_bytes = 0;
-    for r in &requests {
-        if seen.insert(r.key) {
-            let value = value_for(r);
-            batch_bytes += value.len();
-            batch.push((Bytes::copy_from_slice(&engine_key(r.key)), value));
-            if batch.len() == 1000 || batch_bytes >= SEED_BATCH_BYTES {
-                sled.put_many(std::mem::take(&mut batch)).await?;
-                batch_bytes = 0;
-            }
-        }
-    }
-    sled.put_many(batch).await?;
+    let distinct_keys = seed(&sled, &requests).await?;
 
     let clock = ManualClock::new();
     let cache = CachedStateBackend::builder(sled).config(config.clone()).clock(clock.clone()).build()?;
@@ -230,7 +247,7 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     Ok(DemoReport {
         trace: opts.trace.display().to_string(),
         requests: n,
-        distinct_keys: seen.len() as u64,
+        distinct_keys,
         l1_hits_identical: engine.l1.hits == simulator.l1.hits,
         engine_requests_per_s: n as f64 / engine_seconds.max(1e-9),
         engine,
@@ -315,7 +332,7 @@ mod tests {
         assert!(
             check_sizes(
                 "t",
-                &read_all(&options(dir.path(), &ok)).unwrap(),
+                &read_all(&options(dir.path(), &ok).trace, None).unwrap(),
                 64,
                 MAX_VALUE_BYTES,
                 MAX_TOTAL_VALUE_BYTES

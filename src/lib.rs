@@ -25,3 +25,5 @@ mod book_examples {
 
 #[cfg(feature = "sled")]
 pub mod demo;
+#[cfg(all(feature = "sled", feature = "redis"))]
+pub mod fleet;

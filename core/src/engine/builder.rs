@@ -111,6 +111,7 @@ impl<B: StateBackend> CacheBuilder<B> {
         let inner = Arc::new(Inner {
             l2: self.l2,
             l2_populate_errors: Arc::new(Counter::default()),
+            background: Arc::default(),
             subscribed,
             l1,
             weigher: cfg.l1.capacity,

@@ -28,6 +28,7 @@
 
 mod absent;
 mod backend_impl;
+mod background;
 mod builder;
 mod flusher;
 mod l2_value;
@@ -95,6 +96,8 @@ pub(crate) struct Inner<B> {
     pub(crate) l2: Option<Arc<dyn L2Tier>>,
     /// Background L2 population failures.
     pub(crate) l2_populate_errors: Arc<Counter>,
+    /// Background tasks (L2 populates, refresh-ahead reloads), for `settle`.
+    pub(crate) background: Arc<background::Background>,
     /// True once the invalidation subscription is live (or there is no L2).
     pub(crate) subscribed: tokio::sync::watch::Receiver<bool>,
     /// The flusher task, awaited by `shutdown`.
@@ -248,6 +251,15 @@ impl<B: StateBackend> CachedStateBackend<B> {
         &self.inner.config
     }
 
+    /// Waits until the background work this instance has started is done:
+    /// the L2 copies of values it loaded and of keys it found absent, and
+    /// its refresh-ahead reloads. Pending writes are [`Self::flush`]'s.
+    /// For tests and replays that must see a request's every effect before
+    /// the next one.
+    pub async fn settle(&self) {
+        self.inner.background.settled().await;
+    }
+
     /// Waits until this instance receives other instances' invalidations
     /// (immediately without L2), at most `limit`. Returns whether it does.
     pub async fn ready(&self, limit: Duration) -> bool {
@@ -349,6 +361,7 @@ impl<B: StateBackend> Inner<B> {
             negative_hits: m.negative_hits.get(),
             l2_negative_hits: m.l2_negative_hits.get(),
             remote_invalidations: m.remote_invalidations.get(),
+            published_invalidations: m.published_invalidations.get(),
             l2_breaker: self.l2.as_ref().map(|l2| l2.breaker_state().as_str().to_string()),
         }
     }

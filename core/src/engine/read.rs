@@ -436,7 +436,7 @@ impl<B: StateBackend> Inner<B> {
         }
         self.metrics.refresh_ahead.incr();
         let inner = Arc::clone(self);
-        tokio::spawn(
+        self.background.spawn(
             async move {
                 if let Role::Leader(leader) = inner.loads.join(&key) {
                     let _ = inner.lead_load(leader).await;

@@ -124,7 +124,7 @@ impl<B: StateBackend> Inner<B> {
             return;
         }
         let errors = Arc::clone(&self.l2_populate_errors);
-        tokio::spawn(async move {
+        self.background.spawn(async move {
             let r = match &entries[..] {
                 [(k, v)] => l2.populate(k, v.clone(), ttl).await,
                 _ => l2.populate_many(&entries, ttl).await,
@@ -257,10 +257,10 @@ impl<B: StateBackend> Inner<B> {
     }
 
     async fn l2_publish(&self, keys: &[Bytes]) {
-        if let Some(l2) = self.l2.as_ref()
-            && l2.publish_invalidation(keys).await.is_err()
-        {
-            self.metrics.l2_errors.incr();
+        let Some(l2) = self.l2.as_ref() else { return };
+        match l2.publish_invalidation(keys).await {
+            Ok(()) => self.metrics.published_invalidations.add(keys.len() as u64),
+            Err(_) => self.metrics.l2_errors.incr(),
         }
     }
 
@@ -270,14 +270,14 @@ impl<B: StateBackend> Inner<B> {
         if l2.clear().await.is_err() {
             self.metrics.l2_errors.incr();
         }
-        if l2.publish_clear().await.is_err() {
-            self.metrics.l2_errors.incr();
+        match l2.publish_clear().await {
+            Ok(()) => self.metrics.published_invalidations.incr(),
+            Err(_) => self.metrics.l2_errors.incr(),
         }
     }
 
     /// Applies an invalidation received from another instance.
     fn apply_remote(&self, msg: Invalidation) {
-        self.metrics.remote_invalidations.incr();
         match msg {
             Invalidation::Key(k) => {
                 self.loads.invalidate_remote(Some(&k));
@@ -289,6 +289,8 @@ impl<B: StateBackend> Inner<B> {
                 self.l1.clear();
             }
         }
+        // Counted once applied: whoever sees the count sees its effect.
+        self.metrics.remote_invalidations.incr();
     }
 }
 

@@ -100,6 +100,11 @@ pub struct CacheStats {
     pub l2_negative_hits: u64,
     /// Invalidations received from other instances.
     pub remote_invalidations: u64,
+    /// Invalidations this instance published to the others (one per key
+    /// written or deleted through L2, one per `clear_cache`): each other
+    /// instance receives as many.
+    #[serde(default)]
+    pub published_invalidations: u64,
     /// The L2 circuit breaker: `closed`, `open` (L2 bypassed) or `half-open`.
     pub l2_breaker: Option<String>,
 }
@@ -147,4 +152,6 @@ pub struct Metrics {
     pub l2_negative_hits: Counter,
     /// Invalidations received from other instances.
     pub remote_invalidations: Counter,
+    /// Invalidations published to the other instances.
+    pub published_invalidations: Counter,
 }

@@ -18,7 +18,7 @@
 //! | `strata_l3_write_latency_seconds` | histogram (one sample per L3 write call; a batch is one) | |
 //! | `strata_l1_evictions_total`, `strata_l1_expirations_total`, `strata_l1_too_large_total` | counter | |
 //! | `strata_l1_entries`, `strata_l1_weight`, `strata_l1_capacity` | gauge | |
-//! | `strata_writes_total`, `strata_deletes_total`, `strata_write_batches_total`, `strata_batched_writes_total`, `strata_coalesced_writes_total`, `strata_write_errors_total`, `strata_refresh_ahead_total`, `strata_coalesced_loads_total`, `strata_negative_hits_total`, `strata_l2_negative_hits_total`, `strata_remote_invalidations_total` | counter | |
+//! | `strata_writes_total`, `strata_deletes_total`, `strata_write_batches_total`, `strata_batched_writes_total`, `strata_coalesced_writes_total`, `strata_write_errors_total`, `strata_refresh_ahead_total`, `strata_coalesced_loads_total`, `strata_negative_hits_total`, `strata_l2_negative_hits_total`, `strata_remote_invalidations_total`, `strata_published_invalidations_total` | counter | |
 //! | `strata_pending_writes` | gauge | |
 //! | `strata_l2_breaker` | gauge (1 for the current state) | `state` (`closed`, `open`, `half-open`); only with L2 |
 //!
@@ -178,6 +178,11 @@ impl Collector for MetricsCollector {
                 "strata_remote_invalidations",
                 "Invalidations received from other instances",
                 s.remote_invalidations,
+            ),
+            (
+                "strata_published_invalidations",
+                "Invalidations published to the other instances",
+                s.published_invalidations,
             ),
         ];
         for (name, help, n) in counters {

@@ -1,0 +1,305 @@
+//! The engine against the simulator with a shared L2: a trace replayed
+//! through several engine instances on one Redis namespace (L2) and one
+//! L3 (in memory), and through the simulator's full replay with no
+//! latency. Every tier's counts must be identical, hit for hit.
+//!
+//! With no latency, the simulator completes each request's every effect
+//! before the next request arrives: a load and the L2 copy of what it
+//! found (a value or an absent-key marker), a write and (queued
+//! strategies) its flush and the L2 write after it, and the invalidations
+//! the other instances receive. The engine does some of these in the
+//! background or over Redis pub/sub, so the replay makes them complete in
+//! the same order: after each request it waits until every instance has
+//! [settled](CachedStateBackend::settle), flushes a write of a queued
+//! strategy (write-behind runs with batches of one write, so that the
+//! simulator flushes each write at once too), and waits until each
+//! instance has received every invalidation the others published
+//! (`CacheStats::published_invalidations` against `remote_invalidations`).
+//!
+//! Requests are routed as the simulator routes them (`sim.routing`, its
+//! seed), at the simulator's virtual arrival times, which the instances'
+//! shared [`ManualClock`] follows: L1 TTLs expire alike. Redis expires L2
+//! entries in real time, though, and the simulator in virtual time, so the
+//! replay refuses a trace whose virtual span, or a run whose real
+//! duration, reaches the shortest L2 TTL in play (entries, absent-key
+//! markers, tombstones, a trace write's own TTL): there the two would
+//! disagree for a reason that is not a fault of either.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use serde::Serialize;
+use strata_core::config::{CacheConfig, L2Config};
+use strata_core::l1::{engine_key, hash_key_with};
+use strata_core::l2::{L2Tier, RedisTier};
+use strata_core::policy::tombstone_ttl;
+use strata_core::stats::CacheStats;
+use strata_core::{CachedStateBackend, Clock, ManualClock, MemoryStateBackend, SystemClock};
+use strata_sim::arrival::{Arrivals, Router};
+use strata_sim::latency::LatencyConfig;
+use strata_sim::rng::{Stream, stream_rng};
+use strata_sim::tier::trace_ttl;
+use strata_sim::trace::TraceFormat;
+use strata_sim::{Op, Request, SimConfig};
+
+use crate::demo::{load_requests, seed, value_for};
+
+type Cache = CachedStateBackend<Arc<MemoryStateBackend>>;
+
+/// How long the replay waits for an instance to receive the invalidations
+/// published to it before it reports the instance as deaf.
+const DELIVERY_LIMIT: Duration = Duration::from_secs(5);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    /// The trace file.
+    pub trace: PathBuf,
+    /// Its format, if not told by the file name.
+    pub format: Option<TraceFormat>,
+    /// The cache configuration: its `l2` names the Redis server and
+    /// namespace (emptied first); its `l3` is replaced by one in-memory
+    /// backend shared by the instances, seeded with every key the trace
+    /// reads.
+    pub config: CacheConfig,
+    /// Instances, routing, arrival mode and seed (latencies are set to 0).
+    pub sim: SimConfig,
+    /// Object size (key and value) of requests whose trace size is 0.
+    pub default_value_size: usize,
+}
+
+/// One side's counts, summed over the instances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FleetCounts {
+    /// L1 hits (markers of absent keys included).
+    pub l1_hits: u64,
+    /// L1 hits on an absent key's marker.
+    pub negative_hits: u64,
+    /// L2 reads that found a value or an absent-key marker.
+    pub l2_hits: u64,
+    /// L2 hits on an absent key's marker.
+    pub l2_negative_hits: u64,
+    /// L2 reads that found nothing.
+    pub l2_misses: u64,
+    /// L3 reads: loads, refresh-ahead reloads and the existence checks of
+    /// queued deletes.
+    pub l3_reads: u64,
+    /// Invalidations the instances received from each other.
+    pub invalidations: u64,
+}
+
+impl FleetCounts {
+    fn of_engine(stats: &[CacheStats]) -> Self {
+        let mut c = Self::default();
+        for s in stats {
+            c.l1_hits += s.l1.hits;
+            c.negative_hits += s.negative_hits;
+            c.l2_hits += s.l2.hits;
+            c.l2_negative_hits += s.l2_negative_hits;
+            c.l2_misses += s.l2.misses;
+            c.l3_reads += s.l3.hits + s.l3.misses;
+            c.invalidations += s.remote_invalidations;
+        }
+        c
+    }
+
+    fn of_simulator(r: &strata_sim::Report) -> Self {
+        Self {
+            l1_hits: r.l1.hits,
+            negative_hits: r.negative_hits,
+            l2_hits: r.l2.as_ref().map_or(0, |t| t.hits),
+            l2_negative_hits: r.l2_negative_hits,
+            l2_misses: r.l2.as_ref().map_or(0, |t| t.misses),
+            l3_reads: r.l3.reads + r.l3.refresh_reads + r.l3.exists_reads,
+            invalidations: r.invalidations,
+        }
+    }
+}
+
+/// What the replay measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetReport {
+    /// The trace.
+    pub trace: String,
+    /// Requests replayed.
+    pub requests: u64,
+    /// Engine instances (and simulated ones).
+    pub instances: u32,
+    /// The engine's counts.
+    pub engine: FleetCounts,
+    /// The simulator's counts.
+    pub simulator: FleetCounts,
+    /// Whether they are equal.
+    pub identical: bool,
+    /// Wall-clock seconds of the engine replay.
+    pub engine_seconds: f64,
+}
+
+/// The configuration both sides run: the caller's, with one L1 shard, a
+/// pinned hash seed and (write-behind) batches of one write; its `l2`,
+/// which must be set.
+fn fleet_config(opts: &FleetOptions) -> anyhow::Result<(CacheConfig, L2Config)> {
+    let mut config = opts.config.clone();
+    let l2 = config.l2.clone().context("the fleet replay needs an L2: set [l2] url and namespace")?;
+    config.l1.shards = 1;
+    config.l1.hash_seed.get_or_insert(strata_core::l1::DEFAULT_HASH_SEED);
+    config.write.batch_size = 1;
+    config.validate()?;
+    Ok((config, l2))
+}
+
+/// The shortest time an L2 entry of this replay lives: entries, markers,
+/// tombstones and the trace writes' own TTLs.
+fn shortest_l2_ttl(l2: &L2Config, requests: &[Request]) -> Duration {
+    let writes = requests.iter().filter(|r| r.op == Op::Set).filter_map(|r| trace_ttl(r.ttl));
+    [l2.ttl, l2.negative_ttl, Some(tombstone_ttl(l2.ttl))]
+        .into_iter()
+        .flatten()
+        .chain(writes)
+        .min()
+        .unwrap_or(Duration::MAX)
+}
+
+/// The simulator's settings for the replay: the caller's, with no latency.
+fn zero_latency(sim: &SimConfig) -> SimConfig {
+    let mut zero = sim.clone();
+    for l in [
+        &mut zero.latency.l1,
+        &mut zero.latency.l2,
+        &mut zero.latency.l3_read,
+        &mut zero.latency.l3_write,
+        &mut zero.latency.invalidation,
+    ] {
+        *l = LatencyConfig::constant(0.0);
+    }
+    zero.latency.l3_batch_item_us = 0.0;
+    zero
+}
+
+/// Replays the trace through both and compares.
+///
+/// # Errors
+/// A trace that cannot be read or is too long for the L2 TTLs in play, no
+/// `[l2]` in the configuration, Redis unreachable, an instance that does
+/// not receive the others' invalidations within 5 s, or a tier that fails.
+#[allow(clippy::disallowed_methods)] // wall-clock timing of the replay
+pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
+    let (config, l2) = fleet_config(opts)?;
+    let sim = zero_latency(&opts.sim);
+    sim.validate()?;
+    let requests = load_requests(&opts.trace, opts.format, opts.default_value_size)?;
+    let shortest = shortest_l2_ttl(&l2, &requests);
+    let mut arrivals = Arrivals::new(sim.arrival);
+    let times: Vec<u64> = requests.iter().map(|r| arrivals.next(r.time_ns)).collect();
+    let span = Duration::from_nanos(times.last().copied().unwrap_or(0));
+    ensure!(
+        span < shortest,
+        "{}: the trace spans {span:?} of virtual time, not less than the shortest L2 TTL in play ({shortest:?}): \
+         Redis expires in real time, the simulator in virtual time; replay a shorter trace or a faster arrival rate",
+        opts.trace.display()
+    );
+
+    let l3 = Arc::new(MemoryStateBackend::new());
+    seed(&l3, &requests).await?;
+    let real: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    RedisTier::connect(&l2, Arc::clone(&real)).await?.clear().await.context("emptying the L2 namespace")?;
+    let clock = ManualClock::new();
+    let mut caches: Vec<Cache> = Vec::new();
+    for i in 0..sim.instances {
+        let tier = RedisTier::connect(&l2, Arc::clone(&real)).await?;
+        let cache = CachedStateBackend::builder(Arc::clone(&l3))
+            .config(config.clone())
+            .clock(clock.clone())
+            .l2(Arc::new(tier))
+            .build()?;
+        ensure!(
+            cache.ready(DELIVERY_LIMIT).await,
+            "instance {i}: no invalidation subscription within {DELIVERY_LIMIT:?}"
+        );
+        caches.push(cache);
+    }
+
+    let seed_of = config.l1.hash_seed.unwrap_or_default();
+    let mut router = Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0));
+    let queued = config.write.strategy != strata_core::config::WriteStrategy::WriteThrough;
+    let start = std::time::Instant::now();
+    for (n, (r, &at)) in requests.iter().zip(&times).enumerate() {
+        clock.set(strata_core::Instant::from_nanos(at));
+        let cache = &caches[router.route(hash_key_with(seed_of, &r.key))];
+        let key = engine_key(r.key);
+        let step = async {
+            match r.op {
+                Op::Get => {
+                    cache.get(&key).await?;
+                }
+                Op::Set => match trace_ttl(r.ttl) {
+                    Some(ttl) => cache.put_with_ttl(&key, value_for(r), ttl).await?,
+                    None => cache.put(&key, value_for(r)).await?,
+                },
+                Op::Delete => {
+                    cache.delete(&key).await?;
+                }
+            }
+            if queued && r.op != Op::Get {
+                cache.flush().await?;
+            }
+            anyhow::Ok(())
+        };
+        step.await.with_context(|| format!("request {} (key {})", n + 1, r.key))?;
+        settle(&caches).await.with_context(|| format!("after request {} (key {})", n + 1, r.key))?;
+    }
+    let engine_seconds = start.elapsed().as_secs_f64();
+    let stats: Vec<CacheStats> = caches.iter().map(CachedStateBackend::stats).collect();
+    for c in &caches {
+        c.shutdown(Duration::from_secs(10)).await?;
+    }
+    ensure!(
+        Duration::from_secs_f64(engine_seconds) < shortest,
+        "the engine replay took {engine_seconds:.1} s, not less than the shortest L2 TTL in play ({shortest:?}): \
+         Redis may have expired entries the simulator kept; replay a shorter trace"
+    );
+
+    let report = strata_sim::replay::run(&config, &sim, requests.iter().copied(), |_| {})?;
+    let engine = FleetCounts::of_engine(&stats);
+    let simulator = FleetCounts::of_simulator(&report);
+    Ok(FleetReport {
+        trace: opts.trace.display().to_string(),
+        requests: requests.len() as u64,
+        instances: sim.instances,
+        engine,
+        simulator,
+        identical: engine == simulator,
+        engine_seconds,
+    })
+}
+
+/// Waits until every instance has settled and has received every
+/// invalidation the others published.
+async fn settle(caches: &[Cache]) -> anyhow::Result<()> {
+    for c in caches {
+        c.settle().await;
+    }
+    let deadline = tokio::time::Instant::now() + DELIVERY_LIMIT;
+    loop {
+        let counts: Vec<(u64, u64)> = caches
+            .iter()
+            .map(|c| {
+                let s = c.stats();
+                (s.published_invalidations, s.remote_invalidations)
+            })
+            .collect();
+        let published: u64 = counts.iter().map(|(p, _)| p).sum();
+        let deaf = counts.iter().position(|(own, received)| *received < published - own);
+        let Some(i) = deaf else { return Ok(()) };
+        if tokio::time::Instant::now() >= deadline {
+            let (own, received) = counts[i];
+            bail!(
+                "instance {i} received {received} of the {} invalidations the others published within {DELIVERY_LIMIT:?}",
+                published - own
+            );
+        }
+        tokio::task::yield_now().await;
+    }
+}
