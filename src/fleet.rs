@@ -150,16 +150,17 @@ fn fleet_config(opts: &FleetOptions) -> anyhow::Result<(CacheConfig, L2Config)> 
     Ok((config, l2))
 }
 
-/// The shortest time an L2 entry of this replay lives: entries, markers,
-/// tombstones and the trace writes' own TTLs.
+/// The shortest time an L2 entry of this replay lives: entries, the trace
+/// writes' own TTLs and, if the trace deletes (every key exists in L3
+/// until deleted), tombstones and absent-key markers.
 fn shortest_l2_ttl(l2: &L2Config, requests: &[Request]) -> Duration {
     let writes = requests.iter().filter(|r| r.op == Op::Set).filter_map(|r| trace_ttl(r.ttl));
-    [l2.ttl, l2.negative_ttl, Some(tombstone_ttl(l2.ttl))]
-        .into_iter()
-        .flatten()
-        .chain(writes)
-        .min()
-        .unwrap_or(Duration::MAX)
+    let absences = if requests.iter().any(|r| r.op == Op::Delete) {
+        [l2.negative_ttl, Some(tombstone_ttl(l2.ttl))]
+    } else {
+        [None, None]
+    };
+    [l2.ttl].into_iter().chain(absences).flatten().chain(writes).min().unwrap_or(Duration::MAX)
 }
 
 /// The simulator's settings for the replay: the caller's, with no latency.
@@ -204,7 +205,8 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     let l3 = Arc::new(MemoryStateBackend::new());
     seed(&l3, &requests).await?;
     let real: Arc<dyn Clock> = Arc::new(SystemClock::new());
-    RedisTier::connect(&l2, Arc::clone(&real)).await?.clear().await.context("emptying the L2 namespace")?;
+    let admin = RedisTier::connect(&l2, Arc::clone(&real)).await?;
+    admin.clear().await.context("emptying the L2 namespace")?;
     let clock = ManualClock::new();
     let mut caches: Vec<Cache> = Vec::new();
     for i in 0..sim.instances {
@@ -255,6 +257,7 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     for c in &caches {
         c.shutdown(Duration::from_secs(10)).await?;
     }
+    admin.clear().await.context("emptying the L2 namespace after the replay")?;
     ensure!(
         Duration::from_secs_f64(engine_seconds) < shortest,
         "the engine replay took {engine_seconds:.1} s, not less than the shortest L2 TTL in play ({shortest:?}): \

@@ -3,6 +3,8 @@
 //! a variant in [`Command`], and a line in [`Command::run`].
 
 mod demo;
+#[cfg(all(feature = "sled", feature = "redis"))]
+mod fleet;
 mod generate;
 mod inspect;
 mod mrc;
@@ -26,6 +28,9 @@ pub(crate) enum Command {
     /// Generate a synthetic trace (Zipf, uniform, scan, loop, hot set) into a file.
     #[command(name = "gen")]
     Gen(generate::Args),
+    /// Check the simulator against the engine with L2: replay a trace through several engine instances on a Redis namespace and through the simulator, and compare every tier's counts.
+    #[cfg(all(feature = "sled", feature = "redis"))]
+    Fleet(fleet::Args),
     /// Miss-ratio curve of a trace: exact LRU in one pass, SHARDS sampling, or simulated policies.
     Mrc(mrc::Args),
     /// Replay a trace through a cache configuration with modelled tier latencies (or compare policies).
@@ -43,6 +48,8 @@ impl Command {
         match self {
             Command::Demo(args) => demo::run_cmd(args),
             Command::Gen(args) => generate::run(args),
+            #[cfg(all(feature = "sled", feature = "redis"))]
+            Command::Fleet(args) => fleet::run_cmd(args),
             Command::Mrc(args) => mrc::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Replay(args) => replay::run(args),

@@ -1,0 +1,145 @@
+//! `strata fleet`: the simulator checked against the engine with a shared
+//! L2. Replays a trace through several engine instances on a Redis
+//! namespace and through the simulator with no latency, and compares every
+//! tier's counts (see `strata::fleet`). Exits non-zero when they differ.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use strata::fleet::{FleetCounts, FleetOptions, FleetReport, run};
+use strata_core::config::{Capacity, L2Config, WriteStrategy};
+use strata_sim::SimConfig;
+use strata_sim::config::{Arrival, Routing};
+use strata_sim::trace::TraceFormat;
+
+use super::setup::{cache_file, policy};
+
+/// Options of `strata fleet`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The trace to replay (format from the file name unless --format); held in memory.
+    trace: PathBuf,
+    /// Trace format: csv, oracle-general, twitter, text, cache2k.
+    #[arg(long)]
+    format: Option<TraceFormat>,
+    /// A CacheConfig TOML; its [l2] url and namespace are used unless --redis / --namespace, its L3 is replaced by memory.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Redis URL (default: the config's [l2] url, else $REDIS_URL, else redis://127.0.0.1:6379).
+    #[arg(long)]
+    redis: Option<String>,
+    /// L2 namespace, emptied first (default: the config's, else strata-fleet-<process id>).
+    #[arg(long)]
+    namespace: Option<String>,
+    /// Engine (and simulated) instances.
+    #[arg(long, default_value_t = 3)]
+    instances: u32,
+    /// Routing of requests to instances: round-robin, random, key-hash.
+    #[arg(long, default_value = "round-robin")]
+    routing: String,
+    /// Arrivals at this many requests a second instead of the trace's timestamps.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seed of the routing (random).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// L1 capacity per instance in entries (overrides the config).
+    #[arg(long)]
+    l1_capacity: Option<u64>,
+    /// L1 eviction policy (overrides the config): lru, lfu, fifo, sieve, s3fifo, tinylfu, clock.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Write strategy (overrides the config): write-through, write-back, write-behind.
+    #[arg(long)]
+    strategy: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn routing(name: &str) -> anyhow::Result<Routing> {
+    Ok(match name {
+        "round-robin" => Routing::RoundRobin,
+        "random" => Routing::Random,
+        "key-hash" => Routing::KeyHash,
+        other => bail!("--routing: unknown routing {other:?} (round-robin, random, key-hash)"),
+    })
+}
+
+fn options(args: &Args) -> anyhow::Result<FleetOptions> {
+    let mut config = match &args.config {
+        Some(p) => cache_file(p)?,
+        None => strata_core::CacheConfig::default(),
+    };
+    let mut l2 = config.l2.take().unwrap_or_else(|| L2Config {
+        url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        namespace: format!("strata-fleet-{}", std::process::id()),
+        ..L2Config::default()
+    });
+    if let Some(url) = &args.redis {
+        l2.url.clone_from(url);
+    }
+    if let Some(ns) = &args.namespace {
+        l2.namespace.clone_from(ns);
+    }
+    config.l2 = Some(l2);
+    if let Some(n) = args.l1_capacity {
+        config.l1.capacity = Capacity::Entries(n);
+    }
+    if let Some(p) = &args.policy {
+        config.l1.eviction = policy(p).context("--policy")?;
+    }
+    if let Some(s) = &args.strategy {
+        config.write.strategy = s.parse::<WriteStrategy>().context("--strategy")?;
+    }
+    let mut sim =
+        SimConfig { instances: args.instances, routing: routing(&args.routing)?, ..SimConfig::default() };
+    if let Some(per_sec) = args.rate {
+        sim.arrival = Arrival::Rate { per_sec };
+    }
+    if let Some(seed) = args.seed {
+        sim.seed = seed;
+    }
+    Ok(FleetOptions { trace: args.trace.clone(), format: args.format, config, sim, default_value_size: 64 })
+}
+
+/// A row of the table: its name and the count it shows.
+type Row = (&'static str, fn(&FleetCounts) -> u64);
+
+fn render(r: &FleetReport) -> String {
+    let rows: [Row; 7] = [
+        ("L1 hits", |c| c.l1_hits),
+        ("L1 hits on absent keys", |c| c.negative_hits),
+        ("L2 hits", |c| c.l2_hits),
+        ("L2 hits on absent keys", |c| c.l2_negative_hits),
+        ("L2 misses", |c| c.l2_misses),
+        ("L3 reads", |c| c.l3_reads),
+        ("invalidations received", |c| c.invalidations),
+    ];
+    let mut out = format!(
+        "trace {}: {} requests over {} instances sharing one Redis namespace\n\n{:<26}{:>12}{:>12}\n",
+        r.trace, r.requests, r.instances, "", "engine", "simulator"
+    );
+    for (name, get) in rows {
+        out += &format!("{name:<26}{:>12}{:>12}\n", get(&r.engine), get(&r.simulator));
+    }
+    out += &format!(
+        "\nengine replay {:.2} s (each request settled before the next)\nevery count identical in engine and simulator: {}\n",
+        r.engine_seconds,
+        if r.identical { "yes" } else { "NO" }
+    );
+    out
+}
+
+pub(crate) fn run_cmd(args: Args) -> anyhow::Result<()> {
+    let opts = options(&args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = rt.block_on(run(&opts))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    anyhow::ensure!(report.identical, "engine and simulator disagree");
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! `strata fleet` as a user runs it, on the machine's Redis: a generated
+//! trace with deletes through three engine instances and the simulator,
+//! identical tier for tier; and the errors a user can meet (a trace longer
+//! than the L2 TTLs allow, Redis unreachable), each one clear line.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/redis_env.rs"]
+mod redis_env;
+
+use std::path::{Path, PathBuf};
+
+use cli::{json, one_line_error, strata};
+use redis_env::{redis_url, unique_namespace};
+
+/// A Zipf trace of 3,000 requests over 400 keys with 10% sets and 5%
+/// deletes, at `rate` requests a second.
+fn deletes_trace(dir: &Path, rate: u32) -> PathBuf {
+    let path = dir.join(format!("deletes-{rate}.csv"));
+    let p = path.to_str().unwrap();
+    let rate = rate.to_string();
+    let args = ["gen", "-o", p, "--keys", "400", "--requests", "3000", "--alpha", "0.9"];
+    cli::ok(
+        &[&args[..], &["--write-ratio", "0.1", "--delete-ratio", "0.05", "--rate", &rate, "--seed", "5"]]
+            .concat(),
+    );
+    path
+}
+
+#[test]
+fn engine_and_simulator_agree_tier_for_tier() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = deletes_trace(dir.path(), 20_000);
+    let ns = unique_namespace("cli-fleet");
+    let config = dir.path().join("cache.toml");
+    let toml = format!(
+        "[l1]\ncapacity = {{ entries = 80 }}\nnegative_ttl_ms = 60000\n\n[l2]\nurl = \"{}\"\nnamespace = \"{ns}\"\nnegative_ttl_ms = 60000\n",
+        redis_url()
+    );
+    std::fs::write(&config, toml).unwrap();
+    let args = ["fleet", trace.to_str().unwrap(), "--config", config.to_str().unwrap(), "--instances", "3"];
+    let r = json(&[&args[..], &["--routing", "random", "--json"]].concat());
+    assert_eq!(r["requests"], 3000);
+    assert_eq!(r["instances"], 3);
+    assert_eq!(r["identical"], true);
+    assert_eq!(r["engine"], r["simulator"]);
+    let e = &r["engine"];
+    for (field, least) in
+        [("l1_hits", 500), ("l2_hits", 200), ("l2_negative_hits", 10), ("negative_hits", 10)]
+    {
+        assert!(e[field].as_u64().unwrap() >= least, "{field}: {e}");
+    }
+    // The table says so too.
+    let out = strata(&args);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("every count identical in engine and simulator: yes"), "{table}");
+}
+
+#[test]
+fn refuses_a_trace_longer_than_the_tombstones_live() {
+    let dir = tempfile::tempdir().unwrap();
+    // 3,000 requests at 100 a second span 30 s; tombstones live 10 s.
+    let trace = deletes_trace(dir.path(), 100);
+    let ns = unique_namespace("cli-fleet-long");
+    let err =
+        one_line_error(&["fleet", trace.to_str().unwrap(), "--redis", &redis_url(), "--namespace", &ns]);
+    assert!(
+        err.contains("deletes-100.csv: the trace spans") && err.contains("shortest L2 TTL in play (10s)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_redis_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = deletes_trace(dir.path(), 20_000);
+    let err = one_line_error(&["fleet", trace.to_str().unwrap(), "--redis", "redis://127.0.0.1:1"]);
+    assert!(err.contains("L2") || err.contains("redis"), "{err}");
+}
