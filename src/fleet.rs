@@ -1,7 +1,8 @@
 //! The engine against the simulator with a shared L2: a trace replayed
 //! through several engine instances on one Redis namespace (L2) and one
 //! L3 (in memory), and through the simulator's full replay with no
-//! latency. Every tier's counts must be identical, hit for hit.
+//! latency and its hit-ratio-only loop. Every tier's counts must be
+//! identical, hit for hit.
 //!
 //! With no latency, the simulator completes each request's every effect
 //! before the next request arrives: a load and the L2 copy of what it
@@ -129,9 +130,16 @@ pub struct FleetReport {
     pub instances: u32,
     /// The engine's counts.
     pub engine: FleetCounts,
-    /// The simulator's counts.
+    /// The simulator's counts (the full replay, with no latency).
     pub simulator: FleetCounts,
-    /// Whether they are equal.
+    /// The counts of the simulator's hit-ratio-only loop (`strata replay
+    /// --hit-ratio-only`, the inspector's policy comparison). Its
+    /// approximations (see `strata_sim::fast`) concern writes still queued
+    /// and loads still in flight when the next request arrives, which the
+    /// replay's settling rules out: its counts must be equal too.
+    pub fast: FleetCounts,
+    /// Whether the engine's, the simulator's and the fast loop's counts
+    /// are equal.
     pub identical: bool,
     /// Wall-clock seconds of the engine replay.
     pub engine_seconds: f64,
@@ -265,15 +273,18 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     );
 
     let report = strata_sim::replay::run(&config, &sim, requests.iter().copied(), |_| {})?;
+    let fast = strata_sim::fast::run_hit_ratio_only(&config, &sim, requests.iter().copied(), |_| {})?;
     let engine = FleetCounts::of_engine(&stats);
     let simulator = FleetCounts::of_simulator(&report);
+    let fast = FleetCounts::of_simulator(&fast);
     Ok(FleetReport {
         trace: opts.trace.display().to_string(),
         requests: requests.len() as u64,
         instances: sim.instances,
         engine,
         simulator,
-        identical: engine == simulator,
+        fast,
+        identical: engine == simulator && engine == fast,
         engine_seconds,
     })
 }

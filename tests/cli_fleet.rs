@@ -45,6 +45,7 @@ fn engine_and_simulator_agree_tier_for_tier() {
     assert_eq!(r["instances"], 3);
     assert_eq!(r["identical"], true);
     assert_eq!(r["engine"], r["simulator"]);
+    assert_eq!(r["engine"], r["fast"]);
     let e = &r["engine"];
     for (field, least) in
         [("l1_hits", 500), ("l2_hits", 200), ("l2_negative_hits", 10), ("negative_hits", 10)]
@@ -55,7 +56,7 @@ fn engine_and_simulator_agree_tier_for_tier() {
     let out = strata(&args);
     assert!(out.status.success());
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("every count identical in engine and simulator: yes"), "{table}");
+    assert!(table.contains("every count identical in engine, simulator and fast loop: yes"), "{table}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Fidelity with L2: one trace through several engine instances sharing the
-//! machine's Redis (and one L3), and through the simulator with no latency,
-//! gives identical counts in every tier (L1 hits, L2 hits and misses,
+//! machine's Redis (and one L3), and through the simulator (the full replay
+//! with no latency, and the hit-ratio-only loop), gives identical counts in every tier (L1 hits, L2 hits and misses,
 //! absent-key markers in both, L3 reads, invalidations received), for each
 //! write strategy, with and without negative caching, under each routing.
 //! See `strata::fleet` for how the engine replay is made deterministic.
@@ -65,6 +65,7 @@ fn check(r: &FleetReport, what: &str) {
     assert_eq!(r.requests, 2_000);
     assert_eq!(r.engine, r.simulator, "{what}: engine (left) against simulator (right)");
     assert!(r.identical);
+    assert_eq!(r.fast, r.engine, "{what}: fast loop (left) against engine (right)");
     // The trace exercises what is compared.
     assert!(r.engine.l1_hits > 200, "{what}: {:?}", r.engine);
     assert!(r.engine.l2_hits > 50, "{what}: {:?}", r.engine);

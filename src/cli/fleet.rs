@@ -1,7 +1,8 @@
 //! `strata fleet`: the simulator checked against the engine with a shared
 //! L2. Replays a trace through several engine instances on a Redis
-//! namespace and through the simulator with no latency, and compares every
-//! tier's counts (see `strata::fleet`). Exits non-zero when they differ.
+//! namespace and through the simulator (its full replay with no latency,
+//! and its hit-ratio-only loop), and compares every tier's counts (see
+//! `strata::fleet`). Exits non-zero when they differ.
 
 use std::path::PathBuf;
 
@@ -117,14 +118,15 @@ fn render(r: &FleetReport) -> String {
         ("invalidations received", |c| c.invalidations),
     ];
     let mut out = format!(
-        "trace {}: {} requests over {} instances sharing one Redis namespace\n\n{:<26}{:>12}{:>12}\n",
-        r.trace, r.requests, r.instances, "", "engine", "simulator"
+        "trace {}: {} requests over {} instances sharing one Redis namespace\n\n{:<26}{:>12}{:>12}{:>12}\n",
+        r.trace, r.requests, r.instances, "", "engine", "simulator", "fast loop"
     );
     for (name, get) in rows {
-        out += &format!("{name:<26}{:>12}{:>12}\n", get(&r.engine), get(&r.simulator));
+        out += &format!("{name:<26}{:>12}{:>12}{:>12}\n", get(&r.engine), get(&r.simulator), get(&r.fast));
     }
     out += &format!(
-        "\nengine replay {:.2} s (each request settled before the next)\nevery count identical in engine and simulator: {}\n",
+        "\nengine replay {:.2} s (each request settled before the next)\n\
+         every count identical in engine, simulator and fast loop: {}\n",
         r.engine_seconds,
         if r.identical { "yes" } else { "NO" }
     );
