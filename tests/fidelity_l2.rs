@@ -24,8 +24,17 @@ use strata::sim::config::Routing;
 /// keys 0–399 (the low ones hot): 70% gets, 20% sets, 10% deletes, so
 /// that reads find deleted keys absent in L3.
 fn mixed_csv(path: &Path, n: u64) {
+    mixed_csv_with(path, n, |_| (24, 0));
+}
+
+/// [`mixed_csv`] with object sizes and TTLs (s; 0: none) from
+/// `size_ttl(rng)`, drawn for a key when it first appears and at each of
+/// its sets: as in a real trace, a request carries its object's current
+/// size (the engine weighs what L3 holds, the simulator the request's size).
+fn mixed_csv_with(path: &Path, n: u64, size_ttl: impl Fn(&mut rand_pcg::Pcg64Mcg) -> (u32, u32)) {
     use rand::{RngExt, SeedableRng};
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+    let mut sizes = std::collections::HashMap::new();
     let mut csv = String::from("timestamp,key,op,size,ttl\n");
     for i in 0..n {
         let key = (rng.random_range(0..20u64) * rng.random_range(0..20u64)).min(399);
@@ -34,7 +43,14 @@ fn mixed_csv(path: &Path, n: u64) {
             7..9 => "set",
             _ => "delete",
         };
-        csv.push_str(&format!("{},{key},{op},24,0\n", i * 100_000));
+        let (size, ttl) = if op == "set" || !sizes.contains_key(&key) {
+            let (size, ttl) = size_ttl(&mut rng);
+            sizes.insert(key, size);
+            (size, if op == "set" { ttl } else { 0 })
+        } else {
+            (sizes[&key], 0)
+        };
+        csv.push_str(&format!("{},{key},{op},{size},{ttl}\n", i * 100_000));
     }
     std::fs::write(path, csv).unwrap();
 }
@@ -48,9 +64,21 @@ async fn fleet(
     strategy: WriteStrategy,
     tweak: impl FnOnce(&mut CacheConfig),
 ) -> FleetReport {
+    fleet_on(name, instances, routing, strategy, mixed_csv, tweak).await
+}
+
+/// [`fleet`] on the trace `write(path, 2_000)` writes.
+async fn fleet_on(
+    name: &str,
+    instances: u32,
+    routing: Routing,
+    strategy: WriteStrategy,
+    write: impl FnOnce(&Path, u64),
+    tweak: impl FnOnce(&mut CacheConfig),
+) -> FleetReport {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("mixed.csv");
-    mixed_csv(&trace, 2_000);
+    write(&trace, 2_000);
     let mut cfg = CacheConfig { l2: Some(config(&redis_url(), name)), ..CacheConfig::default() };
     cfg.l1.capacity = Capacity::Entries(60);
     cfg.write.strategy = strategy;
@@ -117,5 +145,30 @@ async fn tiers_agree_under_every_routing_and_policy() {
         })
         .await;
         check(&r, &format!("{routing:?} / {}", eviction.name()));
+    }
+}
+
+/// Writes with TTLs of their own (10–20 s, every second write; Redis keeps
+/// them in real time, so they outlive the run), object sizes
+/// of 16–400 bytes against an L1 capacity in bytes, an L1 TTL with
+/// refresh-ahead, and no-write-allocate: still identical, hit for hit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ttls_sizes_and_refresh_agree() {
+    use rand::RngExt;
+    let trace = |path: &Path, n| {
+        mixed_csv_with(path, n, |rng| {
+            let ttl = if rng.random_bool(0.5) { rng.random_range(10..=20u32) } else { 0 };
+            (rng.random_range(16..=400u32), ttl)
+        });
+    };
+    for (strategy, allocate) in [(WriteStrategy::WriteThrough, true), (WriteStrategy::WriteBehind, false)] {
+        let r = fleet_on("fleet-ttls", 3, Routing::Random, strategy, trace, |c| {
+            c.l1.capacity = Capacity::Bytes(12_000);
+            c.l1.ttl = Some(Duration::from_millis(50));
+            c.refresh.enabled = true;
+            c.write.allocate = allocate;
+        })
+        .await;
+        check(&r, &format!("{strategy:?}, allocate {allocate}"));
     }
 }
