@@ -192,6 +192,29 @@ pub(crate) async fn seed<B: StateBackend>(l3: &B, requests: &[Request]) -> anyho
     Ok(seen.len() as u64)
 }
 
+/// Makes the request `r` of the engine `cache` (trace key `k` is the
+/// engine key [`engine_key`]`(k)`; a set stores [`value_for`] it).
+pub(crate) async fn apply<B: StateBackend>(
+    cache: &CachedStateBackend<B>,
+    r: &Request,
+) -> strata_core::Result<()> {
+    let key = engine_key(r.key);
+    match r.op {
+        Op::Get => {
+            cache.get(&key).await?;
+        }
+        // A trace's TTL is the write's own, in the engine as in the simulator.
+        Op::Set => match trace_ttl(r.ttl) {
+            Some(ttl) => cache.put_with_ttl(&key, value_for(r), ttl).await?,
+            None => cache.put(&key, value_for(r)).await?,
+        },
+        Op::Delete => {
+            cache.delete(&key).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the demo. The trace is held in memory (the demo is meant for the
 /// bundled traces; `strata replay` streams traces of any length).
 ///
@@ -218,20 +241,7 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let start = std::time::Instant::now();
     for r in &requests {
         clock.set(strata_core::Instant::from_nanos(r.time_ns));
-        let key = engine_key(r.key);
-        match r.op {
-            Op::Get => {
-                cache.get(&key).await?;
-            }
-            // A trace's TTL is the write's own, in the engine as in the simulator.
-            Op::Set => match trace_ttl(r.ttl) {
-                Some(ttl) => cache.put_with_ttl(&key, value_for(r), ttl).await?,
-                None => cache.put(&key, value_for(r)).await?,
-            },
-            Op::Delete => {
-                cache.delete(&key).await?;
-            }
-        }
+        apply(&cache, r).await?;
     }
     cache.shutdown(Duration::from_secs(60)).await?;
     let engine_seconds = start.elapsed().as_secs_f64();

@@ -33,19 +33,19 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use serde::Serialize;
 use strata_core::config::{CacheConfig, L2Config};
-use strata_core::l1::{engine_key, hash_key_with};
+use strata_core::l1::hash_key_with;
 use strata_core::l2::{L2Tier, RedisTier};
 use strata_core::policy::tombstone_ttl;
 use strata_core::stats::CacheStats;
 use strata_core::{CachedStateBackend, Clock, ManualClock, MemoryStateBackend, SystemClock};
 use strata_sim::arrival::{Arrivals, Router};
-use strata_sim::latency::LatencyConfig;
+use strata_sim::config::Latencies;
 use strata_sim::rng::{Stream, stream_rng};
 use strata_sim::tier::trace_ttl;
 use strata_sim::trace::TraceFormat;
 use strata_sim::{Op, Request, SimConfig};
 
-use crate::demo::{load_requests, seed, value_for};
+use crate::demo::{apply, load_requests, seed};
 
 type Cache = CachedStateBackend<Arc<MemoryStateBackend>>;
 
@@ -171,22 +171,6 @@ fn shortest_l2_ttl(l2: &L2Config, requests: &[Request]) -> Duration {
     [l2.ttl].into_iter().chain(absences).flatten().chain(writes).min().unwrap_or(Duration::MAX)
 }
 
-/// The simulator's settings for the replay: the caller's, with no latency.
-fn zero_latency(sim: &SimConfig) -> SimConfig {
-    let mut zero = sim.clone();
-    for l in [
-        &mut zero.latency.l1,
-        &mut zero.latency.l2,
-        &mut zero.latency.l3_read,
-        &mut zero.latency.l3_write,
-        &mut zero.latency.invalidation,
-    ] {
-        *l = LatencyConfig::constant(0.0);
-    }
-    zero.latency.l3_batch_item_us = 0.0;
-    zero
-}
-
 /// Replays the trace through both and compares.
 ///
 /// # Errors
@@ -196,7 +180,7 @@ fn zero_latency(sim: &SimConfig) -> SimConfig {
 #[allow(clippy::disallowed_methods)] // wall-clock timing of the replay
 pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     let (config, l2) = fleet_config(opts)?;
-    let sim = zero_latency(&opts.sim);
+    let sim = SimConfig { latency: Latencies::none(), ..opts.sim.clone() };
     sim.validate()?;
     let requests = load_requests(&opts.trace, opts.format, opts.default_value_size)?;
     let shortest = shortest_l2_ttl(&l2, &requests);
@@ -238,20 +222,8 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     for (n, (r, &at)) in requests.iter().zip(&times).enumerate() {
         clock.set(strata_core::Instant::from_nanos(at));
         let cache = &caches[router.route(hash_key_with(seed_of, &r.key))];
-        let key = engine_key(r.key);
         let step = async {
-            match r.op {
-                Op::Get => {
-                    cache.get(&key).await?;
-                }
-                Op::Set => match trace_ttl(r.ttl) {
-                    Some(ttl) => cache.put_with_ttl(&key, value_for(r), ttl).await?,
-                    None => cache.put(&key, value_for(r)).await?,
-                },
-                Op::Delete => {
-                    cache.delete(&key).await?;
-                }
-            }
+            apply(cache, r).await?;
             if queued && r.op != Op::Get {
                 cache.flush().await?;
             }

@@ -149,6 +149,24 @@ impl Default for Latencies {
     }
 }
 
+impl Latencies {
+    /// No latency anywhere: each request's loads, writes (write-through)
+    /// and invalidations complete before the next request arrives. What
+    /// the naive reference and `strata fleet` compare against.
+    #[must_use]
+    pub fn none() -> Self {
+        let zero = LatencyConfig::constant(0.0);
+        Self {
+            l1: zero.clone(),
+            l2: zero.clone(),
+            l3_read: zero.clone(),
+            l3_write: zero.clone(),
+            l3_batch_item_us: 0.0,
+            invalidation: zero,
+        }
+    }
+}
+
 /// The L3 capacity and failure model.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -15,9 +15,8 @@ use proptest::prelude::*;
 use strata_core::CacheConfig;
 use strata_core::config::{Capacity, L2Config};
 use strata_core::policy::eviction::EvictionConfig;
-use strata_sim::config::{Arrival, Routing};
+use strata_sim::config::{Arrival, Latencies, Routing};
 use strata_sim::fast::{FastSim, Outcome};
-use strata_sim::latency::LatencyConfig;
 use strata_sim::{Op, Request, SimConfig};
 
 const NEVER: u64 = u64::MAX;
@@ -414,16 +413,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(fast.counters().l2_negative_hits, reference.l2_negative_hits);
     // The full replay with no latency: each load and write (write-through)
     // completes, and its invalidations arrive, before the next request.
-    let mut zero = sim;
-    for l in [
-        &mut zero.latency.l1,
-        &mut zero.latency.l2,
-        &mut zero.latency.l3_read,
-        &mut zero.latency.l3_write,
-        &mut zero.latency.invalidation,
-    ] {
-        *l = LatencyConfig::constant(0.0);
-    }
+    let zero = SimConfig { latency: Latencies::none(), ..sim };
     let full = strata_sim::replay::run(&cache, &zero, c.requests.iter().copied(), |_| {}).unwrap();
     let l2_hits = full.l2.as_ref().map_or(0, |t| t.hits);
     prop_assert_eq!([full.l1.hits, l2_hits, full.l3.reads], want, "full replay: L1, L2 hits, L3 reads");
