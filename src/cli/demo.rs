@@ -4,12 +4,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use strata::demo::{DemoOptions, default_config, default_data_dir, render, run};
-use strata_core::config::{Capacity, WriteStrategy};
 use strata_sim::trace::TraceFormat;
 
-use super::setup::{cache_file, policy};
+use super::engine_args::EngineArgs;
 
 /// The bundled trace the demo replays unless given another, relative to
 /// the repository's root.
@@ -24,18 +22,9 @@ pub(crate) struct Args {
     /// Trace format: csv, oracle-general, twitter, text, cache2k.
     #[arg(long)]
     format: Option<TraceFormat>,
-    /// A CacheConfig TOML (as `strata tune` writes); its L3 is replaced by sled.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// L1 capacity in entries (overrides the config).
-    #[arg(long)]
-    l1_capacity: Option<u64>,
-    /// L1 eviction policy (overrides the config): lru, lfu, fifo, sieve, s3fifo, tinylfu, clock.
-    #[arg(long)]
-    policy: Option<String>,
-    /// Write strategy (overrides the config): write-through, write-back, write-behind.
-    #[arg(long)]
-    strategy: Option<String>,
+    /// The configuration (its L3 is replaced by sled).
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Where sled keeps its files (default: a fresh directory under the temp dir, removed afterwards).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -50,19 +39,7 @@ pub(crate) fn run_cmd(args: Args) -> anyhow::Result<()> {
         "{DEFAULT_TRACE}: not found; the default trace is relative to the repository's root \
          (run `strata demo` there, or give a trace: `strata demo <TRACE>`)"
     );
-    let mut config = match &args.config {
-        Some(p) => cache_file(p)?,
-        None => default_config(),
-    };
-    if let Some(n) = args.l1_capacity {
-        config.l1.capacity = Capacity::Entries(n);
-    }
-    if let Some(p) = &args.policy {
-        config.l1.eviction = policy(p).context("--policy")?;
-    }
-    if let Some(s) = &args.strategy {
-        config.write.strategy = s.parse::<WriteStrategy>().context("--strategy")?;
-    }
+    let config = args.engine.config(default_config)?;
     let temporary = args.data_dir.is_none();
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let opts = DemoOptions {

@@ -6,14 +6,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use strata::fleet::{FleetCounts, FleetOptions, FleetReport, run};
-use strata_core::config::{Capacity, L2Config, WriteStrategy};
+use strata_core::config::L2Config;
 use strata_sim::SimConfig;
 use strata_sim::config::{Arrival, Routing};
 use strata_sim::trace::TraceFormat;
 
-use super::setup::{cache_file, policy};
+use super::engine_args::EngineArgs;
 
 /// Options of `strata fleet`.
 #[derive(Debug, clap::Args)]
@@ -23,9 +23,9 @@ pub(crate) struct Args {
     /// Trace format: csv, oracle-general, twitter, text, cache2k.
     #[arg(long)]
     format: Option<TraceFormat>,
-    /// A CacheConfig TOML; its [l2] url and namespace are used unless --redis / --namespace, its L3 is replaced by memory.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    /// The configuration: its [l2] url and namespace are used unless --redis / --namespace, its L3 is replaced by memory.
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Redis URL (default: the config's [l2] url, else $REDIS_URL, else redis://127.0.0.1:6379).
     #[arg(long)]
     redis: Option<String>,
@@ -44,15 +44,6 @@ pub(crate) struct Args {
     /// Seed of the routing (random).
     #[arg(long)]
     seed: Option<u64>,
-    /// L1 capacity per instance in entries (overrides the config).
-    #[arg(long)]
-    l1_capacity: Option<u64>,
-    /// L1 eviction policy (overrides the config): lru, lfu, fifo, sieve, s3fifo, tinylfu, clock.
-    #[arg(long)]
-    policy: Option<String>,
-    /// Write strategy (overrides the config): write-through, write-back, write-behind.
-    #[arg(long)]
-    strategy: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -68,10 +59,7 @@ fn routing(name: &str) -> anyhow::Result<Routing> {
 }
 
 fn options(args: &Args) -> anyhow::Result<FleetOptions> {
-    let mut config = match &args.config {
-        Some(p) => cache_file(p)?,
-        None => strata_core::CacheConfig::default(),
-    };
+    let mut config = args.engine.config(strata_core::CacheConfig::default)?;
     let mut l2 = config.l2.take().unwrap_or_else(|| L2Config {
         url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
         namespace: format!("strata-fleet-{}", std::process::id()),
@@ -84,15 +72,6 @@ fn options(args: &Args) -> anyhow::Result<FleetOptions> {
         l2.namespace.clone_from(ns);
     }
     config.l2 = Some(l2);
-    if let Some(n) = args.l1_capacity {
-        config.l1.capacity = Capacity::Entries(n);
-    }
-    if let Some(p) = &args.policy {
-        config.l1.eviction = policy(p).context("--policy")?;
-    }
-    if let Some(s) = &args.strategy {
-        config.write.strategy = s.parse::<WriteStrategy>().context("--strategy")?;
-    }
     let mut sim =
         SimConfig { instances: args.instances, routing: routing(&args.routing)?, ..SimConfig::default() };
     if let Some(per_sec) = args.rate {

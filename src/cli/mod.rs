@@ -3,6 +3,7 @@
 //! a variant in [`Command`], and a line in [`Command::run`].
 
 mod demo;
+mod engine_args;
 #[cfg(all(feature = "sled", feature = "redis"))]
 mod fleet;
 mod generate;
