@@ -3,6 +3,8 @@
 //! the measured delay), and clear_cache limited to the namespace.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/redis_env.rs"]
 mod redis_env;
 #[path = "../core/tests/support/mod.rs"]
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use redis::AsyncCommands;
-use redis_env::{clock, config, raw, redis_url};
+use redis_env::{clock, config, raw, redis_addr, redis_url};
 use strata::core::config::{CacheConfig, L2Config, WriteStrategy};
 use strata::core::l2::RedisTier;
 use strata::core::{CachedStateBackend, MemoryStateBackend, StateBackend};
@@ -76,16 +78,12 @@ async fn l3_loads_populate_l2_and_batches_use_l2() {
     let l2 = config(&redis_url(), "engine-l2-populate");
     let a = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
     let keys: Vec<Bytes> = (0..50u32).map(|i| Bytes::from(format!("k{i}"))).collect();
-    assert_eq!(a.get_batch(&keys).await.unwrap()[9].as_deref(), Some(&b"v9"[..]));
-    // Population is in the background: wait for it.
     let mut conn = raw().await;
-    let raw_key = |k: &str| [l2.namespace.as_bytes(), b":", k.as_bytes()].concat();
-    for _ in 0..100 {
-        if conn.exists::<_, bool>(raw_key("k49")).await.unwrap() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    assert_eq!(a.get_batch(&keys).await.unwrap()[9].as_deref(), Some(&b"v9"[..]));
+    // Population is in the background: `settle` waits until it is done.
+    a.settle().await;
+    let raw_keys: Vec<Vec<u8>> = keys.iter().map(|k| [l2.namespace.as_bytes(), b":", k].concat()).collect();
+    assert_eq!(conn.exists::<_, usize>(&raw_keys).await.unwrap(), 50, "every key in L2 once settled");
     let b = instance(&l3, &l2, WriteStrategy::WriteThrough).await;
     let calls = l3.calls();
     let got = b.get_batch(&keys).await.unwrap();
@@ -343,4 +341,30 @@ async fn another_instance_write_ends_a_remembered_absence() {
         a.shutdown(Duration::from_secs(5)).await.unwrap();
         b.shutdown(Duration::from_secs(5)).await.unwrap();
     }
+}
+
+/// `settle` waits for the background copies of loaded values into L2:
+/// with every Redis call delayed 200 ms by a proxy, `get_batch` returns
+/// before its copies land, and once settled they are all there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_waits_for_the_copies_into_l2() {
+    let l3 = Arc::new(MemoryStateBackend::new());
+    let keys: Vec<Bytes> = (0..20u32).map(|i| Bytes::from(format!("k{i}"))).collect();
+    for k in &keys {
+        l3.put(k, Bytes::from_static(b"v")).await.unwrap();
+    }
+    let proxy = proxy::Proxy::start(redis_addr()).await.unwrap();
+    let direct = config(&redis_url(), "engine-l2-settle");
+    let via = L2Config { url: format!("redis://{}", proxy.addr()), ..direct.clone() };
+    let a = instance(&l3, &via, WriteStrategy::WriteThrough).await;
+    let mut conn = raw().await;
+    let raw_keys: Vec<Vec<u8>> =
+        keys.iter().map(|k| [direct.namespace.as_bytes(), b":", k].concat()).collect();
+    proxy.set_delay(Duration::from_millis(200));
+    assert_eq!(a.get_batch(&keys).await.unwrap().iter().flatten().count(), 20);
+    assert_eq!(conn.exists::<_, usize>(&raw_keys).await.unwrap(), 0, "the copies are still on their way");
+    a.settle().await;
+    assert_eq!(conn.exists::<_, usize>(&raw_keys).await.unwrap(), 20, "every copy landed once settled");
+    proxy.heal();
+    a.clear_cache().await;
 }
