@@ -102,6 +102,9 @@ async fn a_scrape_reports_the_stats_of_the_moment() {
     assert_eq!(get("strata_deletes_total"), 1.0);
     assert_eq!(get("strata_l2_negative_hits_total"), 1.0);
     assert_eq!(s.l2_negative_hits, 1);
+    // Each put and the delete told the other instances of its key.
+    assert_eq!(s.published_invalidations, 4);
+    assert_eq!(get("strata_published_invalidations_total"), 4.0);
     assert_eq!(get("strata_l1_entries"), s.l1.size as f64);
     assert_eq!(get("strata_l1_capacity"), 2.0);
     assert_eq!(get("strata_pending_writes"), 0.0);
