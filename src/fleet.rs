@@ -61,9 +61,11 @@ pub struct FleetOptions {
     /// Its format, if not told by the file name.
     pub format: Option<TraceFormat>,
     /// The cache configuration: its `l2` names the Redis server and
-    /// namespace (emptied first); its `l3` is replaced by one in-memory
-    /// backend shared by the instances, seeded with every key the trace
-    /// reads.
+    /// namespace (emptied before and after: give the replay a namespace of
+    /// its own) and its `l2.capacity` is left out (Redis is bounded by its
+    /// `maxmemory`, which the replay assumes is not reached); its `l3` is
+    /// replaced by one in-memory backend shared by the instances, seeded
+    /// with every key the trace reads.
     pub config: CacheConfig,
     /// Instances, routing, arrival mode and seed (latencies are set to 0).
     pub sim: SimConfig,
@@ -146,11 +148,15 @@ pub struct FleetReport {
 }
 
 /// The configuration both sides run: the caller's, with one L1 shard, a
-/// pinned hash seed and (write-behind) batches of one write; its `l2`,
-/// which must be set.
+/// pinned hash seed, (write-behind) batches of one write and no L2
+/// capacity; its `l2`, which must be set.
 fn fleet_config(opts: &FleetOptions) -> anyhow::Result<(CacheConfig, L2Config)> {
     let mut config = opts.config.clone();
-    let l2 = config.l2.clone().context("the fleet replay needs an L2: set [l2] url and namespace")?;
+    let l2 = config.l2.as_mut().context("the fleet replay needs an L2: set [l2] url and namespace")?;
+    // Redis is bounded by its `maxmemory`, which the replay assumes is not
+    // reached: the simulator's L2 is unbounded too.
+    l2.capacity = None;
+    let l2 = l2.clone();
     config.l1.shards = 1;
     config.l1.hash_seed.get_or_insert(strata_core::l1::DEFAULT_HASH_SEED);
     config.write.batch_size = 1;

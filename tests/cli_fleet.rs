@@ -35,11 +35,13 @@ fn engine_and_simulator_agree_tier_for_tier() {
     let ns = unique_namespace("cli-fleet");
     let config = dir.path().join("cache.toml");
     let toml = format!(
-        "[l1]\ncapacity = {{ entries = 80 }}\nnegative_ttl_ms = 60000\n\n[l2]\nurl = \"{}\"\nnamespace = \"{ns}\"\nnegative_ttl_ms = 60000\n",
+        "[l1]\ncapacity = {{ entries = 80 }}\nnegative_ttl_ms = 60000\n\n[l2]\nurl = \"{}\"\nnamespace = \"strata\"\nnegative_ttl_ms = 60000\ncapacity = {{ entries = 50 }}\n",
         redis_url()
     );
     std::fs::write(&config, toml).unwrap();
-    let args = ["fleet", trace.to_str().unwrap(), "--config", config.to_str().unwrap(), "--instances", "3"];
+    // A service's namespace ("strata") and L2 capacity are not used.
+    let (trace, config) = (trace.to_str().unwrap(), config.to_str().unwrap());
+    let args = ["fleet", trace, "--config", config, "--instances", "3", "--namespace", &ns];
     let r = json(&[&args[..], &["--routing", "random", "--json"]].concat());
     assert_eq!(r["requests"], 3000);
     assert_eq!(r["instances"], 3);
@@ -55,6 +57,9 @@ fn engine_and_simulator_agree_tier_for_tier() {
     // The table says so too.
     let out = strata(&args);
     assert!(out.status.success());
+    let mut conn = redis::Client::open(redis_url()).unwrap().get_connection().unwrap();
+    let left: Vec<String> = redis::cmd("KEYS").arg(format!("{ns}:*")).query(&mut conn).unwrap();
+    assert!(left.is_empty(), "the namespace is emptied after the replay: {left:?}");
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("every count identical in engine, simulator and fast loop: yes"), "{table}");
 }

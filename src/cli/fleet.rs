@@ -23,13 +23,13 @@ pub(crate) struct Args {
     /// Trace format: csv, oracle-general, twitter, text, cache2k.
     #[arg(long)]
     format: Option<TraceFormat>,
-    /// The configuration: its [l2] url and namespace are used unless --redis / --namespace, its L3 is replaced by memory.
+    /// The configuration: its [l2] url is used unless --redis (not its namespace, not its capacity: Redis's maxmemory bounds L2), its L3 is replaced by memory.
     #[command(flatten)]
     engine: EngineArgs,
     /// Redis URL (default: the config's [l2] url, else $REDIS_URL, else redis://127.0.0.1:6379).
     #[arg(long)]
     redis: Option<String>,
-    /// L2 namespace, emptied first (default: the config's, else strata-fleet-<process id>).
+    /// L2 namespace, emptied before and after (default: strata-fleet-<process id>; never the config's, which a service may be using).
     #[arg(long)]
     namespace: Option<String>,
     /// Engine (and simulated) instances.
@@ -60,16 +60,16 @@ fn routing(name: &str) -> anyhow::Result<Routing> {
 
 fn options(args: &Args) -> anyhow::Result<FleetOptions> {
     let mut config = args.engine.config(strata_core::CacheConfig::default)?;
+    // Never the configuration's namespace: the replay empties its namespace
+    // before and after, and a service's must not be.
+    let namespace = args.namespace.clone().unwrap_or_else(|| format!("strata-fleet-{}", std::process::id()));
     let mut l2 = config.l2.take().unwrap_or_else(|| L2Config {
         url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-        namespace: format!("strata-fleet-{}", std::process::id()),
         ..L2Config::default()
     });
+    l2.namespace = namespace;
     if let Some(url) = &args.redis {
         l2.url.clone_from(url);
-    }
-    if let Some(ns) = &args.namespace {
-        l2.namespace.clone_from(ns);
     }
     config.l2 = Some(l2);
     let mut sim =
