@@ -145,6 +145,10 @@ pub struct FleetReport {
     pub identical: bool,
     /// Wall-clock seconds of the engine replay.
     pub engine_seconds: f64,
+    /// L2 errors and timeouts the engine met (each is a miss the simulator
+    /// does not make: a reason for counts to differ other than a fault in
+    /// either; raise `[l2] timeout_ms` on a busy machine).
+    pub engine_l2_errors: u64,
 }
 
 /// The configuration both sides run: the caller's, with one L1 shard, a
@@ -264,6 +268,7 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
         fast,
         identical: engine == simulator && engine == fast,
         engine_seconds,
+        engine_l2_errors: stats.iter().map(|s| s.l2.errors).sum(),
     })
 }
 

@@ -35,7 +35,7 @@ fn engine_and_simulator_agree_tier_for_tier() {
     let ns = unique_namespace("cli-fleet");
     let config = dir.path().join("cache.toml");
     let toml = format!(
-        "[l1]\ncapacity = {{ entries = 80 }}\nnegative_ttl_ms = 60000\n\n[l2]\nurl = \"{}\"\nnamespace = \"strata\"\nnegative_ttl_ms = 60000\ncapacity = {{ entries = 50 }}\n",
+        "[l1]\ncapacity = {{ entries = 80 }}\nnegative_ttl_ms = 60000\n\n[l2]\nurl = \"{}\"\nnamespace = \"strata\"\nnegative_ttl_ms = 60000\ntimeout_ms = 2000\ncapacity = {{ entries = 50 }}\n",
         redis_url()
     );
     std::fs::write(&config, toml).unwrap();

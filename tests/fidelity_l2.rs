@@ -93,6 +93,7 @@ fn check(r: &FleetReport, what: &str) {
     assert_eq!(r.requests, 2_000);
     assert_eq!(r.engine, r.simulator, "{what}: engine (left) against simulator (right)");
     assert!(r.identical);
+    assert_eq!(r.engine_l2_errors, 0);
     assert_eq!(r.fast, r.engine, "{what}: fast loop (left) against engine (right)");
     // The trace exercises what is compared.
     assert!(r.engine.l1_hits > 200, "{what}: {:?}", r.engine);

@@ -63,8 +63,10 @@ fn options(args: &Args) -> anyhow::Result<FleetOptions> {
     // Never the configuration's namespace: the replay empties its namespace
     // before and after, and a service's must not be.
     let namespace = args.namespace.clone().unwrap_or_else(|| format!("strata-fleet-{}", std::process::id()));
+    // Without a file: a generous timeout, as the replay checks counts, not speed.
     let mut l2 = config.l2.take().unwrap_or_else(|| L2Config {
         url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        timeout: std::time::Duration::from_secs(2),
         ..L2Config::default()
     });
     l2.namespace = namespace;
@@ -102,6 +104,12 @@ fn render(r: &FleetReport) -> String {
     );
     for (name, get) in rows {
         out += &format!("{name:<26}{:>12}{:>12}{:>12}\n", get(&r.engine), get(&r.simulator), get(&r.fast));
+    }
+    if r.engine_l2_errors > 0 {
+        out += &format!(
+            "\nthe engine met {} L2 errors or timeouts (each a miss the simulator does not make; raise [l2] timeout_ms)\n",
+            r.engine_l2_errors
+        );
     }
     out += &format!(
         "\nengine replay {:.2} s (each request settled before the next)\n\
