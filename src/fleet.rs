@@ -40,6 +40,7 @@ use strata_core::stats::CacheStats;
 use strata_core::{CachedStateBackend, Clock, ManualClock, MemoryStateBackend, SystemClock};
 use strata_sim::arrival::{Arrivals, Router};
 use strata_sim::config::Latencies;
+use strata_sim::fast::{FastSim, Outcome};
 use strata_sim::rng::{Stream, stream_rng};
 use strata_sim::tier::trace_ttl;
 use strata_sim::trace::TraceFormat;
@@ -121,6 +122,21 @@ impl FleetCounts {
     }
 }
 
+/// A get served from different tiers by the engine and the simulator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The request's position in the trace, from 1.
+    pub request: u64,
+    /// Its trace key.
+    pub key: u64,
+    /// The instance that served it, from 0.
+    pub instance: usize,
+    /// What the engine did: `L1Hit`, `L2Hit` or `Miss` (L3).
+    pub engine: String,
+    /// What the fast loop did.
+    pub simulator: String,
+}
+
 /// What the replay measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetReport {
@@ -145,6 +161,10 @@ pub struct FleetReport {
     pub identical: bool,
     /// Wall-clock seconds of the engine replay.
     pub engine_seconds: f64,
+    /// The first get whose tier (L1 hit, L2 hit, or L3) differs between the
+    /// engine and the fast loop, which steps alongside: where to look when
+    /// counts differ.
+    pub first_difference: Option<Difference>,
     /// L2 errors and timeouts the engine met (each is a miss the simulator
     /// does not make: a reason for counts to differ other than a fault in
     /// either; raise `[l2] timeout_ms` on a busy machine).
@@ -228,10 +248,16 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     let seed_of = config.l1.hash_seed.unwrap_or_default();
     let mut router = Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0));
     let queued = config.write.strategy != strata_core::config::WriteStrategy::WriteThrough;
+    // The fast loop steps alongside, for the first request it disagrees on.
+    let mut fast = FastSim::new(&config, &sim)?;
+    let mut first_difference = None;
     let start = std::time::Instant::now();
     for (n, (r, &at)) in requests.iter().zip(&times).enumerate() {
         clock.set(strata_core::Instant::from_nanos(at));
-        let cache = &caches[router.route(hash_key_with(seed_of, &r.key))];
+        let i = router.route(hash_key_with(seed_of, &r.key));
+        let cache = &caches[i];
+        let want = fast.step(r);
+        let before = (r.op == Op::Get).then(|| cache.stats());
         let step = async {
             apply(cache, r).await?;
             if queued && r.op != Op::Get {
@@ -241,6 +267,14 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
         };
         step.await.with_context(|| format!("request {} (key {})", n + 1, r.key))?;
         settle(&caches).await.with_context(|| format!("after request {} (key {})", n + 1, r.key))?;
+        if let Some(before) = before {
+            let got = outcome(&before, &cache.stats());
+            if got != want && first_difference.is_none() {
+                let (engine, simulator) = (format!("{got:?}"), format!("{want:?}"));
+                first_difference =
+                    Some(Difference { request: n as u64 + 1, key: r.key, instance: i, engine, simulator });
+            }
+        }
     }
     let engine_seconds = start.elapsed().as_secs_f64();
     let stats: Vec<CacheStats> = caches.iter().map(CachedStateBackend::stats).collect();
@@ -255,7 +289,7 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     );
 
     let report = strata_sim::replay::run(&config, &sim, requests.iter().copied(), |_| {})?;
-    let fast = strata_sim::fast::run_hit_ratio_only(&config, &sim, requests.iter().copied(), |_| {})?;
+    let fast = fast.finish(&config, &sim);
     let engine = FleetCounts::of_engine(&stats);
     let simulator = FleetCounts::of_simulator(&report);
     let fast = FleetCounts::of_simulator(&fast);
@@ -266,10 +300,23 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
         engine,
         simulator,
         fast,
-        identical: engine == simulator && engine == fast,
+        identical: engine == simulator && engine == fast && first_difference.is_none(),
         engine_seconds,
         engine_l2_errors: stats.iter().map(|s| s.l2.errors).sum(),
+        first_difference,
     })
+}
+
+/// What a get did on the instance whose statistics went from `before` to
+/// `after`: an L1 hit, else an L2 hit, else a load from L3.
+fn outcome(before: &CacheStats, after: &CacheStats) -> Outcome {
+    if after.l1.hits > before.l1.hits {
+        Outcome::L1Hit
+    } else if after.l2.hits > before.l2.hits {
+        Outcome::L2Hit
+    } else {
+        Outcome::Miss
+    }
 }
 
 /// Waits until every instance has settled and has received every

@@ -48,6 +48,11 @@ fn engine_and_simulator_agree_tier_for_tier() {
     assert_eq!(r["identical"], true);
     assert_eq!(r["engine"], r["simulator"]);
     assert_eq!(r["engine"], r["fast"]);
+    assert!(
+        r["first_difference"].is_null(),
+        "every get served from the same tier: {}",
+        r["first_difference"]
+    );
     let e = &r["engine"];
     for (field, least) in
         [("l1_hits", 500), ("l2_hits", 200), ("l2_negative_hits", 10), ("negative_hits", 10)]

@@ -92,6 +92,7 @@ fn check(r: &FleetReport, what: &str) {
     println!("{what}: {:?} ({:.2} s)", r.engine, r.engine_seconds);
     assert_eq!(r.requests, 2_000);
     assert_eq!(r.engine, r.simulator, "{what}: engine (left) against simulator (right)");
+    assert_eq!(r.first_difference, None, "{what}: every get served from the same tier");
     assert!(r.identical);
     assert_eq!(r.engine_l2_errors, 0);
     assert_eq!(r.fast, r.engine, "{what}: fast loop (left) against engine (right)");

@@ -105,6 +105,12 @@ fn render(r: &FleetReport) -> String {
     for (name, get) in rows {
         out += &format!("{name:<26}{:>12}{:>12}{:>12}\n", get(&r.engine), get(&r.simulator), get(&r.fast));
     }
+    if let Some(d) = &r.first_difference {
+        out += &format!(
+            "\nfirst difference: request {} (key {}, instance {}): engine {}, simulator {}\n",
+            d.request, d.key, d.instance, d.engine, d.simulator
+        );
+    }
     if r.engine_l2_errors > 0 {
         out += &format!(
             "\nthe engine met {} L2 errors or timeouts (each a miss the simulator does not make; raise [l2] timeout_ms)\n",
