@@ -41,7 +41,6 @@ use strata_core::{CachedStateBackend, Clock, ManualClock, MemoryStateBackend, Sy
 use strata_sim::arrival::{Arrivals, Router};
 use strata_sim::config::Latencies;
 use strata_sim::fast::{FastSim, Outcome};
-use strata_sim::rng::{Stream, stream_rng};
 use strata_sim::tier::trace_ttl;
 use strata_sim::trace::TraceFormat;
 use strata_sim::{Op, Request, SimConfig};
@@ -245,8 +244,8 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
         caches.push(cache);
     }
 
-    let seed_of = config.l1.hash_seed.unwrap_or_default();
-    let mut router = Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0));
+    let seed_of = strata_sim::tier::hash_seed(&config.l1);
+    let mut router = Router::for_sim(&sim);
     let queued = config.write.strategy != strata_core::config::WriteStrategy::WriteThrough;
     // The fast loop steps alongside, for the first request it disagrees on.
     let mut fast = FastSim::new(&config, &sim)?;

@@ -3,8 +3,8 @@
 
 use rand::RngExt;
 
-use crate::config::{Arrival, Routing};
-use crate::rng::SimRng;
+use crate::config::{Arrival, Routing, SimConfig};
+use crate::rng::{SimRng, Stream, stream_rng};
 
 /// Turns trace timestamps (or request indices) into virtual arrival times,
 /// starting at 0 and never going backwards.
@@ -65,6 +65,15 @@ impl Router {
     #[must_use]
     pub fn new(routing: Routing, n: u32, rng: SimRng) -> Self {
         Self { routing, n: n.max(1), next: 0, rng }
+    }
+
+    /// The router of a simulation with settings `sim`: its routing over
+    /// its instances, drawing (random routing) from its seed's routing
+    /// stream. The full replay, the fast loop and `strata fleet`'s engine
+    /// replay route with it, so they send each request to one instance.
+    #[must_use]
+    pub fn for_sim(sim: &SimConfig) -> Self {
+        Self::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0))
     }
 
     /// The instance for a request with key hash `hash`.

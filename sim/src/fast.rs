@@ -38,7 +38,6 @@ use crate::config::SimConfig;
 use crate::error::Result;
 use crate::replay::in_chunks;
 use crate::report::{Mode, Report, RunStats};
-use crate::rng::{Stream, stream_rng};
 use crate::stats::{Counters, Series};
 use crate::tier::{AbsentMarkers, L2Lookup, L2Model, SimL1, build_l1, hash_seed, trace_ttl, weight};
 use crate::trace::{Op, Request};
@@ -103,7 +102,7 @@ impl FastSim {
             allocate: cache.write.allocate,
             queued: WritePlan::of(cache.write.strategy).is_queued(),
             arrivals: Arrivals::new(sim.arrival),
-            router: Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0)),
+            router: Router::for_sim(sim),
             series: Series::new(sim.window_ms.saturating_mul(1_000_000), cache.l2.is_some()),
             c: Counters::default(),
             now: 0,

@@ -17,7 +17,6 @@ use crate::arrival::{Arrivals, Router};
 use crate::config::SimConfig;
 use crate::error::Result;
 use crate::report::{Mode, Report, RunStats};
-use crate::rng::{Stream, stream_rng};
 use crate::tier::L2Model;
 use crate::trace::{Op, Request};
 
@@ -63,7 +62,7 @@ where
 {
     let mut s = Sim::new(cache, sim)?;
     let mut arrivals = Arrivals::new(sim.arrival);
-    let mut router = Router::new(sim.routing, sim.instances, stream_rng(sim.seed, Stream::Routing, 0));
+    let mut router = Router::for_sim(sim);
     in_chunks(requests, |chunk| {
         for r in chunk {
             let at = arrivals.next(r.time_ns);
