@@ -3,9 +3,14 @@
 //! simulator with the same configuration, and compare.
 //!
 //! The engine runs on a [`ManualClock`] set to each request's timestamp and
-//! one L1 shard, so its L1 sees exactly the access sequence the simulator's
-//! does: the L1 hit counts must be identical, which the report states.
-//! Trace keys (`u64`) become 8-byte big-endian engine keys.
+//! one L1 shard (`lockstep_config`), and the replay completes each
+//! request's every effect before the next one (`step`, then
+//! [`CachedStateBackend::settle`]): a write of a queued strategy is flushed
+//! and background work (refresh-ahead reloads) is waited for, as the
+//! simulator's loop completes them at once. So its L1 sees exactly the
+//! access sequence the simulator's does: the L1 hit counts must be
+//! identical, which the report states. (`strata fleet` replays the same
+//! way, with L2.) Trace keys (`u64`) become 8-byte big-endian engine keys.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -194,10 +199,7 @@ pub(crate) async fn seed<B: StateBackend>(l3: &B, requests: &[Request]) -> anyho
 
 /// Makes the request `r` of the engine `cache` (trace key `k` is the
 /// engine key [`engine_key`]`(k)`; a set stores [`value_for`] it).
-pub(crate) async fn apply<B: StateBackend>(
-    cache: &CachedStateBackend<B>,
-    r: &Request,
-) -> strata_core::Result<()> {
+async fn apply<B: StateBackend>(cache: &CachedStateBackend<B>, r: &Request) -> strata_core::Result<()> {
     let key = engine_key(r.key);
     match r.op {
         Op::Get => {
@@ -215,6 +217,32 @@ pub(crate) async fn apply<B: StateBackend>(
     Ok(())
 }
 
+/// `config` made to run in lockstep with the simulator: one L1 shard, a
+/// pinned hash seed (the engine's default is a random one), so that the
+/// engine takes exactly the simulator's hash-dependent decisions, and
+/// (queued strategies) batches of one write, so that the full replay
+/// flushes each write at once, as [`step`] makes the engine do.
+pub(crate) fn lockstep_config(config: &mut CacheConfig) {
+    config.l1.shards = 1;
+    config.l1.hash_seed.get_or_insert(strata_core::l1::DEFAULT_HASH_SEED);
+    config.write.batch_size = 1;
+}
+
+/// [`apply`]s `r` to `cache` and, for a write of a queued strategy
+/// (write-back, write-behind), flushes it to L3: what the simulator does
+/// at once. The caller then waits for the background work `r` started
+/// ([`CachedStateBackend::settle`]) before the next request.
+pub(crate) async fn step<B: StateBackend>(
+    cache: &CachedStateBackend<B>,
+    r: &Request,
+) -> strata_core::Result<()> {
+    apply(cache, r).await?;
+    if r.op != Op::Get && cache.config().write.strategy != WriteStrategy::WriteThrough {
+        cache.flush().await?;
+    }
+    Ok(())
+}
+
 /// Runs the demo. The trace is held in memory (the demo is meant for the
 /// bundled traces; `strata replay` streams traces of any length).
 ///
@@ -227,10 +255,7 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let mut config = opts.config.clone();
     config.l3 = L3Config::sled(opts.data_dir.display().to_string());
     config.l2 = None;
-    config.l1.shards = 1;
-    // One hash seed for both (the engine's default is a random one), so the
-    // engine takes exactly the simulator's hash-dependent decisions.
-    config.l1.hash_seed.get_or_insert(strata_core::l1::DEFAULT_HASH_SEED);
+    lockstep_config(&mut config);
 
     let sled = SledStateBackend::open(&opts.data_dir).await?;
     sled.clear().await?;
@@ -241,7 +266,8 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let start = std::time::Instant::now();
     for r in &requests {
         clock.set(strata_core::Instant::from_nanos(r.time_ns));
-        apply(&cache, r).await?;
+        step(&cache, r).await?;
+        cache.settle().await;
     }
     cache.shutdown(Duration::from_secs(60)).await?;
     let engine_seconds = start.elapsed().as_secs_f64();

@@ -45,7 +45,7 @@ use strata_sim::tier::trace_ttl;
 use strata_sim::trace::TraceFormat;
 use strata_sim::{Op, Request, SimConfig};
 
-use crate::demo::{apply, load_requests, seed};
+use crate::demo::{load_requests, lockstep_config, seed, step};
 
 type Cache = CachedStateBackend<Arc<MemoryStateBackend>>;
 
@@ -180,9 +180,7 @@ fn fleet_config(opts: &FleetOptions) -> anyhow::Result<(CacheConfig, L2Config)> 
     // reached: the simulator's L2 is unbounded too.
     l2.capacity = None;
     let l2 = l2.clone();
-    config.l1.shards = 1;
-    config.l1.hash_seed.get_or_insert(strata_core::l1::DEFAULT_HASH_SEED);
-    config.write.batch_size = 1;
+    lockstep_config(&mut config);
     config.validate()?;
     Ok((config, l2))
 }
@@ -246,7 +244,6 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
 
     let seed_of = strata_sim::tier::hash_seed(&config.l1);
     let mut router = Router::for_sim(&sim);
-    let queued = config.write.strategy != strata_core::config::WriteStrategy::WriteThrough;
     // The fast loop steps alongside, for the first request it disagrees on.
     let mut fast = FastSim::new(&config, &sim)?;
     let mut first_difference = None;
@@ -257,14 +254,7 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
         let cache = &caches[i];
         let want = fast.step(r);
         let before = (r.op == Op::Get).then(|| cache.stats());
-        let step = async {
-            apply(cache, r).await?;
-            if queued && r.op != Op::Get {
-                cache.flush().await?;
-            }
-            anyhow::Ok(())
-        };
-        step.await.with_context(|| format!("request {} (key {})", n + 1, r.key))?;
+        step(cache, r).await.with_context(|| format!("request {} (key {})", n + 1, r.key))?;
         settle(&caches).await.with_context(|| format!("after request {} (key {})", n + 1, r.key))?;
         if let Some(before) = before {
             let got = outcome(&before, &cache.stats());
