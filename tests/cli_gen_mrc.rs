@@ -166,6 +166,24 @@ fn bad_input_fails_with_one_line_naming_the_place() {
 }
 
 #[test]
+fn gen_refuses_an_unwritable_compression_before_touching_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("keep.csv.xz");
+    std::fs::write(&keep, "precious").unwrap();
+    let fresh = dir.path().join("new.csv.xz");
+    for path in [&keep, &fresh] {
+        let out = strata(&["gen", "--requests", "10", "-o", path.to_str().unwrap()]);
+        let e = stderr_line(&out);
+        assert!(
+            e.contains(&format!("{}: cannot write xz-compressed traces", path.display())),
+            "the error names the file: {e}"
+        );
+    }
+    assert_eq!(std::fs::read(&keep).unwrap(), b"precious", "an existing file is left alone");
+    assert!(!fresh.exists(), "no file is created");
+}
+
+#[test]
 fn shipped_generated_traces_regenerate_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");

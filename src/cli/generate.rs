@@ -173,6 +173,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             );
         }
     }
+    if compression == Compression::Xz {
+        bail!("{}: cannot write xz-compressed traces (only zstd: .zst, or none)", args.output.display());
+    }
+    // Everything the writer could refuse is refused before the file is
+    // created (or an existing one truncated).
+    TraceWriter::new(std::io::sink(), format, compression)
+        .with_context(|| format!("{}: cannot write", args.output.display()))?;
     let generator = args.config().build()?;
     let file =
         File::create(&args.output).with_context(|| format!("{}: cannot create", args.output.display()))?;
