@@ -95,6 +95,12 @@ pub(crate) fn open_trace(
     ))
 }
 
+/// Whether `path` is a regular file (symbolic links followed), which can be
+/// opened and read again; a pipe, FIFO or terminal cannot.
+pub(crate) fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// The error for a trace that held no request: an empty file, or one whose
 /// every record was bad and skipped (`--skip-bad`).
 pub(crate) fn no_requests(path: &Path, skipped: u64) -> anyhow::Error {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use strata_core::policy::eviction::EvictionConfig;
 use strata_sim::Unit;
 use strata_sim::mrc::{CurveReport, MissRatioCurve, MrcBuilder, SimPoint, simulate_curves};
-use strata_sim::trace::TraceFormat;
+use strata_sim::trace::{TraceError, TraceFormat};
 
 use super::open_trace;
 
@@ -67,7 +67,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         None => MrcBuilder::new(unit),
     };
     let mut reader = open_trace(&args.trace, args.format, args.skip_bad)?;
-    builder.feed(reader.by_ref())?;
+    // The policies read the trace again: a pipe is kept in memory instead.
+    let keep = !policies.is_empty() && !super::is_regular_file(&args.trace);
+    let mut kept = Vec::new();
+    builder.feed(reader.by_ref().inspect(|r| {
+        if let (true, Ok(r)) = (keep, r) {
+            kept.push(*r);
+        }
+    }))?;
     let skipped = reader.skipped();
     if reader.requests() == 0 {
         return Err(super::no_requests(&args.trace, skipped));
@@ -82,6 +89,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         if args.capacities.is_empty() { curve.default_capacities() } else { args.capacities.clone() };
     let simulated = if policies.is_empty() {
         Vec::new()
+    } else if keep {
+        simulate_curves(kept.into_iter().map(Ok::<_, TraceError>), &policies, &capacities, unit)?
     } else {
         let reader = open_trace(&args.trace, Some(format), args.skip_bad)?;
         simulate_curves(reader, &policies, &capacities, unit)

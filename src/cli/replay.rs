@@ -10,7 +10,7 @@ use strata_sim::report::compare_table;
 use strata_sim::{Report, SimConfig};
 
 use super::progress;
-use super::setup::{ConfigArgs, ReadError, capacity, policy, requests};
+use super::setup::{ConfigArgs, ReadError, Trace, capacity, policy};
 
 /// `strata replay` options.
 #[derive(Debug, clap::Args)]
@@ -38,7 +38,7 @@ pub(crate) struct Args {
 
 /// One replay of the trace through `cache`, reporting progress on `bar`.
 pub(crate) fn replay_once(
-    trace: &std::path::Path,
+    trace: &Trace,
     args: &ConfigArgs,
     cache: &CacheConfig,
     sim: &SimConfig,
@@ -47,7 +47,7 @@ pub(crate) fn replay_once(
     tell_skipped: bool,
 ) -> anyhow::Result<Report> {
     let error = ReadError::default();
-    let reqs = requests(trace, args, &error, bar, tell_skipped)?;
+    let reqs = trace.requests(args, &error, bar, tell_skipped)?;
     let report = if hit_ratio_only {
         strata_sim::fast::run_hit_ratio_only(cache, sim, reqs, |_| {})
     } else {
@@ -72,7 +72,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let trace = args.trace.display().to_string();
     if args.compare.is_empty() {
         let bar = progress::bytes(0, &format!("replaying {trace}"));
-        let report = replay_once(&args.trace, &args.config, &cache, &sim, args.hit_ratio_only, &bar, true)?;
+        let once = Trace::streamed(&args.trace);
+        let report = replay_once(&once, &args.config, &cache, &sim, args.hit_ratio_only, &bar, true)?;
         if args.json {
             println!("{}", report.to_json());
         } else {
@@ -85,6 +86,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     } else {
         args.compare.iter().map(|n| policy(n)).collect::<anyhow::Result<Vec<_>>>()?
     };
+    // Each policy reads the trace: a pipe is read once, into memory.
+    let source = Trace::rereadable(&args.trace, &args.config)?;
     let multi = MultiProgress::new();
     let reports = std::thread::scope(|scope| {
         let handles: Vec<_> = policies
@@ -94,9 +97,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 let mut c = cache.clone();
                 c.l1.eviction = p.clone();
                 let bar = multi.add(progress::bytes(0, p.name()));
-                let (args, sim, trace_path) = (&args, &sim, &args.trace);
+                let (args, sim, source) = (&args, &sim, &source);
                 scope.spawn(move || {
-                    replay_once(trace_path, &args.config, &c, sim, args.hit_ratio_only, &bar, i == 0)
+                    replay_once(source, &args.config, &c, sim, args.hit_ratio_only, &bar, i == 0)
                 })
             })
             .collect();

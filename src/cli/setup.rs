@@ -136,11 +136,83 @@ impl ReadError {
     }
 }
 
+/// A trace to read one or more times: streamed from its file each time,
+/// or, when the file cannot be read twice (a pipe, a FIFO, a process
+/// substitution: anything but a regular file), read once into memory.
+#[derive(Debug, Clone)]
+pub(crate) struct Trace {
+    path: PathBuf,
+    held: Option<Arc<[Request]>>,
+}
+
+impl Trace {
+    /// The trace at `path`, to be read once: always streamed.
+    pub(crate) fn streamed(path: &Path) -> Self {
+        Self { path: path.to_owned(), held: None }
+    }
+
+    /// The trace at `path`, to be read more than once: a regular file is
+    /// streamed each time; anything else is read now, into memory (a bad
+    /// record skipped with `--skip-bad` is told now).
+    ///
+    /// # Errors
+    /// The file cannot be opened or read, a bad record, or no requests.
+    pub(crate) fn rereadable(path: &Path, args: &ConfigArgs) -> anyhow::Result<Self> {
+        if super::is_regular_file(path) {
+            return Ok(Self::streamed(path));
+        }
+        let error = ReadError::default();
+        let held: Vec<Request> = stream(path, args, &error, &ProgressBar::hidden(), true)?.collect();
+        error.check()?;
+        Ok(Self { path: path.to_owned(), held: Some(held.into()) })
+    }
+
+    /// The requests of the trace, with `bar` following the file's bytes; a
+    /// read error ends the stream and is kept in `error`. With
+    /// `tell_skipped`, the number of bad records skipped (`--skip-bad`) is
+    /// printed when the stream ends (a trace held in memory told it when
+    /// it was read).
+    pub(crate) fn requests(
+        &self,
+        args: &ConfigArgs,
+        error: &ReadError,
+        bar: &ProgressBar,
+        tell_skipped: bool,
+    ) -> anyhow::Result<impl Iterator<Item = Request> + Send + use<>> {
+        Ok(match &self.held {
+            Some(held) => Requests::Held(Arc::clone(held), 0),
+            None => Requests::Streamed(stream(&self.path, args, error, bar, tell_skipped)?),
+        })
+    }
+}
+
+/// The requests of a [`Trace`].
+enum Requests<S> {
+    Streamed(S),
+    /// The requests and the index of the next one.
+    Held(Arc<[Request]>, usize),
+}
+
+impl<S: Iterator<Item = Request>> Iterator for Requests<S> {
+    type Item = Request;
+
+    fn next(&mut self) -> Option<Request> {
+        match self {
+            Requests::Streamed(s) => s.next(),
+            Requests::Held(held, next) => {
+                let r = held.get(*next).copied();
+                *next += 1;
+                r
+            }
+        }
+    }
+}
+
 /// The requests of the trace at `path`, streamed, with `bar` following the
 /// file's bytes; a read error ends the stream and is kept in `error`. With
 /// `tell_skipped`, the number of bad records skipped (`--skip-bad`) is
 /// printed when the stream ends.
-pub(crate) fn requests(
+fn stream(
     path: &Path,
     args: &ConfigArgs,
     error: &ReadError,

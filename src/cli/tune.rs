@@ -13,7 +13,7 @@ use strata_sim::Request;
 use strata_sim::tune::{Constraints, CostWeights, Objective, SearchSpace, TuneSpec, tune};
 
 use super::progress;
-use super::setup::{ConfigArgs, ReadError, policy, requests};
+use super::setup::{ConfigArgs, ReadError, Trace, policy};
 
 /// What to minimise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -260,12 +260,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         space,
         max_rounds: args.rounds,
     };
+    // Every candidate reads the trace: a pipe is read once, into memory.
+    let trace = Trace::rereadable(&args.trace, &args.config)?;
     // Open once up front: a missing file or unknown format fails here, cleanly.
     let error = ReadError::default();
-    drop(requests(&args.trace, &args.config, &error, &indicatif::ProgressBar::hidden(), false)?);
+    drop(trace.requests(&args.config, &error, &indicatif::ProgressBar::hidden(), false)?);
     let sample = args.sample.unwrap_or(u64::MAX);
     let source = || -> Box<dyn Iterator<Item = Request>> {
-        match requests(&args.trace, &args.config, &error, &indicatif::ProgressBar::hidden(), false) {
+        match trace.requests(&args.config, &error, &indicatif::ProgressBar::hidden(), false) {
             Ok(r) => Box::new(r.take(usize::try_from(sample).unwrap_or(usize::MAX))),
             Err(e) => {
                 error.set(e);
