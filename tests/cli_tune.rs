@@ -84,6 +84,32 @@ fn tune_errors_are_one_line() {
     }
 }
 
+#[test]
+fn an_infeasible_search_writes_nothing_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv").display().to_string();
+    ok(&["gen", "-o", &trace, "--keys", "200", "--requests", "2000", "--write-ratio", "0.2"]);
+    let out = dir.path().join("imp.toml");
+    let out_s = out.display().to_string();
+    let impossible = ["tune", &trace, "--l1-budget", "100", "--p99-slo-ms", "0.000001", "--rounds", "1"];
+    for extra in [&["-o", &out_s][..], &["-o", &out_s, "--json"], &[]] {
+        let args = [&impossible[..], extra].concat();
+        let run = strata(&args);
+        assert!(!run.status.success(), "{args:?} must fail");
+        let err = cli::stderr_line(&run);
+        assert!(err.contains("no candidate meets every constraint (closest #"), "{err}");
+        let what = if extra.is_empty() {
+            "no configuration printed".to_owned()
+        } else {
+            format!("{out_s} not written")
+        };
+        assert!(err.ends_with(&what), "{err}");
+        let stdout = String::from_utf8(run.stdout).unwrap();
+        assert!(!stdout.contains("[l1.capacity]"), "no TOML printed: {stdout}");
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
+}
+
 /// A trace with 5% deletes in `dir`, and where to write the tuned TOML.
 fn deletes_trace(dir: &std::path::Path) -> (String, std::path::PathBuf) {
     let trace = dir.join("d.csv").display().to_string();

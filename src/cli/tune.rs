@@ -77,7 +77,9 @@ pub(crate) struct Args {
     /// Tune on the first N requests only (faster on large traces).
     #[arg(long)]
     sample: Option<u64>,
-    /// Write the winning configuration here (TOML strata-core loads).
+    /// Write the winning configuration here (TOML strata-core loads). When
+    /// no candidate meets every constraint nothing is written (nor printed)
+    /// and tune exits non-zero.
     #[arg(short, long, value_name = "tuned.toml")]
     output: Option<PathBuf>,
     /// Print the whole search (every candidate, frontier, winner) as JSON.
@@ -281,7 +283,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     error.check()?;
     let result = result?;
     let winner = result.winner();
-    if let Some(path) = &args.output {
+    // A configuration that breaks a constraint is not shipped: the search
+    // is shown, but nothing is written and the exit status says so.
+    let feasible = result.is_feasible();
+    if feasible && let Some(path) = &args.output {
         write_config(path, &winner.config)?;
     }
     if args.json {
@@ -289,9 +294,22 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     } else {
         print!("{}", result.to_table());
         match &args.output {
-            Some(p) => println!("wrote {}", p.display()),
-            None => print!("\n{}", winner.config.to_toml_string()?),
+            Some(p) if feasible => println!("wrote {}", p.display()),
+            Some(_) => {}
+            None if feasible => print!("\n{}", winner.config.to_toml_string()?),
+            None => {}
         }
+    }
+    if !feasible {
+        let written = match &args.output {
+            Some(p) => format!("{} not written", p.display()),
+            None => "no configuration printed".to_owned(),
+        };
+        bail!(
+            "no candidate meets every constraint (closest #{}: {}); {written}",
+            result.best,
+            winner.violations.join("; ")
+        );
     }
     Ok(())
 }
