@@ -24,6 +24,9 @@ use crate::latency::{LatencyConfig, LatencyModel};
 pub const DEFAULT_SEED: u64 = 0x5eed;
 /// Default time-series window.
 pub const DEFAULT_WINDOW_MS: u64 = 1000;
+/// Default `shutdown_ms`: the deadline `strata demo` gives the engine's
+/// `shutdown()`.
+pub const DEFAULT_SHUTDOWN_MS: u64 = 60_000;
 /// Most application instances a simulation may model: each gets its own L1
 /// store and write queue, so the count bounds the memory a configuration can
 /// ask for.
@@ -60,6 +63,13 @@ pub struct SimConfig {
     /// turn each of its writes with a call of its own, up to
     /// `WRITE_BACK_CONCURRENCY` at once.
     pub flushers: u32,
+    /// When the trace ends the application shuts the cache down with this
+    /// deadline (the engine's `shutdown(deadline)`), in ms after the last
+    /// arrival: queued writes are flushed at once, a failed batch is
+    /// retried with the flusher's backoff while the next try comes before
+    /// the deadline, and what is still queued then is reported unwritten
+    /// (`write_queue.unflushed`, the engine's `Unflushed` keys).
+    pub shutdown_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -73,6 +83,7 @@ impl Default for SimConfig {
             latency: Latencies::default(),
             l3: L3Sim::default(),
             flushers: 1,
+            shutdown_ms: DEFAULT_SHUTDOWN_MS,
         }
     }
 }
@@ -272,6 +283,16 @@ impl SimConfig {
         if self.flushers == 0 {
             return Err(SimError::config("flushers", "must be at least 1"));
         }
+        if self.shutdown_ms.checked_mul(1_000_000).is_none() {
+            return Err(SimError::config(
+                "shutdown_ms",
+                format!(
+                    "must be at most {} (u64 nanoseconds), got {}",
+                    u64::MAX / 1_000_000,
+                    self.shutdown_ms
+                ),
+            ));
+        }
         if self.l3.concurrency == Some(0) {
             return Err(SimError::config("l3.concurrency", "must be at least 1 (omit it for no limit)"));
         }
@@ -411,6 +432,16 @@ mod tests {
         {
             SimConfig { arrival, ..SimConfig::default() }.validate().unwrap();
         }
+    }
+
+    #[test]
+    fn shutdown_deadline_parses_and_must_fit() {
+        assert_eq!(SimConfig::default().shutdown_ms, 60_000);
+        assert_eq!(SimConfig::from_toml_str("shutdown_ms = 500\n", "s.toml").unwrap().shutdown_ms, 500);
+        let e = SimConfig::from_toml_str("shutdown_ms = 18446744073709551615\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml line 1: shutdown_ms: must be at most 18446744073709"), "{e}");
     }
 
     #[test]

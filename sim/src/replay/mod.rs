@@ -74,9 +74,11 @@ where
         }
         progress(s.c.requests);
     });
+    s.shut_down();
     while !s.events.is_empty() {
         s.step_event();
     }
+    s.count_unwritten();
     Ok(s)
 }
 
@@ -100,6 +102,11 @@ impl Sim {
 
     fn step_event(&mut self) {
         let Some((t, event)) = self.events.pop() else { return };
+        if let Event::FlushCheck { inst } = event
+            && self.is_void(inst as usize, t)
+        {
+            return;
+        }
         self.advance(t);
         match event {
             Event::L2Reply { inst, key, found, load } => self.on_l2_reply(inst as usize, key, found, load),

@@ -10,6 +10,10 @@
 //! L3 read, after which it is queued.
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
+//! When the trace ends the application shuts down (`shutdown_ms`, the
+//! engine's `shutdown(deadline)`): queues flush at once, failed writes are
+//! retried with the backoff while the next try comes before the deadline,
+//! and what is still queued then is counted unflushed.
 
 use std::time::Duration;
 
@@ -104,12 +108,16 @@ impl Sim {
         }
         let now = self.now;
         let inst = &mut self.inst[i];
-        // Write-behind waits for a batch's age; either waits out a backoff.
-        let deadline = if self.plan == WritePlan::CachesThenL3Batched {
+        // Write-behind waits for a batch's age (until shutdown, which
+        // flushes at once); either waits out a backoff.
+        let deadline = if self.plan == WritePlan::CachesThenL3Batched && self.shutdown_at.is_none() {
             inst.queue.next_deadline().map(|d| d.as_nanos().max(inst.retry_at))
         } else {
             (inst.retry_at > now && !inst.queue.is_empty()).then_some(inst.retry_at)
         };
+        // As the engine's `shutdown()`: no try at or after its deadline;
+        // what is queued then stays unwritten.
+        let deadline = deadline.filter(|&d| self.shutdown_at.is_none_or(|end| d < end));
         if let Some(deadline) = deadline {
             // A deadline already passed means every flusher is busy: the
             // next completion pumps again.
@@ -131,7 +139,12 @@ impl Sim {
             if inst.in_flight >= self.flushers || self.now < inst.retry_at {
                 return;
             }
-            if !self.plan.flush_due(&mut inst.queue, now) {
+            // Shutdown writes whatever is queued, until its deadline.
+            let due = match self.shutdown_at {
+                None => self.plan.flush_due(&mut inst.queue, now),
+                Some(end) => self.now < end && !inst.queue.is_empty(),
+            };
+            if !due {
                 return;
             }
             let taken = inst.queue.take_batch();
@@ -209,6 +222,7 @@ impl Sim {
             return;
         }
         w.version = self.truth.next_version();
+        self.c.l3_write_ops += 1;
         self.l3.apply(w.key, w.version, w.delete);
         let l1_ns = self.l1_ns();
         // As the engine's `store_after_write`: a write that overlapped
@@ -248,6 +262,7 @@ impl Sim {
         failed: bool,
     ) {
         if !failed {
+            self.c.l3_write_ops += ops.len() as u64;
             for w in &ops {
                 self.l3.apply(w.key, w.version, w.delete);
             }
@@ -306,6 +321,36 @@ impl Sim {
         }
         inst.in_flight = inst.in_flight.saturating_sub(1);
         self.pump(i);
+    }
+
+    /// The trace has ended: the application shuts the cache down (the
+    /// engine's `shutdown(shutdown_ms)`), which flushes every queue now and
+    /// gives up at its deadline.
+    pub(crate) fn shut_down(&mut self) {
+        self.shutdown_at = Some(self.now.saturating_add(self.shutdown_ns));
+        for i in 0..self.inst.len() {
+            // The background flusher's timers are void (see `is_void`).
+            self.inst[i].flush_at = None;
+            self.pump(i);
+        }
+    }
+
+    /// When the run is over: counts the queued writes that never reached
+    /// L3 (the engine's `Unflushed` keys) and the writes still waiting for
+    /// room (they get the backpressure error).
+    pub(crate) fn count_unwritten(&mut self) {
+        for inst in &self.inst {
+            self.c.unflushed_writes += inst.queue.len() as u64;
+            self.c.failed_writes += inst.parked.len() as u64;
+        }
+    }
+
+    /// Whether a flush check of instance `i` due at `t` is void: after
+    /// shutdown only the check `pump` armed last (a retry after a backoff)
+    /// counts; the others were the stopped background flusher's timers, and
+    /// are dropped without moving virtual time to them.
+    pub(crate) fn is_void(&self, i: usize, t: u64) -> bool {
+        self.shutdown_at.is_some() && self.inst[i].flush_at != Some(t)
     }
 
     /// A scheduled flush check of instance `i` fires.

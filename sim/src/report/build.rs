@@ -140,6 +140,7 @@ impl RunStats {
                 coalesced: self.coalesced_writes,
                 backpressure_waits: c.backpressure_waits,
                 failed: c.failed_writes,
+                unflushed: c.unflushed_writes,
             },
             refreshes: c.refreshes,
             coalesced_loads: c.coalesced_loads,

@@ -184,8 +184,14 @@ pub struct WriteQueueReport {
     pub coalesced: u64,
     /// Writes that waited for room in a full queue.
     pub backpressure_waits: u64,
-    /// Writes that gave up after the backpressure timeout.
+    /// Writes that gave up after the backpressure timeout (their caller
+    /// got an error), or still waited for room when the run ended.
     pub failed: u64,
+    /// Writes acknowledged to their caller but still not in L3 when the
+    /// shutdown deadline passed (`shutdown_ms`; the engine's `Unflushed`
+    /// keys): lost if the process exits.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unflushed: u64,
 }
 
 /// What failed L3 requests did.
@@ -199,8 +205,10 @@ pub struct FailureReport {
     /// Sets and deletes answered with an error: a write-through write, or
     /// a queued delete's existence check, failed (not in the write latency).
     pub write_errors: u64,
-    /// Queued writes given back to the queue after a failed L3 write, each
-    /// retry counted; the flusher backs off meanwhile.
+    /// Failed L3 write attempts of queued writes, each given back to the
+    /// queue to be retried after the flusher's backoff (a write that
+    /// failed 3 times counts 3; it is one write, and counts in
+    /// `l3.write_ops` once, if it lands).
     pub retried_writes: u64,
 }
 

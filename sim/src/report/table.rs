@@ -110,21 +110,28 @@ impl Report {
             }
         }
         let w = &self.write_queue;
-        if w.batches > 0 || w.backpressure_waits > 0 {
+        if w.batches > 0 || w.backpressure_waits > 0 || w.unflushed > 0 {
             let size = w.batch_size.as_ref().map_or_else(String::new, |b| {
                 format!(" (size mean {:.1}, p50 {}, p99 {}, max {})", b.mean, b.p50, b.p99, b.max)
             });
             let _ = writeln!(
                 o,
-                "\n  write queue: {} L3 writes{size}; {} coalesced, {} waited for room, {} failed",
+                "\n  write queue: {} L3 writes{size}; {} coalesced, {} waited for room, {} gave up waiting for room",
                 w.batches, w.coalesced, w.backpressure_waits, w.failed
             );
+            if w.unflushed > 0 {
+                let _ = writeln!(
+                    o,
+                    "      {} queued writes never reached L3: still queued at the shutdown deadline (lost on exit)",
+                    w.unflushed
+                );
+            }
         }
         let f = &self.failures;
         if !f.is_empty() {
             let _ = writeln!(
                 o,
-                "\n  L3 failures: {} requests failed; {} gets and {} writes answered with an error, {} queued writes retried",
+                "\n  L3 failures: {} requests failed; {} gets and {} writes answered with an error, {} failed attempts of queued writes (queued again)",
                 f.l3_errors, f.failed_reads, f.write_errors, f.retried_writes
             );
         }

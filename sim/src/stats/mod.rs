@@ -66,9 +66,10 @@ counters! {
     /// L3 existence checks of write-back and write-behind deletes (their
     /// return value) whose key neither the queue nor L1 held.
     l3_exists_reads,
-    /// Keys written to L3 (a batch counts each key).
+    /// Keys written to L3 (a batch counts each key), counted when they
+    /// land: a write that failed and was retried counts once, when it lands.
     l3_write_ops,
-    /// L3 write requests (a batch counts once).
+    /// L3 write requests (a batch counts once), failed ones included.
     l3_write_requests,
     /// Refresh-ahead reloads started.
     refreshes,
@@ -78,7 +79,8 @@ counters! {
     invalidations,
     /// Writes that had to wait for room in a full write queue.
     backpressure_waits,
-    /// Writes that gave up after waiting the backpressure timeout.
+    /// Writes that gave up after waiting the backpressure timeout (or
+    /// still waited for room when the run ended).
     failed_writes,
     /// L3 requests that failed (see `[l3] failure_rate` and `outages`).
     l3_errors,
@@ -87,9 +89,12 @@ counters! {
     /// Sets and deletes answered with an error because an L3 request
     /// failed (a write-through write, a queued delete's existence check).
     write_errors,
-    /// Queued writes given back to the queue after their L3 write failed
-    /// (each retry counts).
+    /// Failed L3 write attempts of queued writes, each given back to the
+    /// queue to be retried (a write that failed 3 times counts 3).
     retried_writes,
+    /// Queued writes still not in L3 when the shutdown deadline passed
+    /// (`shutdown_ms`; the engine's `Unflushed` keys).
+    unflushed_writes,
 }
 
 impl Counters {

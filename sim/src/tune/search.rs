@@ -182,12 +182,20 @@ impl TuneSpec {
             l3_qps_peak: warm_peak(r),
             stale_ratio: r.staleness.stale_ratio,
             max_stale_age_ms: r.staleness.max_stale_age_ms,
-            error_ratio: crate::report::ratio(r.failures.failed_reads + r.failures.write_errors, r.requests),
+            error_ratio: crate::report::ratio(errors(r), r.requests),
             hit_ratio: r.hit_ratio,
             memory: round6(l1 + l2),
             cost: round6(w.l1 * l1 + w.l2 * l2 + w.l3 * l3_share),
         }
     }
+}
+
+/// Requests that failed their caller: gets and writes answered with an
+/// error, writes that gave up waiting for room, and acknowledged writes
+/// never written to L3 by the shutdown deadline.
+fn errors(r: &Report) -> u64 {
+    let (f, w) = (&r.failures, &r.write_queue);
+    f.failed_reads + f.write_errors + w.failed + w.unflushed
 }
 
 /// The busiest window's L3 requests per second once the caches are warm:

@@ -1,7 +1,9 @@
 //! L3 failures (`[l3] failure_rate`, `outages`): failed loads answer their
 //! gets with an error and cache nothing; a failed write-through write is
 //! reported and uncached; queued writes that fail go back to the queue and
-//! are retried with the engine's backoff until they land — nothing lost.
+//! are retried with the engine's backoff until they land — nothing lost —
+//! or, once the trace has ended, until the shutdown deadline passes: what
+//! is queued then is reported unwritten.
 
 use super::*;
 use crate::config::Outage;
@@ -64,6 +66,8 @@ fn write_behind_backs_off_through_an_outage_and_lands() {
     // batch's age); the one at 167 ms lands. The get at 1 ms fails too.
     assert_eq!((f.l3_errors, f.retried_writes, f.failed_reads), (5, 4, 1));
     assert_eq!(r.l3.write_requests, 5);
+    assert_eq!(r.l3.write_ops, 1, "one write, counted when it lands");
+    assert_eq!(r.write_queue.unflushed, 0);
     assert_eq!(r.staleness.stale_reads, 0, "instance 1 reads the write from L3");
     assert_eq!(r.l3.reads, 3, "the failed one, key 3, and key 1 on instance 1");
 }
@@ -108,4 +112,58 @@ fn random_failures_lose_no_write() {
             assert!(a.failures.retried_writes > 0);
         }
     }
+}
+
+/// Runs `f` on a thread and fails the test if it has not returned within
+/// `secs` (a replay that never ends would hang the suite).
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs)).expect("the replay did not end")
+}
+
+/// L3 always fails and the trace is one set: the queued strategies retry
+/// it with the flusher's backoff after the trace ends (the application's
+/// shutdown) while the next try comes before the deadline, then stop and
+/// report the write unwritten. Before, the end-of-trace drain retried
+/// every 2 s forever, growing the time series without bound.
+#[test]
+fn a_write_l3_never_takes_is_unflushed_at_the_shutdown_deadline() {
+    for strategy in [WriteStrategy::WriteBehind, WriteStrategy::WriteBack] {
+        let mut c = cache(10);
+        c.write.strategy = strategy;
+        let mut s = constant_sim();
+        s.l3.failure_rate = 1.0;
+        s.shutdown_ms = 5_000;
+        let r = within(20, move || full(&c, &s, &[set(0, 1)]));
+        // Tries at 0, 13, 36, 79, 162, 325, 648, 1291, 2574, 4577 ms (3 ms
+        // each, then 10, 20, ... 2000 ms of backoff); the next would come
+        // at 6580 ms, past the deadline at 5000 ms.
+        let (f, w) = (&r.failures, &r.write_queue);
+        assert_eq!((r.writes, r.l3.write_ops, r.l3.write_requests), (1, 0, 10), "{strategy:?}");
+        assert_eq!((f.l3_errors, f.retried_writes, f.write_errors), (10, 10, 0), "{strategy:?}");
+        assert_eq!((w.unflushed, w.failed), (1, 0), "{strategy:?}");
+        assert!((r.duration_s - 4.580).abs() < 1e-9, "{strategy:?}: {}", r.duration_s);
+        assert!(r.series.len() <= 5, "{strategy:?}: {} windows", r.series.len());
+        let table = r.to_table();
+        assert!(table.contains("1 queued writes never reached L3"), "{table}");
+        assert!(table.contains("10 failed attempts of queued writes"), "{table}");
+    }
+}
+
+/// Shutdown flushes what is queued at once (the engine's `shutdown()`),
+/// not when the batch's age would have: a flush interval longer than the
+/// shutdown deadline still gets its writes into L3.
+#[test]
+fn shutdown_flushes_at_once() {
+    let mut c = cache(10);
+    c.write.strategy = WriteStrategy::WriteBehind;
+    c.write.flush_interval = Duration::from_secs(600);
+    let mut s = constant_sim();
+    s.shutdown_ms = 1_000;
+    let r = full(&c, &s, &[set(0, 1), set(5, 2)]);
+    assert_eq!((r.l3.write_ops, r.l3.write_requests, r.write_queue.unflushed), (2, 1, 0));
+    assert!((r.duration_s - 0.008).abs() < 1e-9, "flushed at 5 ms: {}", r.duration_s);
 }
