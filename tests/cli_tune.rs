@@ -110,6 +110,30 @@ fn an_infeasible_search_writes_nothing_and_fails() {
     }
 }
 
+#[test]
+fn values_that_leave_nothing_to_tune_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv").display().to_string();
+    ok(&["gen", "-o", &trace, "--keys", "100", "--requests", "500"]);
+    let base = ["tune", &trace, "--l1-budget", "50"];
+    for (extra, want) in [
+        (&["--sample", "0"][..], "invalid value '0' for '--sample <SAMPLE>': must be at least 1"),
+        (&["--rounds", "0"], "invalid value '0' for '--rounds <ROUNDS>': must be at least 1"),
+        (
+            &["--objective", "cost", "--cost-weights", "l1=nan"],
+            "strata: --cost-weights: `l1=nan`: a weight must be a finite number at least 0",
+        ),
+        (&["--objective", "cost", "--cost-weights", "l2=-1"], "`l2=-1`: a weight must be a finite number"),
+        (&["--cost-weights", "l1=2"], "--cost-weights: only the cost objective has weights"),
+    ] {
+        let args = [&base[..], extra].concat();
+        let out = strata(&args);
+        assert!(!out.status.success(), "{args:?} must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.lines().next().unwrap_or("").contains(want), "{args:?}: {err}");
+    }
+}
+
 /// A trace with 5% deletes in `dir`, and where to write the tuned TOML.
 fn deletes_trace(dir: &std::path::Path) -> (String, std::path::PathBuf) {
     let trace = dir.join("d.csv").display().to_string();

@@ -13,6 +13,7 @@ mod progress;
 mod replay;
 mod setup;
 mod tune;
+mod values;
 
 use std::fs::File;
 use std::path::Path;

@@ -12,8 +12,8 @@ use strata_core::config::Capacity;
 use strata_sim::Request;
 use strata_sim::tune::{Constraints, CostWeights, Objective, SearchSpace, TuneSpec, tune};
 
-use super::progress;
 use super::setup::{ConfigArgs, ReadError, Trace, policy};
+use super::{progress, values};
 
 /// What to minimise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,7 +56,7 @@ pub(crate) struct Args {
     /// What to minimise.
     #[arg(long, value_enum, default_value_t = Goal::P99)]
     objective: Goal,
-    /// Weights of the cost objective, e.g. l1=1,l2=0.5,l3=1.
+    /// Weights of the cost objective (--objective cost), each finite and at least 0, e.g. l1=1,l2=0.5,l3=1.
     #[arg(long, value_delimiter = ',')]
     cost_weights: Vec<String>,
     /// Eviction policies to consider (comma-separated; default: all).
@@ -71,11 +71,11 @@ pub(crate) struct Args {
     /// configuration's, not searched.
     #[arg(long, value_delimiter = ',', value_name = "MS")]
     l2_negative_ttls: Vec<u64>,
-    /// Most rounds of the search.
-    #[arg(long, default_value_t = 3)]
+    /// Most rounds of the search (at least 1).
+    #[arg(long, default_value_t = 3, value_parser = values::at_least_one::<usize>)]
     rounds: usize,
-    /// Tune on the first N requests only (faster on large traces).
-    #[arg(long)]
+    /// Tune on the first N requests only (faster on large traces; at least 1).
+    #[arg(long, value_parser = values::at_least_one::<u64>)]
     sample: Option<u64>,
     /// Write the winning configuration here (TOML strata-core loads). When
     /// no candidate meets every constraint nothing is written (nor printed)
@@ -193,6 +193,9 @@ fn weights(items: &[String]) -> anyhow::Result<CostWeights> {
         let (k, v) =
             item.split_once('=').with_context(|| format!("--cost-weights: `{item}` is not name=value"))?;
         let v: f64 = v.trim().parse().with_context(|| format!("--cost-weights: `{v}` is not a number"))?;
+        if !(v.is_finite() && v >= 0.0) {
+            bail!("--cost-weights: `{item}`: a weight must be a finite number at least 0");
+        }
         match k.trim() {
             "l1" => w.l1 = v,
             "l2" => w.l2 = v,
@@ -238,6 +241,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if let Some(s) = &args.max_errors {
         let bad = || format!("--max-errors: `{s}` is not a fraction (0.001) or a percentage (0.1%)");
         constraints.max_error_ratio = Some(share(s, "--max-errors", bad)?);
+    }
+    if args.objective != Goal::Cost && !args.cost_weights.is_empty() {
+        bail!("--cost-weights: only the cost objective has weights (add --objective cost)");
     }
     let objective = match args.objective {
         Goal::P99 => Objective::P99,
@@ -342,6 +348,11 @@ mod tests {
         let w = weights(&["l2=2".into(), "l3=0.1".into()]).unwrap();
         assert_eq!((w.l1, w.l2, w.l3), (1.0, 2.0, 0.1));
         assert!(weights(&["l4=1".into()]).is_err());
+        for bad in ["l1=nan", "l2=inf", "l3=-1", "l1=-inf"] {
+            let e = weights(&[bad.into()]).unwrap_err().to_string();
+            assert_eq!(e, format!("--cost-weights: `{bad}`: a weight must be a finite number at least 0"));
+        }
+        assert_eq!(weights(&["l1=0".into()]).unwrap().l1, 0.0);
     }
 
     #[test]
