@@ -134,6 +134,25 @@ fn values_that_leave_nothing_to_tune_are_refused_naming_the_flag() {
     }
 }
 
+#[test]
+fn skip_bad_tells_once_what_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    let t = trace.display().to_string();
+    ok(&["gen", "-o", &t, "--keys", "100", "--requests", "300"]);
+    let mut text = std::fs::read_to_string(&trace).unwrap();
+    text.push_str("5,7,bogus,100,\n");
+    std::fs::write(&trace, text).unwrap();
+    let run = ok(&["tune", &t, "--l1-budget", "50", "--rounds", "2", "--skip-bad"]);
+    let err = String::from_utf8(run.stderr).unwrap();
+    let want = format!("skipped 1 bad record(s); the first: {t}:302: field 3 (op): unknown op \"bogus\"");
+    assert!(err.starts_with(&want), "{err}");
+    assert_eq!(err.matches("skipped").count(), 1, "told once: {err}");
+    // The sample ends before the bad record: nothing was skipped.
+    let run = ok(&["tune", &t, "--l1-budget", "50", "--rounds", "1", "--skip-bad", "--sample", "100"]);
+    assert!(!String::from_utf8(run.stderr).unwrap().contains("skipped"));
+}
+
 /// A trace with 5% deletes in `dir`, and where to write the tuned TOML.
 fn deletes_trace(dir: &std::path::Path) -> (String, std::path::PathBuf) {
     let trace = dir.join("d.csv").display().to_string();

@@ -87,7 +87,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         args.compare.iter().map(|n| policy(n)).collect::<anyhow::Result<Vec<_>>>()?
     };
     // Each policy reads the trace: a pipe is read once, into memory.
-    let source = Trace::rereadable(&args.trace, &args.config)?;
+    let source = Trace::rereadable(&args.trace, &args.config, u64::MAX)?;
     let multi = MultiProgress::new();
     let reports = std::thread::scope(|scope| {
         let handles: Vec<_> = policies

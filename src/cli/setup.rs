@@ -142,36 +142,39 @@ impl ReadError {
 #[derive(Debug, Clone)]
 pub(crate) struct Trace {
     path: PathBuf,
+    /// Most requests read (`tune --sample`).
+    limit: u64,
     held: Option<Arc<[Request]>>,
 }
 
 impl Trace {
     /// The trace at `path`, to be read once: always streamed.
     pub(crate) fn streamed(path: &Path) -> Self {
-        Self { path: path.to_owned(), held: None }
+        Self { path: path.to_owned(), limit: u64::MAX, held: None }
     }
 
-    /// The trace at `path`, to be read more than once: a regular file is
-    /// streamed each time; anything else is read now, into memory (a bad
-    /// record skipped with `--skip-bad` is told now).
+    /// The first `limit` requests of the trace at `path`, to be read more
+    /// than once: a regular file is streamed each time; anything else is
+    /// read now, into memory (a bad record skipped with `--skip-bad` is
+    /// told now).
     ///
     /// # Errors
     /// The file cannot be opened or read, a bad record, or no requests.
-    pub(crate) fn rereadable(path: &Path, args: &ConfigArgs) -> anyhow::Result<Self> {
+    pub(crate) fn rereadable(path: &Path, args: &ConfigArgs, limit: u64) -> anyhow::Result<Self> {
         if super::is_regular_file(path) {
-            return Ok(Self::streamed(path));
+            return Ok(Self { limit, ..Self::streamed(path) });
         }
         let error = ReadError::default();
-        let held: Vec<Request> = stream(path, args, &error, &ProgressBar::hidden(), true)?.collect();
+        let held: Vec<Request> = stream(path, args, &error, &ProgressBar::hidden(), true, limit)?.collect();
         error.check()?;
-        Ok(Self { path: path.to_owned(), held: Some(held.into()) })
+        Ok(Self { path: path.to_owned(), limit, held: Some(held.into()) })
     }
 
-    /// The requests of the trace, with `bar` following the file's bytes; a
-    /// read error ends the stream and is kept in `error`. With
-    /// `tell_skipped`, the number of bad records skipped (`--skip-bad`) is
-    /// printed when the stream ends (a trace held in memory told it when
-    /// it was read).
+    /// The requests of the trace (at most its limit), with `bar` following
+    /// the file's bytes; a read error ends the stream and is kept in
+    /// `error`. With `tell_skipped`, the number of bad records skipped
+    /// (`--skip-bad`) is printed when the stream ends (a trace held in
+    /// memory told it when it was read).
     pub(crate) fn requests(
         &self,
         args: &ConfigArgs,
@@ -181,7 +184,7 @@ impl Trace {
     ) -> anyhow::Result<impl Iterator<Item = Request> + Send + use<>> {
         Ok(match &self.held {
             Some(held) => Requests::Held(Arc::clone(held), 0),
-            None => Requests::Streamed(stream(&self.path, args, error, bar, tell_skipped)?),
+            None => Requests::Streamed(stream(&self.path, args, error, bar, tell_skipped, self.limit)?),
         })
     }
 }
@@ -211,13 +214,14 @@ impl<S: Iterator<Item = Request>> Iterator for Requests<S> {
 /// The requests of the trace at `path`, streamed, with `bar` following the
 /// file's bytes; a read error ends the stream and is kept in `error`. With
 /// `tell_skipped`, the number of bad records skipped (`--skip-bad`) is
-/// printed when the stream ends.
+/// printed when the stream ends, after its end or its `limit`th request.
 fn stream(
     path: &Path,
     args: &ConfigArgs,
     error: &ReadError,
     bar: &ProgressBar,
     tell_skipped: bool,
+    limit: u64,
 ) -> anyhow::Result<impl Iterator<Item = Request> + Send + use<>> {
     let (format, compression) = detect(path, args.format)?;
     let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
@@ -232,7 +236,8 @@ fn stream(
         if done {
             return None;
         }
-        match reader.next() {
+        let next = if reader.requests() < limit { reader.next() } else { None };
+        match next {
             Some(Ok(r)) => Some(r),
             Some(Err(e)) => {
                 error.set(e.into());

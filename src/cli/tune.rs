@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
@@ -268,15 +269,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         space,
         max_rounds: args.rounds,
     };
-    // Every candidate reads the trace: a pipe is read once, into memory.
-    let trace = Trace::rereadable(&args.trace, &args.config)?;
+    // Every candidate reads the trace (its first --sample requests): a pipe
+    // is read once, into memory.
+    let trace = Trace::rereadable(&args.trace, &args.config, args.sample.unwrap_or(u64::MAX))?;
     // Open once up front: a missing file or unknown format fails here, cleanly.
     let error = ReadError::default();
     drop(trace.requests(&args.config, &error, &indicatif::ProgressBar::hidden(), false)?);
-    let sample = args.sample.unwrap_or(u64::MAX);
+    // The first read tells the bad records it skipped (--skip-bad); the
+    // others skip the same ones.
+    let told = AtomicBool::new(false);
     let source = || -> Box<dyn Iterator<Item = Request>> {
-        match trace.requests(&args.config, &error, &indicatif::ProgressBar::hidden(), false) {
-            Ok(r) => Box::new(r.take(usize::try_from(sample).unwrap_or(usize::MAX))),
+        let tell = !told.swap(true, Ordering::Relaxed);
+        match trace.requests(&args.config, &error, &indicatif::ProgressBar::hidden(), tell) {
+            Ok(r) => Box::new(r),
             Err(e) => {
                 error.set(e);
                 Box::new(std::iter::empty())
