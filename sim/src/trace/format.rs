@@ -46,8 +46,9 @@ impl TraceFormat {
         }
     }
 
-    /// Whether requests carry timestamps. Formats without them number the
-    /// requests instead (`time_ns` = 0, 1, 2, ...): replay them at a rate.
+    /// Whether requests carry timestamps. Formats without them space the
+    /// requests [`super::UNTIMED_SPACING_NS`] apart instead (100,000 a
+    /// second).
     #[must_use]
     pub fn has_timestamps(self) -> bool {
         matches!(self, TraceFormat::Csv | TraceFormat::OracleGeneral | TraceFormat::Twitter)

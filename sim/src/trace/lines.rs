@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use strata_core::l1::hash_key;
 
-use super::{Op, Request};
+use super::{Op, Request, UNTIMED_SPACING_NS};
 
 const NS_PER_SEC: u64 = 1_000_000_000;
 
@@ -135,9 +135,16 @@ fn twitter_op(s: &str) -> Option<Op> {
     }
 }
 
-/// Plain text: the trimmed line is the key; requests are numbered.
+/// Plain text: the trimmed line is the key; request `index` arrives at
+/// `index` × [`UNTIMED_SPACING_NS`].
 pub(super) fn parse_text(line: &str, index: u64) -> Request {
-    Request { time_ns: index, key: key_of(line), op: Op::Get, size: 1, ttl: None }
+    Request { time_ns: untimed(index), key: key_of(line), op: Op::Get, size: 1, ttl: None }
+}
+
+/// The time of request `index` of a trace without timestamps.
+#[inline]
+pub(super) fn untimed(index: u64) -> u64 {
+    index.saturating_mul(UNTIMED_SPACING_NS)
 }
 
 #[cfg(test)]

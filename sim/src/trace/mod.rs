@@ -61,8 +61,12 @@
 //! every request is a `get` of size 1 (the key is the `i32`'s bit pattern as
 //! `u32`). Usually shipped as `.trace.xz`.
 //!
-//! Formats without timestamps (text, cache2k) number their requests:
-//! `time_ns` is 0, 1, 2, ... ([`TraceFormat::has_timestamps`]).
+//! Formats without timestamps (text, cache2k) space their requests
+//! [`UNTIMED_SPACING_NS`] apart ([`UNTIMED_RATE_PER_SEC`]): `time_ns` is 0,
+//! 10 000, 20 000, ... ([`TraceFormat::has_timestamps`]), so that replayed
+//! at the trace's times (a simulator file without `arrival`) they arrive at
+//! that rate, as with no simulator file; `arrival.time_scale` scales it
+//! and a rate replaces it.
 //!
 //! # Errors
 //! A bad line is a [`TraceError::Line`] with the file, the line number and
@@ -88,6 +92,13 @@ pub use format::{Compression, TraceFormat, detect};
 pub use lines::key_of;
 pub use reader::{MAX_LINE_BYTES, ReaderOptions, TraceReader, open};
 pub use writer::{CSV_HEADER, FRAME_BYTES, TraceWriter};
+
+/// Requests a second of a trace without timestamps (text, cache2k), the
+/// rate its `time_ns` stand for.
+pub const UNTIMED_RATE_PER_SEC: u64 = 100_000;
+/// Nanoseconds between two requests of a trace without timestamps:
+/// request `i` has `time_ns = i * UNTIMED_SPACING_NS`.
+pub const UNTIMED_SPACING_NS: u64 = 1_000_000_000 / UNTIMED_RATE_PER_SEC;
 
 /// What a request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,8 +149,9 @@ impl FromStr for Op {
 /// One request of a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Request {
-    /// Arrival time in nanoseconds from the start of the trace (or the
-    /// request's index for formats without timestamps).
+    /// Arrival time in nanoseconds from the start of the trace (for
+    /// formats without timestamps, the request's index times
+    /// [`UNTIMED_SPACING_NS`]).
     pub time_ns: u64,
     /// The key (string keys hashed, see the module docs).
     pub key: u64,

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use super::lines::{is_header, parse_csv, parse_text, parse_twitter};
+use super::lines::{is_header, parse_csv, parse_text, parse_twitter, untimed};
 use super::{Compression, Decoder, Op, Request, TraceError, TraceFormat};
 
 const NS_PER_SEC: u64 = 1_000_000_000;
@@ -268,9 +268,16 @@ fn oracle_general(r: &[u8; 24]) -> Request {
     }
 }
 
-/// A big-endian `i32` key; the key is its bit pattern as `u32`.
+/// A big-endian `i32` key; the key is its bit pattern as `u32`. Request
+/// `index` arrives at `index` × [`super::UNTIMED_SPACING_NS`].
 fn cache2k(r: [u8; 4], index: u64) -> Request {
-    Request { time_ns: index, key: u64::from(u32::from_be_bytes(r)), op: Op::Get, size: 1, ttl: None }
+    Request {
+        time_ns: untimed(index),
+        key: u64::from(u32::from_be_bytes(r)),
+        op: Op::Get,
+        size: 1,
+        ttl: None,
+    }
 }
 
 impl<R: Read> Iterator for TraceReader<R> {

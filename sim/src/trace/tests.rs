@@ -125,15 +125,19 @@ fn twitter_trace() {
     assert!(e.starts_with("c.twitter.csv:4: field 6 (operation): unknown operation \"flush_all\""), "{e}");
 }
 
+/// Untimed requests are 10 µs apart (100,000 a second), not 1 ns: a
+/// simulator file that leaves `arrival` unset replays them at their
+/// times, which must mean that rate (it meant 1 ns apart before).
 #[test]
-fn text_trace_numbers_requests() {
+fn text_trace_spaces_requests_at_the_default_rate() {
     let got = read_all(b"a\n 17 \n\na\n", TraceFormat::Text, Compression::None).unwrap();
+    assert_eq!(UNTIMED_SPACING_NS, 10_000);
     assert_eq!(
         got,
         vec![
             req(0, key_of("a"), Op::Get, 1, None),
-            req(1, 17, Op::Get, 1, None),
-            req(2, key_of("a"), Op::Get, 1, None)
+            req(10_000, 17, Op::Get, 1, None),
+            req(20_000, key_of("a"), Op::Get, 1, None)
         ]
     );
 }
@@ -190,7 +194,11 @@ fn cache2k_big_endian_keys() {
     let got: Vec<Request> = r.by_ref().take(3).map(Result::unwrap).collect();
     assert_eq!(
         got,
-        vec![req(0, 5, Op::Get, 1, None), req(1, 0xFFFF_FFFF, Op::Get, 1, None), req(2, 5, Op::Get, 1, None)]
+        vec![
+            req(0, 5, Op::Get, 1, None),
+            req(10_000, 0xFFFF_FFFF, Op::Get, 1, None),
+            req(20_000, 5, Op::Get, 1, None)
+        ]
     );
     assert_eq!(
         r.next().unwrap().unwrap_err().to_string(),

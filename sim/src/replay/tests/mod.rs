@@ -537,3 +537,35 @@ fn a_write_through_that_hears_of_another_write_caches_nothing() {
 mod deletes;
 mod failures;
 mod negative;
+
+/// A trace without timestamps replayed with a simulator file that leaves
+/// `arrival` unset (only a seed) arrives at 100,000 requests a second, as
+/// with no file: the same report as an explicit rate. Before, its requests
+/// were numbered 0, 1, 2 ns, all 2,000 gets fell within one 2 ms L3 read
+/// and none hit L1.
+#[test]
+fn an_untimed_trace_arrives_at_the_default_rate_without_an_arrival_setting() {
+    use crate::trace::{Compression, ReaderOptions, TraceFormat, TraceReader, UNTIMED_RATE_PER_SEC};
+    let text: String = (0..2_000).map(|i| format!("key{}\n", i % 10)).collect();
+    let read = || {
+        TraceReader::new(
+            text.as_bytes(),
+            TraceFormat::Text,
+            Compression::None,
+            "t.txt",
+            ReaderOptions::default(),
+        )
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+    };
+    let mut seed_only = SimConfig::from_toml_str("seed = 24301\n", "seedonly.toml").unwrap();
+    seed_only.latency = constant_sim().latency;
+    let rate =
+        SimConfig { arrival: Arrival::Rate { per_sec: UNTIMED_RATE_PER_SEC as f64 }, ..seed_only.clone() };
+    let a = full(&cache(100), &seed_only, &read());
+    let b = full(&cache(100), &rate, &read());
+    assert_eq!(a, b);
+    // 200 requests a 2 ms load: the first 10 keys' first 20 rounds miss.
+    assert_eq!(a.l1.hits, 2_000 - 200, "L1 hit {}", a.l1.hit_ratio);
+    assert!((a.duration_s - 0.019_99).abs() < 1e-9, "the last arrival: {}", a.duration_s);
+}
