@@ -123,3 +123,26 @@ fn an_empty_trace_and_a_bad_config_value_are_named() {
     let e = one_line_error(&["replay", &trace(&dir), "--config", &config.display().to_string()]);
     assert!(e.contains("c.toml line 6: write.batch_size`: must be at least 1"), "{e}");
 }
+
+#[test]
+fn bytes_never_turns_a_files_entry_count_into_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let entries = dir.path().join("e50.toml");
+    std::fs::write(&entries, "[l1]\ncapacity = { entries = 50 }\n").unwrap();
+    let e50 = entries.display().to_string();
+    let e = one_line_error(&["replay", &t, "--bytes", "--config", &e50]);
+    assert!(e.contains(&format!("--bytes: {e50} has the L1 capacity in entries (50;")), "{e}");
+    // Without --bytes the file's entries stand; a flag in bytes or a file in bytes is fine.
+    let table = |args: &[&str]| String::from_utf8(ok(args).stdout).unwrap();
+    assert!(table(&["replay", &t, "--config", &e50]).contains("L1 50 entries"));
+    assert!(
+        table(&["replay", &t, "--bytes", "--config", &e50, "--l1-capacity", "5000"])
+            .contains("L1 5000 bytes")
+    );
+    let bytes = dir.path().join("b.toml");
+    std::fs::write(&bytes, "[l1]\ncapacity = { bytes = 5000 }\n[l2]\ncapacity = { entries = 9 }\n").unwrap();
+    let b = bytes.display().to_string();
+    let e = one_line_error(&["replay", &t, "--bytes", "--config", &b]);
+    assert!(e.contains(&format!("--bytes: {b} has the L2 capacity in entries (9)")), "{e}");
+}

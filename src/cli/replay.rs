@@ -67,6 +67,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if let Some(name) = &args.policy {
         cache.l1.eviction = policy(name)?;
     }
+    args.config.check_bytes(&cache)?;
     cache.validate()?;
     let sim = args.config.sim(&args.trace)?;
     let trace = args.trace.display().to_string();

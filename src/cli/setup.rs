@@ -30,7 +30,7 @@ pub(crate) struct ConfigArgs {
     /// Simulator configuration (latencies, instances, arrivals, seed).
     #[arg(long, value_name = "sim.toml")]
     pub(crate) sim: Option<PathBuf>,
-    /// Capacities in bytes (object sizes from the trace) instead of entries.
+    /// Capacities in bytes (object sizes from the trace) instead of entries; a --config file must give its capacities in bytes too.
     #[arg(long)]
     pub(crate) bytes: bool,
     /// Master seed (overrides the simulator file).
@@ -70,19 +70,39 @@ pub(crate) fn cache_file(path: &Path) -> anyhow::Result<CacheConfig> {
 }
 
 impl ConfigArgs {
-    /// The cache configuration: the file (or defaults), then `--bytes`.
+    /// The cache configuration: the file, whose capacities keep the unit it
+    /// gives them (see [`Self::check_bytes`]), or the defaults, whose
+    /// capacities `--bytes` counts in bytes.
     pub(crate) fn cache(&self) -> anyhow::Result<CacheConfig> {
-        let mut cache = match &self.config {
-            Some(p) => cache_file(p)?,
-            None => CacheConfig::default(),
-        };
+        if let Some(p) = &self.config {
+            return cache_file(p);
+        }
+        let mut cache = CacheConfig::default();
         if self.bytes {
             cache.l1.capacity = Capacity::Bytes(cache.l1.capacity.units());
-            if let Some(l2) = &mut cache.l2 {
-                l2.capacity = l2.capacity.map(|c| Capacity::Bytes(c.units()));
-            }
         }
         Ok(cache)
+    }
+
+    /// With `--bytes`, refuses `cache` (the file's, after the flags) if a
+    /// capacity is still in entries: `--bytes` does not turn a count of
+    /// entries the file gives into bytes.
+    pub(crate) fn check_bytes(&self, cache: &CacheConfig) -> anyhow::Result<()> {
+        let (true, Some(file)) = (self.bytes, &self.config) else { return Ok(()) };
+        let file = file.display();
+        if let Capacity::Entries(n) = cache.l1.capacity {
+            anyhow::bail!(
+                "--bytes: {file} has the L1 capacity in entries ({n}; the default if it sets none): \
+                 set capacity = {{ bytes = N }} in its [l1], give --l1-capacity, or drop --bytes"
+            );
+        }
+        if let Some(Capacity::Entries(n)) = cache.l2.as_ref().and_then(|l2| l2.capacity) {
+            anyhow::bail!(
+                "--bytes: {file} has the L2 capacity in entries ({n}): \
+                 set capacity = {{ bytes = N }} in its [l2], or drop --bytes"
+            );
+        }
+        Ok(())
     }
 
     /// The simulator configuration: the file (or defaults), then the flags.
