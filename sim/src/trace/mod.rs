@@ -17,8 +17,9 @@
 //! | [`TraceFormat::OracleGeneral`] | `*.oracleGeneral`, `*.bin` | binary, 24 bytes a request |
 //! | [`TraceFormat::Cache2k`] | `*.trace` | binary, 4 bytes a request |
 //!
-//! Common rules of the text formats: lines end with `\n` (a `\r` before it
-//! is ignored); fields are separated by `,` and trimmed of spaces (no
+//! Common rules of the text formats: lines end with `\n`, `\r\n` or a
+//! lone `\r` (classic Mac OS; each is one line end, so line numbers and a
+//! CRLF file's requests are the same as with `\n`); fields are separated by `,` and trimmed of spaces (no
 //! quoting: a key cannot contain a comma); blank lines are skipped; line
 //! numbers in errors count every line from 1; a line may hold at most
 //! [`MAX_LINE_BYTES`] bytes. A **key** that is a decimal `u64` is that

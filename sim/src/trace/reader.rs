@@ -10,7 +10,7 @@ use super::{Compression, Decoder, Op, Request, TraceError, TraceFormat};
 const NS_PER_SEC: u64 = 1_000_000_000;
 const BUFFER: usize = 256 * 1024;
 
-/// Longest line of a text format, in bytes (without its `\n`). Generous:
+/// Longest line of a text format, in bytes (without its line end). Generous:
 /// the fields besides the key take under 100 bytes and keys are short in
 /// practice (memcached allows 250 bytes, URLs rarely pass 8 KiB); the cap
 /// only bounds the one line the reader holds, so that a stream without
@@ -39,6 +39,8 @@ pub struct TraceReader<R: Read> {
     offset: u64,
     index: u64,
     buf: Vec<u8>,
+    /// The last line ended with `\r`: a `\n` right after it belongs to it.
+    after_cr: bool,
     skipped: u64,
     first_skipped: Option<TraceError>,
     done: bool,
@@ -80,6 +82,7 @@ impl<R: Read> TraceReader<R> {
             offset: 0,
             index: 0,
             buf: Vec::with_capacity(256),
+            after_cr: false,
             skipped: 0,
             first_skipped: None,
             done: false,
@@ -139,7 +142,52 @@ impl<R: Read> TraceReader<R> {
         Ok(())
     }
 
-    /// Consumes the rest of an over-long line, through its `\n`.
+    /// Reads the next line into `buf`, without its end: `\n`, `\r\n` or a
+    /// lone `\r` (classic Mac OS). Returns `None` at the end of the stream,
+    /// else whether the line was longer than [`MAX_LINE_BYTES`] (then `buf`
+    /// holds its first bytes and the rest is consumed).
+    fn read_line(&mut self) -> Result<Option<bool>, TraceError> {
+        self.buf.clear();
+        let mut consumed = false;
+        loop {
+            let chunk = match self.src.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.read_error(e)),
+            };
+            if self.after_cr {
+                // The `\n` of a `\r\n` (its `\r` ended the last line).
+                self.after_cr = false;
+                if chunk.first() == Some(&b'\n') {
+                    self.src.consume(1);
+                    self.offset += 1;
+                    continue;
+                }
+            }
+            if chunk.is_empty() {
+                return Ok(consumed.then_some(false));
+            }
+            consumed = true;
+            let end = chunk.iter().position(|&b| b == b'\n' || b == b'\r');
+            let part = end.unwrap_or(chunk.len());
+            if part > MAX_LINE_BYTES - self.buf.len() {
+                // Left unread: [`Self::skip_rest_of_line`] skips it, if asked.
+                return Ok(Some(true));
+            }
+            self.buf.extend_from_slice(&chunk[..part]);
+            let used = end.map_or(part, |i| i + 1);
+            if let Some(i) = end {
+                self.after_cr = chunk[i] == b'\r';
+            }
+            self.src.consume(used);
+            self.offset += used as u64;
+            if end.is_some() {
+                return Ok(Some(false));
+            }
+        }
+    }
+
+    /// Consumes the rest of an over-long line, through its end.
     fn skip_rest_of_line(&mut self) -> Result<(), TraceError> {
         loop {
             let chunk = match self.src.fill_buf() {
@@ -150,8 +198,11 @@ impl<R: Read> TraceReader<R> {
             if chunk.is_empty() {
                 return Ok(());
             }
-            let end = chunk.iter().position(|&b| b == b'\n');
+            let end = chunk.iter().position(|&b| b == b'\n' || b == b'\r');
             let used = end.map_or(chunk.len(), |i| i + 1);
+            if let Some(i) = end {
+                self.after_cr = chunk[i] == b'\r';
+            }
             self.src.consume(used);
             self.offset += used as u64;
             if end.is_some() {
@@ -161,20 +212,12 @@ impl<R: Read> TraceReader<R> {
     }
 
     fn next_line(&mut self) -> Result<Option<Request>, TraceError> {
-        // Room for the longest line, its `\n` and one byte to tell a longer one.
-        const LIMIT: u64 = MAX_LINE_BYTES as u64 + 1;
         loop {
-            self.buf.clear();
-            let n = match (&mut self.src).take(LIMIT).read_until(b'\n', &mut self.buf) {
-                Ok(n) => n,
-                Err(e) => return Err(self.read_error(e)),
-            };
-            if n == 0 {
+            let Some(too_long) = self.read_line()? else {
                 return Ok(None);
-            }
-            self.offset += n as u64;
+            };
             self.line += 1;
-            if n as u64 == LIMIT && self.buf.last() != Some(&b'\n') {
+            if too_long {
                 let err = TraceError::Line {
                     file: self.file.clone(),
                     line: self.line,

@@ -27,6 +27,50 @@ fn csv_with_header_comments_blank_lines_and_crlf() {
     assert_eq!(got, vec![req(0, 1, Op::Get, 10, None), req(5, key_of("k"), Op::Set, 20, Some(60))]);
 }
 
+/// Hands out one byte a read: every line end straddles a buffer refill.
+struct ByteByByte<'a>(&'a [u8]);
+
+impl std::io::Read for ByteByByte<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some((&b, rest)) = self.0.split_first() else { return Ok(0) };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        buf[0] = b;
+        self.0 = rest;
+        Ok(1)
+    }
+}
+
+/// A lone `\r` ends a line (classic Mac OS files), as `\n` and `\r\n` do.
+/// Before, `0,a,get,1,\r0,a,get,1,\r0,b,get,1,\r` was one request: the
+/// columns after the fifth were ignored.
+#[test]
+fn a_lone_cr_ends_a_line() {
+    let text = "0,a,get,1,\r0,a,get,1,\r0,b,get,1,\r";
+    let got = read_all(text.as_bytes(), TraceFormat::Csv, Compression::None).unwrap();
+    let a = req(0, key_of("a"), Op::Get, 1, None);
+    assert_eq!(got, vec![a, a, req(0, key_of("b"), Op::Get, 1, None)]);
+    let got = read_all(b"a\rb\ra", TraceFormat::Text, Compression::None).unwrap();
+    assert_eq!(got.iter().map(|r| r.key).collect::<Vec<_>>(), [key_of("a"), key_of("b"), key_of("a")]);
+
+    // Mixed ends, a blank line of each kind, and a CRLF split across reads:
+    // line numbers and offsets count a `\r\n` once.
+    let text = b"timestamp,key\r\n1,x\r2,y\n\r\n\r\n3,z\r\r4,k,gte\n";
+    for bytes in [read_all(text, TraceFormat::Csv, Compression::None), {
+        TraceReader::new(ByteByByte(text), TraceFormat::Csv, Compression::None, "t", ReaderOptions::default())
+            .collect()
+    }] {
+        let e = bytes.unwrap_err();
+        assert!(e.to_string().starts_with("t:8: field 3 (op): unknown op \"gte\""), "{e}");
+    }
+    let opts = ReaderOptions { skip_bad: false };
+    let mut r = TraceReader::new(ByteByByte(text), TraceFormat::Csv, Compression::None, "t", opts);
+    let keys: Vec<u64> = r.by_ref().take(3).map(|q| q.unwrap().key).collect();
+    assert_eq!(keys, [key_of("x"), key_of("y"), key_of("z")]);
+    assert_eq!(r.offset(), 31, "through the \\r after 3,z");
+}
+
 #[test]
 fn csv_bad_line_names_file_line_and_field() {
     let text = "timestamp,key,op\n1,2,get\n3,4,gte\n5,6,get\n";
