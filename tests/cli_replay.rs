@@ -146,3 +146,52 @@ fn bytes_never_turns_a_files_entry_count_into_bytes() {
     let e = one_line_error(&["replay", &t, "--bytes", "--config", &b]);
     assert!(e.contains(&format!("--bytes: {b} has the L2 capacity in entries (9)")), "{e}");
 }
+
+#[test]
+fn flag_values_are_refused_naming_the_flag_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    for (args, want) in [
+        (vec!["replay", &t, "--rate", "0"], "strata: --rate 0: must be a finite number of at least 0.01"),
+        (vec!["replay", &t, "--rate", "NaN"], "strata: --rate NaN: must be a finite number"),
+        (vec!["replay", &t, "--instances", "0"], "strata: --instances 0: must be at least 1"),
+        (vec!["replay", &t, "--time-scale", "-1"], "strata: --time-scale -1: must be between 0 and 1000"),
+        (vec!["replay", &t, "--l1-capacity", "0"], "strata: --l1-capacity 0: must be at least 1"),
+        (vec!["replay", &t, "--compare", ""], "strata: --compare '': unknown policy ``"),
+        (vec!["replay", &t, "--compare", "lru,bogus"], "strata: --compare bogus: unknown policy `bogus`"),
+        (vec!["replay", &t, "--policy", "all"], "strata: --policy all: unknown policy `all`"),
+        (vec!["mrc", &t, "--policy", "x"], "strata: --policy x: unknown policy `x`"),
+        (vec!["demo", &t, "--l1-capacity", "0"], "strata: --l1-capacity 0: must be at least 1"),
+        (vec!["fleet", &t, "--instances", "0"], "strata: --instances 0: must be at least 1"),
+        (vec!["fleet", &t, "--rate", "0"], "strata: --rate 0: must be a finite number"),
+        (vec!["tune", &t, "--l1-budget", "0"], "strata: --l1-budget: must be at least 1"),
+        (
+            vec!["tune", &t, "--l1-budget", "9", "--l2-budget", "0MiB"],
+            "strata: --l2-budget: must be at least 1",
+        ),
+        (
+            vec!["tune", &t, "--l1-budget", "9", "--instances", "0"],
+            "strata: --instances 0: must be at least 1",
+        ),
+        (
+            vec!["tune", &t, "--l1-budget", "9", "--policies", "lru,"],
+            "strata: --policies '': unknown policy ``",
+        ),
+        (
+            vec![
+                "tune",
+                &t,
+                "--l1-budget",
+                "9",
+                "--l2-budget",
+                "99",
+                "--l2-negative-ttls",
+                "18446744073709551615",
+            ],
+            "strata: --l2-negative-ttls 18446744073709551615: must be at most 3153600000000 ms",
+        ),
+    ] {
+        let err = one_line_error(&args);
+        assert!(err.starts_with(want), "{args:?}: {err}");
+    }
+}

@@ -117,8 +117,8 @@ fn values_that_leave_nothing_to_tune_are_refused_naming_the_flag() {
     ok(&["gen", "-o", &trace, "--keys", "100", "--requests", "500"]);
     let base = ["tune", &trace, "--l1-budget", "50"];
     for (extra, want) in [
-        (&["--sample", "0"][..], "invalid value '0' for '--sample <SAMPLE>': must be at least 1"),
-        (&["--rounds", "0"], "invalid value '0' for '--rounds <ROUNDS>': must be at least 1"),
+        (&["--sample", "0"][..], "strata: --sample 0: must be at least 1"),
+        (&["--rounds", "0"], "strata: --rounds 0: must be at least 1"),
         (
             &["--objective", "cost", "--cost-weights", "l1=nan"],
             "strata: --cost-weights: `l1=nan`: a weight must be a finite number at least 0",

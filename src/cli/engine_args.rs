@@ -8,6 +8,7 @@ use strata_core::CacheConfig;
 use strata_core::config::{Capacity, WriteStrategy};
 
 use super::setup::{cache_file, policy};
+use super::values;
 
 /// A cache configuration file and overrides.
 #[derive(Debug, clap::Args)]
@@ -16,10 +17,10 @@ pub(crate) struct EngineArgs {
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
     /// L1 capacity per instance in entries (overrides the config).
-    #[arg(long)]
+    #[arg(long, value_parser = values::at_least_one::<u64>)]
     l1_capacity: Option<u64>,
     /// L1 eviction policy (overrides the config): lru, lfu, fifo, sieve, s3fifo, tinylfu, clock.
-    #[arg(long)]
+    #[arg(long, value_parser = values::policy)]
     policy: Option<String>,
     /// Write strategy (overrides the config): write-through, write-back, write-behind.
     #[arg(long)]

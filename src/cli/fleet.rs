@@ -14,6 +14,7 @@ use strata_sim::config::{Arrival, Routing};
 use strata_sim::trace::TraceFormat;
 
 use super::engine_args::EngineArgs;
+use super::values;
 
 /// Options of `strata fleet`.
 #[derive(Debug, clap::Args)]
@@ -32,14 +33,14 @@ pub(crate) struct Args {
     /// L2 namespace, emptied before and after (default: strata-fleet-<process id>; never the config's, which a service may be using).
     #[arg(long)]
     namespace: Option<String>,
-    /// Engine (and simulated) instances.
-    #[arg(long, default_value_t = 3)]
+    /// Engine (and simulated) instances, 1 to 1024.
+    #[arg(long, default_value_t = 3, value_parser = values::instances)]
     instances: u32,
     /// Routing of requests to instances: round-robin, random, key-hash.
     #[arg(long, default_value = "round-robin")]
     routing: String,
     /// Arrivals at this many requests a second instead of the trace's timestamps.
-    #[arg(long)]
+    #[arg(long, value_parser = values::rate, allow_negative_numbers = true)]
     rate: Option<f64>,
     /// Seed of the routing (random).
     #[arg(long)]

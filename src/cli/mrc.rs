@@ -10,7 +10,7 @@ use strata_sim::Unit;
 use strata_sim::mrc::{CurveReport, MissRatioCurve, MrcBuilder, SimPoint, simulate_curves};
 use strata_sim::trace::{TraceError, TraceFormat};
 
-use super::open_trace;
+use super::{open_trace, values};
 
 /// `strata mrc` options.
 #[derive(Debug, clap::Args)]
@@ -28,7 +28,7 @@ pub(crate) struct Args {
     sample_rate: Option<f64>,
     /// Also simulate these eviction policies at the same capacities
     /// (comma-separated: lru, lfu, fifo, clock, sieve, s3fifo, tinylfu, or all).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = values::policy_or_all)]
     policy: Vec<String>,
     /// Capacities to report, comma-separated (default: 0.1 % to 100 % of the footprint).
     #[arg(long, value_delimiter = ',')]

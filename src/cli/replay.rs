@@ -9,8 +9,8 @@ use strata_core::CacheConfig;
 use strata_sim::report::compare_table;
 use strata_sim::{Report, SimConfig};
 
-use super::progress;
 use super::setup::{ConfigArgs, ReadError, Trace, capacity, policy};
+use super::{progress, values};
 
 /// `strata replay` options.
 #[derive(Debug, clap::Args)]
@@ -20,16 +20,16 @@ pub(crate) struct Args {
     #[command(flatten)]
     config: ConfigArgs,
     /// L1 capacity per instance, in entries (bytes with --bytes); overrides the cache file.
-    #[arg(long)]
+    #[arg(long, value_parser = values::at_least_one::<u64>)]
     l1_capacity: Option<u64>,
-    /// L1 eviction policy: lru, lfu, fifo, sieve, s3fifo, tinylfu.
-    #[arg(long)]
+    /// L1 eviction policy: lru, lfu, fifo, sieve, s3fifo, tinylfu, clock.
+    #[arg(long, value_parser = values::policy)]
     policy: Option<String>,
     /// Hit ratios only: no latencies, no event heap (much faster).
     #[arg(long)]
     hit_ratio_only: bool,
     /// Replay once per policy and print them side by side (comma-separated, or `all`).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = values::policy_or_all)]
     compare: Vec<String>,
     /// Print JSON instead of a table.
     #[arg(long)]

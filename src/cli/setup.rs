@@ -15,6 +15,8 @@ use strata_sim::config::Arrival;
 use strata_sim::trace::{ReaderOptions, TraceFormat, TraceReader, detect};
 use strata_sim::{Request, SimConfig};
 
+use super::values;
+
 /// Requests a second when a trace has no timestamps and no rate is given.
 pub(crate) const DEFAULT_RATE: f64 = 100_000.0;
 
@@ -36,14 +38,14 @@ pub(crate) struct ConfigArgs {
     /// Master seed (overrides the simulator file).
     #[arg(long)]
     pub(crate) seed: Option<u64>,
-    /// Simulated instances sharing L2 (overrides the simulator file).
-    #[arg(long)]
+    /// Simulated instances sharing L2, 1 to 1024 (overrides the simulator file).
+    #[arg(long, value_parser = values::instances)]
     pub(crate) instances: Option<u32>,
     /// Arrivals at this many requests a second instead of the trace's timestamps.
-    #[arg(long, conflicts_with = "time_scale")]
+    #[arg(long, conflicts_with = "time_scale", value_parser = values::rate, allow_negative_numbers = true)]
     pub(crate) rate: Option<f64>,
-    /// Multiplier of trace time (0.5: replay twice as fast).
-    #[arg(long)]
+    /// Multiplier of trace time, 0 to 1000 (0.5: replay twice as fast).
+    #[arg(long, value_parser = values::time_scale, allow_negative_numbers = true)]
     pub(crate) time_scale: Option<f64>,
     /// Skip unparsable records (counted and reported) instead of failing.
     #[arg(long)]

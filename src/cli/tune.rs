@@ -61,16 +61,16 @@ pub(crate) struct Args {
     #[arg(long, value_delimiter = ',')]
     cost_weights: Vec<String>,
     /// Eviction policies to consider (comma-separated; default: all).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = values::policy)]
     policies: Vec<String>,
     /// Negative TTLs to consider, in ms (comma-separated; 0: absent keys
     /// not remembered); default: the base configuration's, not searched.
     #[arg(long, value_delimiter = ',', value_name = "MS")]
     negative_ttls: Vec<u64>,
     /// L2 negative TTLs to consider, in ms (comma-separated; 0: L2 keeps
-    /// no absent keys), for candidates with an L2; default: the base
-    /// configuration's, not searched.
-    #[arg(long, value_delimiter = ',', value_name = "MS")]
+    /// no absent keys; at most 100 years), for candidates with an L2;
+    /// default: the base configuration's, not searched.
+    #[arg(long, value_delimiter = ',', value_name = "MS", value_parser = values::l2_ttl_ms)]
     l2_negative_ttls: Vec<u64>,
     /// Most rounds of the search (at least 1).
     #[arg(long, default_value_t = 3, value_parser = values::at_least_one::<usize>)]
@@ -104,6 +104,9 @@ fn budget(text: &str, flag: &str) -> anyhow::Result<(u64, bool)> {
     let n: f64 = num.parse().with_context(|| format!("{flag}: `{text}` is not a number"))?;
     let too_large =
         || anyhow::anyhow!("{flag}: `{text}` is too large (at most {} entries or bytes)", u64::MAX);
+    if n == 0.0 {
+        bail!("{flag}: must be at least 1 (entry or byte)");
+    }
     let mult = match unit.trim().to_ascii_lowercase().as_str() {
         "" => {
             if let Ok(count) = num.parse::<u64>() {
@@ -378,6 +381,9 @@ mod tests {
             err("1.5B")
         );
         assert!(err("1.0001KB").contains("not a whole number of bytes"), "{}", err("1.0001KB"));
+        for zero in ["0", "0MiB", "0.0"] {
+            assert_eq!(err(zero), "--l1-budget: must be at least 1 (entry or byte)");
+        }
     }
 
     #[test]
