@@ -28,6 +28,16 @@ pub enum TraceError {
         /// The cause (I/O or a corrupt compressed stream).
         source: io::Error,
     },
+    /// A compressed trace could not be decoded: it ends early or is corrupt.
+    #[error("{file}: {source} (read up to byte {offset} of the decompressed trace)")]
+    Decode {
+        /// The file.
+        file: String,
+        /// Decompressed bytes consumed before the failure.
+        offset: u64,
+        /// What is wrong, and where in the compressed input.
+        source: super::DecodeError,
+    },
     /// A line of a text format could not be parsed.
     #[error("{file}:{line}: {reason}")]
     Line {
@@ -73,9 +83,9 @@ impl TraceError {
     pub fn position(&self) -> Option<Position> {
         match self {
             TraceError::Line { line, .. } => Some(Position::Line(*line)),
-            TraceError::Read { offset, .. } | TraceError::Truncated { offset, .. } => {
-                Some(Position::Byte(*offset))
-            }
+            TraceError::Read { offset, .. }
+            | TraceError::Decode { offset, .. }
+            | TraceError::Truncated { offset, .. } => Some(Position::Byte(*offset)),
             _ => None,
         }
     }

@@ -75,7 +75,10 @@
 //! [`TraceError::Truncated`] with the record's byte offset. With
 //! [`ReaderOptions::skip_bad`] such records are skipped and counted
 //! ([`TraceReader::skipped`]); read and decompression errors always stop the
-//! reader.
+//! reader. A compressed stream that ends early or does not decode is a
+//! [`TraceError::Decode`] saying which, at which byte of the compressed
+//! input ("the xz stream ends early (truncated file?) after 1000 bytes of
+//! input").
 
 mod decompress;
 mod error;
@@ -87,7 +90,7 @@ mod writer;
 use std::fmt;
 use std::str::FromStr;
 
-pub use decompress::Decoder;
+pub use decompress::{DecodeError, Decoder};
 pub use error::{Position, TraceError};
 pub use format::{Compression, TraceFormat, detect};
 pub use lines::key_of;

@@ -5,7 +5,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::lines::{is_header, parse_csv, parse_text, parse_twitter, untimed};
-use super::{Compression, Decoder, Op, Request, TraceError, TraceFormat};
+use super::{Compression, DecodeError, Decoder, Op, Request, TraceError, TraceFormat};
 
 const NS_PER_SEC: u64 = 1_000_000_000;
 const BUFFER: usize = 256 * 1024;
@@ -127,7 +127,11 @@ impl<R: Read> TraceReader<R> {
     }
 
     fn read_error(&self, source: io::Error) -> TraceError {
-        TraceError::Read { file: self.file.clone(), offset: self.offset, source }
+        let (file, offset) = (self.file.clone(), self.offset);
+        match source.get_ref().and_then(|e| e.downcast_ref::<DecodeError>()) {
+            Some(e) => TraceError::Decode { file, offset, source: e.clone() },
+            None => TraceError::Read { file, offset, source },
+        }
     }
 
     /// Records a skippable error: `Ok` when skipping, the error otherwise.
