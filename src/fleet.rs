@@ -224,12 +224,13 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
     let l3 = Arc::new(MemoryStateBackend::new());
     seed(&l3, &requests).await?;
     let real: Arc<dyn Clock> = Arc::new(SystemClock::new());
-    let admin = RedisTier::connect(&l2, Arc::clone(&real)).await?;
+    let at = || format!("Redis at {}", without_credentials(&l2.url));
+    let admin = RedisTier::connect(&l2, Arc::clone(&real)).await.with_context(at)?;
     admin.clear().await.context("emptying the L2 namespace")?;
     let clock = ManualClock::new();
     let mut caches: Vec<Cache> = Vec::new();
     for i in 0..sim.instances {
-        let tier = RedisTier::connect(&l2, Arc::clone(&real)).await?;
+        let tier = RedisTier::connect(&l2, Arc::clone(&real)).await.with_context(at)?;
         let cache = CachedStateBackend::builder(Arc::clone(&l3))
             .config(config.clone())
             .clock(clock.clone())
@@ -294,6 +295,21 @@ pub async fn run(opts: &FleetOptions) -> anyhow::Result<FleetReport> {
         engine_l2_errors: stats.iter().map(|s| s.l2.errors).sum(),
         first_difference,
     })
+}
+
+/// `url` without the user name and password it may hold
+/// (`redis://user:secret@host:6379/0` is `redis://host:6379/0`), for errors.
+fn without_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
 }
 
 /// What a get did on the instance whose statistics went from `before` to

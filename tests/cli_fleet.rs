@@ -87,6 +87,30 @@ fn refuses_a_trace_longer_than_the_tombstones_live() {
 fn an_unreachable_redis_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let trace = deletes_trace(dir.path(), 20_000);
-    let err = one_line_error(&["fleet", trace.to_str().unwrap(), "--redis", "redis://127.0.0.1:1"]);
-    assert!(err.contains("L2") || err.contains("redis"), "{err}");
+    let err =
+        one_line_error(&["fleet", trace.to_str().unwrap(), "--redis", "redis://user:secret@127.0.0.1:1/0"]);
+    assert!(err.starts_with("strata: Redis at redis://127.0.0.1:1/0: "), "names the address: {err}");
+    assert!(!err.contains("secret"), "not the password: {err}");
+
+    // A server that is not Redis: its parse error once, not once per retry.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0; 1024];
+                let _ = conn.read(&mut buf);
+                let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+            });
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let err = one_line_error(&["fleet", trace.to_str().unwrap(), "--redis", &url]);
+    assert!(err.starts_with(&format!("strata: Redis at {url}: ")), "{err}");
+    let parts: Vec<&str> = err.split(": ").collect();
+    let mut once = parts.clone();
+    once.dedup();
+    assert_eq!(parts, once, "nothing said twice in a row: {err}");
 }

@@ -61,7 +61,8 @@ impl Command {
 }
 
 /// An error and its causes on one line (`a: b: c`), without repeating a
-/// cause whose text the message already contains.
+/// cause whose text the message already contains, nor a part said twice in
+/// a row (a client library's `x: x: x`).
 pub(crate) fn one_line(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
@@ -74,7 +75,9 @@ pub(crate) fn one_line(e: &anyhow::Error) -> String {
         }
         out.push_str(text.lines().next().unwrap_or(""));
     }
-    out
+    let mut parts: Vec<&str> = out.split(": ").collect();
+    parts.dedup();
+    parts.join(": ")
 }
 
 /// A trace reader over `path` with a progress bar on the file's bytes.
