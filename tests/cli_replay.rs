@@ -195,3 +195,16 @@ fn flag_values_are_refused_naming_the_flag_typed() {
         assert!(err.starts_with(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn policy_is_refused_with_compare_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let out = cli::strata(&["replay", &t, "--policy", "tinylfu", "--compare", "lru,fifo"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: the argument '--policy <POLICY>' cannot be used with '--compare <COMPARE>'"),
+        "{err}"
+    );
+}

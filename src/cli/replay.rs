@@ -22,8 +22,8 @@ pub(crate) struct Args {
     /// L1 capacity per instance, in entries (bytes with --bytes); overrides the cache file.
     #[arg(long, value_parser = values::at_least_one::<u64>)]
     l1_capacity: Option<u64>,
-    /// L1 eviction policy: lru, lfu, fifo, sieve, s3fifo, tinylfu, clock.
-    #[arg(long, value_parser = values::policy)]
+    /// L1 eviction policy: lru, lfu, fifo, sieve, s3fifo, tinylfu, clock (not with --compare).
+    #[arg(long, value_parser = values::policy, conflicts_with = "compare")]
     policy: Option<String>,
     /// Hit ratios only: no latencies, no event heap (much faster).
     #[arg(long)]
