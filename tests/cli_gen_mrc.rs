@@ -231,3 +231,19 @@ fn shipped_generated_traces_regenerate_byte_for_byte() {
         v["lru"]["points"].as_array().unwrap().iter().map(|p| p["misses"].as_u64().unwrap()).collect();
     assert_eq!(misses, [20_000, 1_000]);
 }
+
+#[test]
+fn mrc_refuses_a_trace_without_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let del = dir.path().join("del.csv");
+    std::fs::write(&del, "timestamp,key,op,size,ttl\n0,a,delete,,\n1,b,delete,,\n").unwrap();
+    let out = strata(&["mrc", del.to_str().unwrap(), "--policy", "lru"]);
+    assert!(!out.status.success(), "no miss ratio from 0 reads");
+    assert_eq!(
+        stderr_line(&out),
+        format!(
+            "strata: {}: the trace holds no reads (2 deletes ignored): a miss ratio needs reads",
+            del.display()
+        )
+    );
+}

@@ -85,6 +85,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let format = reader.format();
     drop(reader);
     let curve = builder.finish();
+    if curve.accesses() == 0 {
+        anyhow::bail!(
+            "{}: the trace holds no reads ({} deletes ignored): a miss ratio needs reads",
+            args.trace.display(),
+            curve.ignored()
+        );
+    }
     let capacities =
         if args.capacities.is_empty() { curve.default_capacities() } else { args.capacities.clone() };
     let simulated = if policies.is_empty() {
