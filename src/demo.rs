@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use bytes::Bytes;
 use serde::Serialize;
 use strata_core::config::{CacheConfig, L3Config, WriteStrategy};
@@ -243,6 +243,33 @@ pub(crate) async fn step<B: StateBackend>(
     Ok(())
 }
 
+/// The file that marks a directory as a demo's data directory, which the
+/// demo may empty.
+const DATA_DIR_MARK: &str = "strata-demo";
+
+/// Makes `dir` the demo's data directory: a new or empty directory, or a
+/// previous demo's (holding [`DATA_DIR_MARK`]), which is marked.
+///
+/// # Errors
+/// `dir` is not empty and not a demo's: the demo empties the sled database
+/// there, and it may be someone's.
+fn claim_data_dir(dir: &Path) -> anyhow::Result<()> {
+    let mark = dir.join(DATA_DIR_MARK);
+    if !mark.exists()
+        && let Ok(mut entries) = std::fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        bail!(
+            "{}: not empty and not a strata demo's data directory (no {DATA_DIR_MARK} file in it); \
+             the demo empties the database in its data directory: give an empty or new one",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&mark, "a strata demo's data directory: `strata demo` empties it\n"))
+        .with_context(|| format!("{}: cannot use as the demo's data directory", dir.display()))
+}
+
 /// Runs the demo. The trace is held in memory (the demo is meant for the
 /// bundled traces; `strata replay` streams traces of any length).
 ///
@@ -257,6 +284,7 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     config.l2 = None;
     lockstep_config(&mut config);
 
+    claim_data_dir(&opts.data_dir)?;
     let sled = SledStateBackend::open(&opts.data_dir).await?;
     sled.clear().await?;
     let distinct_keys = seed(&sled, &requests).await?;

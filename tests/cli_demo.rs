@@ -66,3 +66,25 @@ fn demo_with_refresh_ahead_agrees_with_the_simulator_every_time() {
     }
     assert!(failed.is_empty(), "engine and simulator disagree: {failed:#?}");
 }
+
+/// The demo empties the database in its data directory: one that is not
+/// empty and not a previous demo's is refused and left alone.
+#[test]
+fn demo_refuses_a_data_dir_that_is_not_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv").display().to_string();
+    ok(&["gen", "-o", &trace, "--requests", "500", "--keys", "50"]);
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("keep"), "precious").unwrap();
+    let err = cli::one_line_error(&["demo", &trace, "--data-dir", theirs.to_str().unwrap()]);
+    assert!(
+        err.contains(&format!("{}: not empty and not a strata demo's data directory", theirs.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 1, "left alone");
+    // A new directory, and the same one again.
+    let ours = dir.path().join("ours").display().to_string();
+    ok(&["demo", &trace, "--data-dir", &ours]);
+    ok(&["demo", &trace, "--data-dir", &ours]);
+}

@@ -25,7 +25,7 @@ pub(crate) struct Args {
     /// The configuration (its L3 is replaced by sled).
     #[command(flatten)]
     engine: EngineArgs,
-    /// Where sled keeps its files (default: a fresh directory under the temp dir, removed afterwards).
+    /// Where sled keeps its files (default: a fresh directory under the temp dir, removed afterwards); a new or empty directory, or one a previous demo used: the demo empties its database.
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Print the report as JSON.
