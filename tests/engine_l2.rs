@@ -368,3 +368,56 @@ async fn settle_waits_for_the_copies_into_l2() {
     proxy.heal();
     a.clear_cache().await;
 }
+
+/// A write-through put whose caller gives up after L3 applied it (a
+/// `timeout` around it expired) still reaches the other instances: the
+/// dropped write removes the key from L2 and publishes it, so instance B
+/// stops serving the old value from its L1 (it kept it for good before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_write_through_put_still_reaches_the_other_instances() {
+    let (l3, faults) = support::Faulty::new(MemoryStateBackend::new());
+    let l3 = Arc::new(l3);
+    let l2 = config(&redis_url(), "engine-l2-dropped-put");
+    let open = || async {
+        let tier = RedisTier::connect(&l2, clock()).await.unwrap();
+        let c = CachedStateBackend::builder(Arc::clone(&l3))
+            .config(CacheConfig { l2: Some(l2.clone()), ..CacheConfig::default() })
+            .l2(Arc::new(tier))
+            .build()
+            .unwrap();
+        assert!(c.ready(Duration::from_secs(5)).await, "subscribed");
+        c
+    };
+    let (a, b) = (open().await, open().await);
+    a.put(b"k", Bytes::from_static(b"v1")).await.unwrap();
+    for _ in 0..500 {
+        if b.stats().remote_invalidations >= a.stats().published_invalidations {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await; // A's notice of v1
+    }
+    assert_eq!(b.get(b"k").await.unwrap().as_deref(), Some(&b"v1"[..]));
+    b.settle().await;
+    let l1_hits = b.stats().l1.hits;
+    assert_eq!(b.get(b"k").await.unwrap().as_deref(), Some(&b"v1"[..]));
+    assert_eq!(b.stats().l1.hits, l1_hits + 1, "B holds v1 in L1");
+
+    faults.ack_delay_ms.store(200, std::sync::atomic::Ordering::Relaxed);
+    let given_up =
+        tokio::time::timeout(Duration::from_millis(50), a.put(b"k", Bytes::from_static(b"v2"))).await;
+    assert!(given_up.is_err(), "the caller gave up");
+    faults.ack_delay_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(l3.inner.get(b"k").await.unwrap().as_deref(), Some(&b"v2"[..]), "L3 applied it");
+
+    let mut seen = None;
+    for _ in 0..200 {
+        seen = b.get(b"k").await.unwrap();
+        if seen.as_deref() == Some(&b"v2"[..]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen.as_deref(), Some(&b"v2"[..]), "B still served the old value after 2 s");
+    assert_eq!(a.get(b"k").await.unwrap().as_deref(), Some(&b"v2"[..]));
+    a.clear_cache().await;
+}

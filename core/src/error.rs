@@ -67,9 +67,10 @@ pub enum StateError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The write-behind queue stayed full for the whole backpressure wait.
+    /// The write queue (write-behind or write-back) stayed full for the
+    /// whole backpressure wait.
     #[error(
-        "write-behind queue full: {pending} writes pending (limit {limit}) after waiting {waited:?}; L3 is not keeping up"
+        "write queue full: {pending} writes pending (limit {limit}, `write.queue_capacity`) after waiting {waited:?}; L3 is not keeping up"
     )]
     QueueFull {
         /// Writes pending.
@@ -83,13 +84,18 @@ pub enum StateError {
     #[error("the cache is shut down")]
     ShutDown,
     /// `shutdown()` hit its deadline with writes still unwritten.
-    #[error("shutdown deadline passed with {} writes not persisted to L3 (first: {:?})", keys.len(), keys.first().map(|k| String::from_utf8_lossy(k).into_owned()))]
+    #[error("shutdown deadline passed with {} writes not persisted to L3{}{}", keys.len(), first_key(keys), last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
     Unflushed {
         /// The keys whose latest write did not reach L3.
         keys: Vec<bytes::Bytes>,
         /// The last error seen while flushing, if any.
         last_error: Option<String>,
     },
+}
+
+/// `; first key: "…"` for an `Unflushed` message (nothing without keys).
+fn first_key(keys: &[bytes::Bytes]) -> String {
+    keys.first().map(|k| format!("; first key: {:?}", String::from_utf8_lossy(k))).unwrap_or_default()
 }
 
 impl StateError {

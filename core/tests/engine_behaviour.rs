@@ -200,7 +200,7 @@ async fn write_behind_backpressure_then_clear_error_and_nothing_lost() {
     }
     let err = refused.expect("a full queue must refuse");
     assert!(matches!(err, StateError::QueueFull { limit: 8, .. }), "{err}");
-    assert!(err.to_string().contains("write-behind queue full"), "{err}");
+    assert!(err.to_string().contains("write queue full"), "{err}");
     // The limit bounds the queue; one batch may be out being written besides.
     assert!((8..=12).contains(&accepted.len()), "{}", accepted.len());
     // Reads still see the accepted writes.

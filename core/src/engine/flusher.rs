@@ -248,14 +248,24 @@ impl<B: StateBackend> Inner<B> {
         }
     }
 
-    /// Writes every pending write.
+    /// Writes every write pending when it is called (and the newer writes
+    /// of those keys), not those of keys put while it runs: under a steady
+    /// stream of puts it ends once the queue's front has passed its mark
+    /// (see `WriteBehindQueue::mark`), instead of chasing the stream.
     pub(crate) async fn flush(&self) -> Result<()> {
         if !self.plan.is_queued() {
             return Ok(());
         }
+        let mark = self.writes.lock().queue.mark();
         loop {
-            let n = self.flush_once(FlushFor::Caller).await?;
-            if n == 0 && self.writes.lock().queue.is_empty() {
+            if self.flush_once(FlushFor::Caller).await? == 0 {
+                // Nothing pending at our turn, nor in flight (we held it).
+                return Ok(());
+            }
+            // Looked at in our turn, so no batch holding an older write is
+            // in flight (a failed one is queued again, before the mark).
+            let _turn = self.flush_lock.lock().await;
+            if !self.writes.lock().queue.pending_before(mark) {
                 return Ok(());
             }
         }

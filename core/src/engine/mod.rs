@@ -30,6 +30,7 @@ mod absent;
 mod backend_impl;
 mod background;
 mod builder;
+mod cancel;
 mod flusher;
 mod l2_value;
 mod open;
@@ -222,7 +223,9 @@ impl<B: StateBackend> CachedStateBackend<B> {
         self.inner.clear_cache().await;
     }
 
-    /// Writes every pending write to L3 and waits for it.
+    /// Writes every write pending when it is called to L3 and waits for
+    /// it. Writes of other keys made while it runs are left to the
+    /// flusher, so a steady stream of puts does not keep it from returning.
     ///
     /// # Errors
     /// The first L3 error (the failed writes stay queued).

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tracing::Instrument;
 
+use super::cancel::DropOnCancel;
 use super::single_flight::WriteTicket;
 use super::{Inner, QueuedValue, absent};
 use crate::backend::StateBackend;
@@ -25,20 +26,71 @@ impl<B: StateBackend> Inner<B> {
     }
 
     /// One attempt to queue `op`: what happened, whether a batch is due,
-    /// and how many keys are pending.
-    fn try_push(&self, key: &Bytes, op: &PendingOp<QueuedValue>) -> (Enqueued, bool, usize) {
+    /// and how many keys are pending. Checks for shutdown under the queue's
+    /// lock, like every push: `shutdown()` sets its flag before it takes
+    /// the lock to drain, so a push that still finds the cache open is in
+    /// the queue before the drain looks (and is written by it).
+    fn try_push(&self, key: &Bytes, op: &PendingOp<QueuedValue>) -> Result<(Enqueued, bool, usize)> {
         let mut w = self.writes.lock();
+        self.check_open()?;
         let now = self.clock.now();
         let outcome = w.queue.push(ByteKey::from_bytes(key.clone()), op.clone(), now);
         let due = outcome != Enqueued::Full && self.plan.due_by_size(&w.queue);
-        (outcome, due, w.queue.len())
+        Ok((outcome, due, w.queue.len()))
+    }
+
+    /// One attempt to queue the puts of `entries` all at once: `Ok(None)`
+    /// when there is no room for every new key among them (nothing queued),
+    /// else whether a batch is due. Checks for shutdown like [`Self::try_push`].
+    fn try_push_all(&self, entries: &[(Bytes, Bytes)]) -> Result<Option<bool>> {
+        let mut w = self.writes.lock();
+        self.check_open()?;
+        let mut seen = hashbrown::HashSet::with_capacity(entries.len());
+        let new =
+            entries.iter().filter(|(k, _)| seen.insert(&k[..]) && w.queue.get(&k[..]).is_none()).count();
+        if w.queue.len() + new > w.queue.capacity() {
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        for (k, v) in entries {
+            let op = PendingOp::Put(QueuedValue::from_shared(v, None));
+            let pushed = w.queue.push(ByteKey::from_bytes(k.clone()), op, now);
+            debug_assert_ne!(pushed, Enqueued::Full, "room was checked under the same lock");
+        }
+        Ok(Some(self.plan.due_by_size(&w.queue)))
+    }
+
+    /// Queues the puts of `entries` all or none, waiting (real time) up to
+    /// the backpressure timeout for room for every new key among them.
+    async fn enqueue_all(&self, entries: &[(Bytes, Bytes)]) -> Result<()> {
+        let limit = self.config.write.backpressure_timeout;
+        let deadline = super::deadline_after(limit);
+        loop {
+            let room = self.space.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if let Some(due) = self.try_push_all(entries)? {
+                if due {
+                    self.flush_wakeup.notify_one();
+                }
+                return Ok(());
+            }
+            self.flush_wakeup.notify_one();
+            if tokio::time::timeout_at(deadline, room).await.is_err() {
+                return Err(StateError::QueueFull {
+                    pending: self.writes.lock().queue.len(),
+                    limit: self.config.write.queue_capacity,
+                    waited: limit,
+                });
+            }
+        }
     }
 
     /// Queues `op` for `key`, waiting (real time) up to the backpressure
     /// timeout while the queue is full. (Age-based flushes are the flusher's
     /// own timer; a put only wakes it when a batch is full.)
     async fn enqueue(&self, key: Bytes, op: PendingOp<QueuedValue>) -> Result<()> {
-        let (outcome, due, _) = self.try_push(&key, &op);
+        let (outcome, due, _) = self.try_push(&key, &op)?;
         if outcome != Enqueued::Full {
             if due {
                 self.flush_wakeup.notify_one();
@@ -53,7 +105,7 @@ impl<B: StateBackend> Inner<B> {
             let room = self.space.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            let (outcome, due, pending) = self.try_push(&key, &op);
+            let (outcome, due, pending) = self.try_push(&key, &op)?;
             if outcome != Enqueued::Full {
                 if due {
                     self.flush_wakeup.notify_one();
@@ -133,6 +185,9 @@ impl<B: StateBackend> Inner<B> {
         let mut owned: Option<ByteKey> = None;
         let due = {
             let mut w = self.writes.lock();
+            if self.shut_down.load(Ordering::Acquire) {
+                return Err(value); // the general path reports it
+            }
             let op = PendingOp::Put(QueuedValue::from_shared(&value, ttl));
             let make = || owned.get_or_insert_with(|| ByteKey::copy_from_slice(key)).clone();
             if w.queue.push_with(key, make, op, now) == Enqueued::Full {
@@ -158,7 +213,7 @@ impl<B: StateBackend> Inner<B> {
         now: Instant,
     ) -> Result<bool, Bytes> {
         let mut w = self.writes.lock();
-        if !w.queue.accepts(key) {
+        if !w.queue.accepts(key) || self.shut_down.load(Ordering::Acquire) {
             return Err(value);
         }
         // If L1 holds the key it takes the caller's value and the queue a
@@ -202,57 +257,88 @@ impl<B: StateBackend> Inner<B> {
         let span = tracing::debug_span!("strata.put", key_len = key.len(), value_len = value.len());
         async {
             let ticket = self.loads.begin_write(&key);
-            match self.plan {
+            let keys = std::slice::from_ref(&key);
+            let guard = match self.plan {
                 WritePlan::L3ThenCaches => {
+                    let guard = DropOnCancel::arm(self, keys);
                     if let Err(e) = self.timed_write(self.l3.put(&key, value.clone())).await {
                         self.metrics.write_errors.incr();
                         // L3 may or may not have applied it: no cache may
                         // keep a value L3 does not have.
                         self.drop_from_caches(&key, false).await;
+                        guard.disarm();
                         return Err(e);
                     }
+                    Some(guard)
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
                     self.enqueue(key.clone(), PendingOp::Put(QueuedValue::from_shared(&value, ttl))).await?;
+                    None
                 }
-            }
+            };
             self.metrics.writes.incr();
             let stored = self.cache_written(ticket, &key, &value, ttl);
-            self.l2_write_after(&[(key, value)], &[stored], ttl).await;
+            self.l2_write_after(&[(key.clone(), value)], &[stored], ttl).await;
+            if let Some(guard) = guard {
+                guard.disarm();
+            }
             Ok(())
         }
         .instrument(span)
         .await
     }
 
+    /// Write-through: one L3 call for the batch, then the caches. Queued
+    /// strategies: the batch is queued all or none (see [`Self::enqueue_all`]),
+    /// in parts of at most `queue_capacity` entries when it is longer (an
+    /// error then leaves the parts before it queued, and cached); each part's
+    /// keys are cached with no await between their push and their L1 update.
     pub(crate) async fn put_batch(self: &Arc<Self>, entries: Vec<(Bytes, Bytes)>) -> Result<()> {
         self.check_open()?;
         let span = tracing::debug_span!("strata.put_batch", len = entries.len());
         async {
-            let mut tickets: Vec<_> = entries.iter().map(|(k, _)| self.loads.begin_write(k)).collect();
+            let mut tickets =
+                entries.iter().map(|(k, _)| self.loads.begin_write(k)).collect::<Vec<_>>().into_iter();
+            let mut stored = Vec::with_capacity(entries.len());
+            let mut failed = None;
+            let keys: Vec<Bytes>;
+            let mut guard = None;
             match self.plan {
                 WritePlan::L3ThenCaches => {
+                    keys = entries.iter().map(|(k, _)| k.clone()).collect();
+                    let armed = DropOnCancel::arm(self, &keys);
                     if let Err(e) = self.timed_write(self.l3.put_many(entries.clone())).await {
                         self.metrics.write_errors.incr();
                         for (k, _) in &entries {
                             self.drop_from_caches(k, false).await;
                         }
+                        armed.disarm();
                         return Err(e);
+                    }
+                    guard = Some(armed);
+                    for ((k, v), ticket) in entries.iter().zip(tickets.by_ref()) {
+                        self.metrics.writes.incr();
+                        stored.push(self.cache_written(ticket, k, v, None));
                     }
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {
-                    for (k, v) in &entries {
-                        self.enqueue(k.clone(), PendingOp::Put(QueuedValue::from_shared(v, None))).await?;
+                    for part in entries.chunks(self.config.write.queue_capacity.max(1)) {
+                        if let Err(e) = self.enqueue_all(part).await {
+                            failed = Some(e);
+                            break;
+                        }
+                        for ((k, v), ticket) in part.iter().zip(tickets.by_ref()) {
+                            self.metrics.writes.incr();
+                            stored.push(self.cache_written(ticket, k, v, None));
+                        }
                     }
                 }
             }
-            let mut stored = Vec::with_capacity(entries.len());
-            for ((k, v), ticket) in entries.iter().zip(tickets.drain(..)) {
-                self.metrics.writes.incr();
-                stored.push(self.cache_written(ticket, k, v, None));
+            self.l2_write_after(&entries[..stored.len()], &stored, None).await;
+            if let Some(guard) = guard {
+                guard.disarm();
             }
-            self.l2_write_after(&entries, &stored, None).await;
-            Ok(())
+            failed.map_or(Ok(()), Err)
         }
         .instrument(span)
         .await
@@ -266,10 +352,12 @@ impl<B: StateBackend> Inner<B> {
             let ticket = self.loads.begin_write(&key);
             let existed = match self.plan {
                 WritePlan::L3ThenCaches => {
+                    let guard = DropOnCancel::arm(self, std::slice::from_ref(&key));
                     let r = self.timed_write(self.l3.delete(&key)).await;
                     self.loads.store_after_write(ticket, || {});
                     // Whatever L3 did, the caches must not keep the key.
                     self.drop_from_caches(&key, r.is_ok()).await;
+                    guard.disarm();
                     r.inspect_err(|_| self.metrics.write_errors.incr())?
                 }
                 WritePlan::CachesThenL3Each | WritePlan::CachesThenL3Batched => {

@@ -151,6 +151,17 @@ pub struct WriteBehindQueue<K, V> {
     flush_interval: Duration,
     capacity: usize,
     coalesced: u64,
+    /// The writes given back by [`Self::requeue`] are those from the front
+    /// up to (not including) this sequence number, while it is after the
+    /// front.
+    requeued_until: u64,
+}
+
+/// Whether sequence number `a` comes before `b` (they wrap; the distance
+/// decides).
+#[inline]
+fn seq_before(a: u64, b: u64) -> bool {
+    (b.wrapping_sub(a) as i64) > 0
 }
 
 impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
@@ -172,6 +183,7 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
             flush_interval: flush_interval.max(Duration::from_nanos(1)),
             capacity,
             coalesced: 0,
+            requeued_until: 0,
         }
     }
 
@@ -298,12 +310,14 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
 
     /// Rebuilds the deque without holes (cancels behind a write that stays
     /// pending, e.g. while L3 is down, would otherwise pile up).
+    /// The front keeps its sequence number and the rest close up behind it,
+    /// so a [`Self::mark`] taken before still tells older writes from newer
+    /// (some newer ones may then count as older: a flush writes them too).
     fn compact(&mut self) {
         let old = std::mem::take(&mut self.slots);
         self.index.clear();
-        self.front_seq = 0;
         for slot in old.into_iter().flatten() {
-            let (hash, seq) = (slot.hash, self.slots.len() as u64);
+            let (hash, seq) = (slot.hash, self.front_seq.wrapping_add(self.slots.len() as u64));
             self.slots.push_back(Some(slot));
             self.index_insert(hash, seq);
         }
@@ -318,6 +332,25 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
     {
         let seq = self.find(self.hasher.hash_one(key), key)?;
         self.slots[self.pos(seq)].as_ref().map(|s| &s.op)
+    }
+
+    /// A mark between the writes pending now and those queued later, for
+    /// [`Self::pending_before`]: the sequence number the next new key gets.
+    #[must_use]
+    pub fn mark(&self) -> u64 {
+        self.front_seq.wrapping_add(self.slots.len() as u64)
+    }
+
+    /// Whether a write queued before `mark` (see [`Self::mark`]) is still
+    /// pending: its key has not been taken since, whatever it was written
+    /// again with (a newer write of a pending key keeps the key's place).
+    /// Writes given back by [`Self::requeue`] count as queued before every
+    /// mark. This is how `flush()` writes what was pending when it was
+    /// called and not everything put while it runs.
+    pub fn pending_before(&mut self, mark: u64) -> bool {
+        self.skip_holes();
+        !self.slots.is_empty()
+            && (seq_before(self.front_seq, mark) || seq_before(self.front_seq, self.requeued_until))
     }
 
     /// Drops the holes at the front.
@@ -367,6 +400,11 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
     /// Gives back a batch whose L3 write failed, for a retry. Keys written
     /// again meanwhile keep their newer op; the rest go to the front, in order.
     pub fn requeue(&mut self, batch: Vec<(K, PendingOp<V>)>, now: Instant) {
+        // Given-back writes stay together at the front, so one bound marks
+        // them all (with those of an earlier requeue still pending).
+        if !seq_before(self.front_seq, self.requeued_until) {
+            self.requeued_until = self.front_seq;
+        }
         for (key, op) in batch.into_iter().rev() {
             let hash = self.hasher.hash_one(&key);
             if self.find(hash, &key).is_some() {
@@ -504,6 +542,62 @@ mod tests {
         q.push(3, PendingOp::Put(3), at(1));
         q.requeue(b, at(2));
         assert_eq!(q.take(3).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn mark_separates_pending_from_later_writes() {
+        let mut q = q();
+        q.push(1, PendingOp::Put(1), at(0));
+        q.push(2, PendingOp::Put(2), at(0));
+        let mark = q.mark();
+        assert!(q.pending_before(mark));
+        q.push(3, PendingOp::Put(3), at(1));
+        q.push(1, PendingOp::Put(10), at(1)); // coalesces: keeps 1's place
+        assert_eq!(q.take(1).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![1]);
+        assert!(q.pending_before(mark), "2 is still pending");
+        q.cancel(&2);
+        assert!(!q.pending_before(mark), "only 3 is left, queued after the mark");
+        let b = q.take(1);
+        assert!(!q.pending_before(mark));
+        // A batch given back goes before every mark, old or new.
+        q.requeue(b, at(2));
+        assert!(q.pending_before(mark));
+        assert!(q.pending_before(q.mark()));
+        q.take(1);
+        assert!(!q.pending_before(mark));
+        assert!(!q.pending_before(q.mark()), "empty");
+    }
+
+    #[test]
+    fn compaction_keeps_marks_meaningful() {
+        let mut q: WriteBehindQueue<u32, u32> = WriteBehindQueue::new(10, Duration::from_secs(1), 100_000);
+        // Move the front far from 0 first.
+        for k in 0..20_000 {
+            q.push(k, PendingOp::Put(k), at(0));
+        }
+        q.take(20_000);
+        q.push(0, PendingOp::Put(0), at(0));
+        for k in 1..=3_000 {
+            q.push(k, PendingOp::Put(k), at(0));
+        }
+        let mark = q.mark();
+        // Holes behind a pending front, enough to compact.
+        for k in 1..3_000 {
+            q.cancel(&k);
+        }
+        assert_eq!(q.len(), 2);
+        assert!(q.pending_before(mark));
+        for k in 10_000..20_000 {
+            q.push(k, PendingOp::Put(k), at(1));
+        }
+        // The two writes pending at the mark, then at most as many newer
+        // ones as compaction closed holes, count as queued before it.
+        let mut taken = 0;
+        while q.pending_before(mark) {
+            assert!(!q.take(1).is_empty());
+            taken += 1;
+        }
+        assert!((2..=3_001).contains(&taken), "{taken} writes counted as older than the mark");
     }
 
     #[test]

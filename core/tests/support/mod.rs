@@ -17,6 +17,9 @@ use strata_core::error::{Result, StateError, Tier};
 pub struct Faults {
     pub fail: AtomicBool,
     pub delay_ms: AtomicU64,
+    /// Writes wait this long after the wrapped backend applied them
+    /// before they return (an answer that is late, not a write that is).
+    pub ack_delay_ms: AtomicU64,
     pub gets: AtomicU64,
     pub writes: AtomicU64,
     /// Of `writes`: `apply_batch_background` calls.
@@ -66,6 +69,13 @@ impl<B> Faulty<B> {
         }
         Ok(())
     }
+
+    async fn ack(&self) {
+        let d = self.faults.ack_delay_ms.load(Ordering::Relaxed);
+        if d > 0 {
+            tokio::time::sleep(Duration::from_millis(d)).await;
+        }
+    }
 }
 
 #[async_trait]
@@ -79,13 +89,17 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         let _in_flight = InFlight::enter(&self.faults);
         self.enter("put").await?;
-        self.inner.put(key, value).await
+        self.inner.put(key, value).await?;
+        self.ack().await;
+        Ok(())
     }
     async fn delete(&self, key: &[u8]) -> Result<bool> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         let _in_flight = InFlight::enter(&self.faults);
         self.enter("delete").await?;
-        self.inner.delete(key).await
+        let existed = self.inner.delete(key).await?;
+        self.ack().await;
+        Ok(existed)
     }
     async fn list_keys(&self, prefix: &[u8]) -> Result<Vec<Bytes>> {
         self.enter("list_keys").await?;
@@ -111,7 +125,9 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
     async fn put_many(&self, entries: Vec<(Bytes, Bytes)>) -> Result<()> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         self.enter("put_many").await?;
-        self.inner.put_many(entries).await
+        self.inner.put_many(entries).await?;
+        self.ack().await;
+        Ok(())
     }
     async fn apply_batch(&self, ops: Vec<BatchOp>) -> Result<()> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);

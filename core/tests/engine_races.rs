@@ -1,0 +1,220 @@
+//! Writes racing the cache's own life cycle: puts made while `shutdown()`
+//! starts, `flush()` under a steady stream of puts, a `put_batch` that
+//! finds the queue full, and writes whose caller gives up (drops the
+//! future) after L3 has applied them.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use strata_core::config::{CacheConfig, WriteStrategy};
+use strata_core::{CachedStateBackend, MemoryStateBackend, StateBackend, StateError};
+use support::Faulty;
+
+type Cache = CachedStateBackend<Faulty<MemoryStateBackend>>;
+
+fn cache(strategy: WriteStrategy, edit: impl FnOnce(&mut CacheConfig)) -> (Arc<Cache>, Arc<support::Faults>) {
+    let (backend, faults) = Faulty::new(MemoryStateBackend::new());
+    let mut c = CacheConfig::default();
+    c.write.strategy = strategy;
+    edit(&mut c);
+    (Arc::new(CachedStateBackend::builder(backend).config(c).build().unwrap()), faults)
+}
+
+async fn in_l3(cache: &Cache, key: &[u8]) -> Option<Bytes> {
+    cache.backend().inner.get(key).await.unwrap()
+}
+
+/// Every put that returned `Ok` is in L3 once `shutdown()` returned `Ok`,
+/// however the puts of 16 tasks interleave with its start: with a small
+/// queue and a slow L3, most of them are waiting for room when it starts.
+/// (Before the shutdown check moved under the queue's lock, a put that was
+/// waiting for room, or had just passed the check, was queued after the
+/// final drain had looked, acknowledged and never written.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_writes_every_acknowledged_put() {
+    for strategy in [WriteStrategy::WriteBehind, WriteStrategy::WriteBack] {
+        for round in 0..10 {
+            let (c, faults) = cache(strategy, |c| {
+                c.write.batch_size = 16;
+                c.write.queue_capacity = 64;
+            });
+            faults.delay_ms.store(1, Ordering::Relaxed);
+            let acked = Arc::new(Mutex::new(Vec::new()));
+            let tasks: Vec<_> = (0..16)
+                .map(|t| {
+                    let (c, acked) = (Arc::clone(&c), Arc::clone(&acked));
+                    tokio::spawn(async move {
+                        for i in 0u64.. {
+                            let key = Bytes::from(format!("t{t}-{i}"));
+                            match c.put(&key, key.clone()).await {
+                                Ok(()) => acked.lock().push(key),
+                                Err(StateError::ShutDown) => return,
+                                Err(e) => panic!("put {key:?}: {e}"),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            c.shutdown(Duration::from_secs(10)).await.unwrap();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let acked = std::mem::take(&mut *acked.lock());
+            assert!(!acked.is_empty());
+            let mut lost = Vec::new();
+            for key in &acked {
+                if in_l3(&c, key).await.as_ref() != Some(key) {
+                    lost.push(key.clone());
+                }
+            }
+            assert!(
+                lost.is_empty(),
+                "{strategy} round {round}: {} of {} acknowledged puts lost: {lost:?}",
+                lost.len(),
+                acked.len()
+            );
+        }
+    }
+}
+
+/// `flush()` writes what was pending when it was called and returns, even
+/// while 4 tasks keep putting new keys as fast as L3 takes them (it used to
+/// chase the stream until the queue was empty, which never happened).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_returns_under_a_steady_stream_of_puts() {
+    for strategy in [WriteStrategy::WriteBehind, WriteStrategy::WriteBack] {
+        let (c, faults) = cache(strategy, |c| {
+            c.write.batch_size = 4;
+            c.write.queue_capacity = 400;
+        });
+        faults.delay_ms.store(1, Ordering::Relaxed);
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..4)
+            .map(|t| {
+                let (c, stop, acked) = (Arc::clone(&c), Arc::clone(&stop), Arc::clone(&acked));
+                tokio::spawn(async move {
+                    let mut i = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let key = Bytes::from(format!("t{t}-{i}"));
+                        c.put(&key, key.clone()).await.unwrap();
+                        acked.lock().push(key);
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let before: Vec<Bytes> = acked.lock().clone();
+        let flushed = tokio::time::timeout(Duration::from_secs(20), c.flush()).await;
+        let pending = c.stats().pending_writes;
+        stop.store(true, Ordering::Relaxed);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        flushed
+            .unwrap_or_else(|_| {
+                panic!("{strategy}: flush still running after 20 s ({pending} writes pending)")
+            })
+            .unwrap();
+        for key in &before {
+            assert_eq!(
+                in_l3(&c, key).await.as_ref(),
+                Some(key),
+                "{strategy}: {key:?} was put before flush()"
+            );
+        }
+        c.shutdown(Duration::from_secs(30)).await.unwrap();
+    }
+}
+
+/// A `put_batch` that finds no room for all its new keys queues none of
+/// them: reads then agree with L3 (a batch that was half queued reached L3
+/// while L1 kept the old value of its keys, for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_batch_is_queued_all_or_none() {
+    for strategy in [WriteStrategy::WriteBehind, WriteStrategy::WriteBack] {
+        let (c, faults) = cache(strategy, |c| {
+            c.write.batch_size = 1;
+            c.write.queue_capacity = 2;
+            c.write.backpressure_timeout = Duration::from_millis(50);
+        });
+        c.put(b"a", Bytes::from_static(b"old")).await.unwrap();
+        c.flush().await.unwrap();
+        assert_eq!(c.get(b"a").await.unwrap().as_deref(), Some(&b"old"[..]));
+        let gate = faults.gate.write().await; // L3 holds every call
+        let taken = faults.writes.load(Ordering::Relaxed);
+        c.put(b"x0", Bytes::from_static(b"x")).await.unwrap();
+        while faults.writes.load(Ordering::Relaxed) == taken {
+            tokio::time::sleep(Duration::from_millis(1)).await; // until the flusher holds x0
+        }
+        c.put(b"x1", Bytes::from_static(b"x")).await.unwrap();
+        // One slot left, two new keys.
+        let batch = vec![
+            (Bytes::from_static(b"a"), Bytes::from_static(b"new")),
+            (Bytes::from_static(b"b"), Bytes::from_static(b"new")),
+        ];
+        let err = c.put_batch(batch).await.unwrap_err();
+        assert!(matches!(err, StateError::QueueFull { .. }), "{err}");
+        assert_eq!(c.get(b"a").await.unwrap().as_deref(), Some(&b"old"[..]));
+        drop(gate);
+        c.flush().await.unwrap();
+        assert_eq!(
+            in_l3(&c, b"a").await.as_deref(),
+            Some(&b"old"[..]),
+            "{strategy}: nothing of the failed batch is written"
+        );
+        assert_eq!(in_l3(&c, b"b").await, None);
+        assert_eq!(c.get(b"a").await.unwrap().as_deref(), Some(&b"old"[..]));
+        // A batch longer than the queue goes in parts of at most its capacity.
+        let long: Vec<(Bytes, Bytes)> =
+            (0..7).map(|i| (Bytes::from(format!("l{i}")), Bytes::from(format!("v{i}")))).collect();
+        c.put_batch(long.clone()).await.unwrap();
+        c.flush().await.unwrap();
+        for (k, v) in &long {
+            assert_eq!(in_l3(&c, k).await.as_ref(), Some(v));
+            assert_eq!(c.get(k).await.unwrap().as_ref(), Some(v));
+        }
+        c.shutdown(Duration::from_secs(5)).await.unwrap();
+    }
+}
+
+/// A write-through put, put_batch or delete whose caller stops waiting
+/// after L3 applied it (a `timeout` around it expired) leaves no cache
+/// holding the old value: reads then return what L3 holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_write_through_write_leaves_no_stale_l1() {
+    let (c, faults) = cache(WriteStrategy::WriteThrough, |_| {});
+    let late = || faults.ack_delay_ms.store(200, Ordering::Relaxed);
+    let on_time = || faults.ack_delay_ms.store(0, Ordering::Relaxed);
+    let give_up = Duration::from_millis(50);
+
+    c.put(b"k", Bytes::from_static(b"v1")).await.unwrap();
+    assert_eq!(c.get(b"k").await.unwrap().as_deref(), Some(&b"v1"[..]));
+    late();
+    assert!(tokio::time::timeout(give_up, c.put(b"k", Bytes::from_static(b"v2"))).await.is_err());
+    on_time();
+    assert_eq!(in_l3(&c, b"k").await.as_deref(), Some(&b"v2"[..]));
+    assert_eq!(c.get(b"k").await.unwrap().as_deref(), Some(&b"v2"[..]), "put");
+
+    late();
+    let batch = vec![(Bytes::from_static(b"k"), Bytes::from_static(b"v3"))];
+    assert!(tokio::time::timeout(give_up, c.put_batch(batch)).await.is_err());
+    on_time();
+    assert_eq!(c.get(b"k").await.unwrap().as_deref(), Some(&b"v3"[..]), "put_batch");
+
+    late();
+    assert!(tokio::time::timeout(give_up, c.delete(b"k")).await.is_err());
+    on_time();
+    assert_eq!(in_l3(&c, b"k").await, None);
+    assert_eq!(c.get(b"k").await.unwrap(), None, "delete");
+    c.shutdown(Duration::from_secs(5)).await.unwrap();
+}
