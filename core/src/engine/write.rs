@@ -25,18 +25,18 @@ impl<B: StateBackend> Inner<B> {
         Ok(())
     }
 
-    /// One attempt to queue `op`: what happened, whether a batch is due,
-    /// and how many keys are pending. Checks for shutdown under the queue's
-    /// lock, like every push: `shutdown()` sets its flag before it takes
-    /// the lock to drain, so a push that still finds the cache open is in
-    /// the queue before the drain looks (and is written by it).
-    fn try_push(&self, key: &Bytes, op: &PendingOp<QueuedValue>) -> Result<(Enqueued, bool, usize)> {
+    /// One attempt to queue `op`: `Ok(None)` when the queue is full (and
+    /// the key not pending), else whether a batch is due. Checks for
+    /// shutdown under the queue's lock, like every push: `shutdown()` sets
+    /// its flag before it takes the lock to drain, so a push that still
+    /// finds the cache open is in the queue before the drain looks (and is
+    /// written by it).
+    fn try_push(&self, key: &Bytes, op: &PendingOp<QueuedValue>) -> Result<Option<bool>> {
         let mut w = self.writes.lock();
         self.check_open()?;
         let now = self.clock.now();
         let outcome = w.queue.push(ByteKey::from_bytes(key.clone()), op.clone(), now);
-        let due = outcome != Enqueued::Full && self.plan.due_by_size(&w.queue);
-        Ok((outcome, due, w.queue.len()))
+        Ok((outcome != Enqueued::Full).then(|| self.plan.due_by_size(&w.queue)))
     }
 
     /// One attempt to queue the puts of `entries` all at once: `Ok(None)`
@@ -63,13 +63,30 @@ impl<B: StateBackend> Inner<B> {
     /// Queues the puts of `entries` all or none, waiting (real time) up to
     /// the backpressure timeout for room for every new key among them.
     async fn enqueue_all(&self, entries: &[(Bytes, Bytes)]) -> Result<()> {
+        self.with_room(|| self.try_push_all(entries)).await
+    }
+
+    /// Queues `op` for `key`, waiting (real time) up to the backpressure
+    /// timeout while the queue is full. (Age-based flushes are the flusher's
+    /// own timer; a put only wakes it when a batch is full.)
+    async fn enqueue(&self, key: Bytes, op: PendingOp<QueuedValue>) -> Result<()> {
+        self.with_room(|| self.try_push(&key, &op)).await
+    }
+
+    /// Runs `attempt` (`Ok(None)`: no room, nothing queued; `Ok(Some(due))`:
+    /// queued, and whether a batch is due) until it queues, waking the
+    /// flusher while there is no room and waiting (real time) up to the
+    /// backpressure timeout, then failing with `QueueFull`.
+    async fn with_room(&self, mut attempt: impl FnMut() -> Result<Option<bool>>) -> Result<()> {
         let limit = self.config.write.backpressure_timeout;
         let deadline = super::deadline_after(limit);
         loop {
+            // Register for a wake-up before looking, so a flush that makes
+            // room between the look and the wait is not missed.
             let room = self.space.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            if let Some(due) = self.try_push_all(entries)? {
+            if let Some(due) = attempt()? {
                 if due {
                     self.flush_wakeup.notify_one();
                 }
@@ -79,43 +96,6 @@ impl<B: StateBackend> Inner<B> {
             if tokio::time::timeout_at(deadline, room).await.is_err() {
                 return Err(StateError::QueueFull {
                     pending: self.writes.lock().queue.len(),
-                    limit: self.config.write.queue_capacity,
-                    waited: limit,
-                });
-            }
-        }
-    }
-
-    /// Queues `op` for `key`, waiting (real time) up to the backpressure
-    /// timeout while the queue is full. (Age-based flushes are the flusher's
-    /// own timer; a put only wakes it when a batch is full.)
-    async fn enqueue(&self, key: Bytes, op: PendingOp<QueuedValue>) -> Result<()> {
-        let (outcome, due, _) = self.try_push(&key, &op)?;
-        if outcome != Enqueued::Full {
-            if due {
-                self.flush_wakeup.notify_one();
-            }
-            return Ok(());
-        }
-        let limit = self.config.write.backpressure_timeout;
-        let deadline = super::deadline_after(limit);
-        loop {
-            // Register for a wake-up before looking again, so a flush that
-            // makes room between the look and the wait is not missed.
-            let room = self.space.notified();
-            tokio::pin!(room);
-            room.as_mut().enable();
-            let (outcome, due, pending) = self.try_push(&key, &op)?;
-            if outcome != Enqueued::Full {
-                if due {
-                    self.flush_wakeup.notify_one();
-                }
-                return Ok(());
-            }
-            self.flush_wakeup.notify_one();
-            if tokio::time::timeout_at(deadline, room).await.is_err() {
-                return Err(StateError::QueueFull {
-                    pending,
                     limit: self.config.write.queue_capacity,
                     waited: limit,
                 });
