@@ -248,10 +248,11 @@ impl<B: StateBackend> Inner<B> {
         }
     }
 
-    /// Writes every write pending when it is called (and the newer writes
-    /// of those keys), not those of keys put while it runs: under a steady
-    /// stream of puts it ends once the queue's front has passed its mark
-    /// (see `WriteBehindQueue::mark`), instead of chasing the stream.
+    /// Writes every write pending when it is called (a newer write of a
+    /// key still queued goes with it), not the writes made while it runs:
+    /// under a steady stream of puts it ends once the queue's front has
+    /// passed its mark (see `WriteBehindQueue::mark`), instead of chasing
+    /// the stream.
     pub(crate) async fn flush(&self) -> Result<()> {
         if !self.plan.is_queued() {
             return Ok(());

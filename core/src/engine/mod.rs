@@ -224,8 +224,9 @@ impl<B: StateBackend> CachedStateBackend<B> {
     }
 
     /// Writes every write pending when it is called to L3 and waits for
-    /// it. Writes of other keys made while it runs are left to the
-    /// flusher, so a steady stream of puts does not keep it from returning.
+    /// it. Writes made while it runs are left to the flusher (but for a
+    /// newer write of a key still queued, which goes with it), so a steady
+    /// stream of puts does not keep it from returning.
     ///
     /// # Errors
     /// The first L3 error (the failed writes stay queued).
