@@ -218,3 +218,27 @@ async fn a_dropped_write_through_write_leaves_no_stale_l1() {
     assert_eq!(c.get(b"k").await.unwrap(), None, "delete");
     c.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+/// `clear()` (every tier, L3 included) leaves nothing cached that a read
+/// made while L3 was being emptied loaded: it empties the caches after L3
+/// (it used to empty them first, and such a read put the old row back into
+/// L1 for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_leaves_no_row_a_concurrent_read_loaded() {
+    for strategy in WriteStrategy::ALL {
+        let (c, faults) = cache(strategy, |_| {});
+        c.put(b"k", Bytes::from_static(b"v")).await.unwrap();
+        c.flush().await.unwrap();
+        c.clear_cache().await; // the next read loads from L3
+        faults.clear_delay_ms.store(200, Ordering::Relaxed);
+        let clearing = tokio::spawn({
+            let c = Arc::clone(&c);
+            async move { StateBackend::clear(&*c).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(c.get(b"k").await.unwrap().as_deref(), Some(&b"v"[..]), "{strategy}: L3 not emptied yet");
+        clearing.await.unwrap().unwrap();
+        assert_eq!(in_l3(&c, b"k").await, None);
+        assert_eq!(c.get(b"k").await.unwrap(), None, "{strategy}: served a cleared row");
+    }
+}

@@ -35,10 +35,14 @@ impl<B: StateBackend> StateBackend for CachedStateBackend<B> {
             }
         }
         self.inner.space.notify_waiters();
-        self.clear_cache().await;
         // A batch being written while we clear may land after; flush waits for it.
         self.flush().await?;
-        self.inner.l3.clear().await
+        let cleared = self.inner.l3.clear().await;
+        // The caches after L3: a read made before L3 is empty would put
+        // its rows back into L1 and L2 (and this marks loads in flight
+        // stale, so none of them caches what it read).
+        self.clear_cache().await;
+        cleared
     }
     async fn count(&self) -> Result<u64> {
         self.flush().await?;

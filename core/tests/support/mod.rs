@@ -20,6 +20,8 @@ pub struct Faults {
     /// Writes wait this long after the wrapped backend applied them
     /// before they return (an answer that is late, not a write that is).
     pub ack_delay_ms: AtomicU64,
+    /// `clear` waits this long before it empties the wrapped backend.
+    pub clear_delay_ms: AtomicU64,
     pub gets: AtomicU64,
     pub writes: AtomicU64,
     /// Of `writes`: `apply_batch_background` calls.
@@ -107,6 +109,10 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
     }
     async fn clear(&self) -> Result<()> {
         self.enter("clear").await?;
+        let d = self.faults.clear_delay_ms.load(Ordering::Relaxed);
+        if d > 0 {
+            tokio::time::sleep(Duration::from_millis(d)).await;
+        }
         self.inner.clear().await
     }
     async fn count(&self) -> Result<u64> {
