@@ -242,3 +242,66 @@ async fn clear_leaves_no_row_a_concurrent_read_loaded() {
         assert_eq!(c.get(b"k").await.unwrap(), None, "{strategy}: served a cleared row");
     }
 }
+
+/// One write L3 refuses for good (a key too long for PostgreSQL's index,
+/// say) does not hold back the writes queued with it or after it: they
+/// land, the refused one waits at the back of the queue, `flush()` names
+/// it, and `shutdown()` reports it alone as unflushed. (A write-behind batch
+/// holding it used to fail as a whole, for good: every write behind it was
+/// lost at shutdown.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_l3_refuses_does_not_hold_back_the_others() {
+    for strategy in [WriteStrategy::WriteBehind, WriteStrategy::WriteBack] {
+        let (c, faults) = cache(strategy, |c| c.write.flush_interval = Duration::from_secs(600));
+        *faults.refused_key.lock() = Some(Bytes::from_static(b"poison"));
+        for i in 0..50 {
+            c.put(format!("a{i}").as_bytes(), Bytes::from_static(b"v")).await.unwrap();
+        }
+        c.put(b"poison", Bytes::from_static(b"p")).await.unwrap();
+        for i in 0..50 {
+            c.put(format!("b{i}").as_bytes(), Bytes::from_static(b"v")).await.unwrap();
+        }
+        let err = c.flush().await.unwrap_err().to_string();
+        assert!(err.contains("poison") && err.contains("key refused"), "{strategy}: {err}");
+        for i in 0..50 {
+            for k in [format!("a{i}"), format!("b{i}")] {
+                assert_eq!(in_l3(&c, k.as_bytes()).await.as_deref(), Some(&b"v"[..]), "{strategy}: {k}");
+            }
+        }
+        assert_eq!(c.stats().pending_writes, 1, "{strategy}: the refused write stays queued");
+        assert_eq!(c.get(b"poison").await.unwrap().as_deref(), Some(&b"p"[..]), "read your write");
+        // Later writes land too, the refused one is tried again.
+        c.put(b"c", Bytes::from_static(b"v")).await.unwrap();
+        assert!(c.flush().await.is_err());
+        assert_eq!(in_l3(&c, b"c").await.as_deref(), Some(&b"v"[..]));
+        match c.shutdown(Duration::from_millis(300)).await {
+            Err(StateError::Unflushed { keys, last_error }) => {
+                assert_eq!(keys, vec![Bytes::from_static(b"poison")], "{strategy}");
+                assert!(last_error.unwrap().contains("key refused"));
+            }
+            other => panic!("{strategy}: {other:?}"),
+        }
+    }
+}
+
+/// While L3 is down, a failed write-behind batch costs two more calls
+/// (two writes tried alone), not one per write, and stays queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_costs_two_more_calls_a_batch_not_one_per_write() {
+    let (c, faults) =
+        cache(WriteStrategy::WriteBehind, |c| c.write.flush_interval = Duration::from_secs(600));
+    for i in 0..100 {
+        c.put(format!("k{i}").as_bytes(), Bytes::from_static(b"v")).await.unwrap();
+    }
+    faults.fail.store(true, Ordering::Relaxed);
+    let before = faults.writes.load(Ordering::Relaxed);
+    assert!(c.flush().await.is_err());
+    assert_eq!(faults.writes.load(Ordering::Relaxed) - before, 3, "the batch, then two writes alone");
+    assert_eq!(c.stats().pending_writes, 100);
+    faults.fail.store(false, Ordering::Relaxed);
+    c.flush().await.unwrap();
+    for i in 0..100 {
+        assert_eq!(in_l3(&c, format!("k{i}").as_bytes()).await.as_deref(), Some(&b"v"[..]));
+    }
+    c.shutdown(Duration::from_secs(5)).await.unwrap();
+}

@@ -5,10 +5,14 @@
 //! reach L3 in the order they were made. Write-behind writes a batch as
 //! one L3 call; write-back writes each of its writes with a call of its
 //! own, [`WRITE_BACK_CONCURRENCY`] at a time (a batch holds a key at most
-//! once, so they commit in any order). A batch that fails, or whose write
-//! is cancelled, goes back to the queue (newer writes of a key win) and is
-//! retried with exponential backoff (`policy::backoff`); nothing is dropped. A batch that
-//! landed is written to L2 again (see `Inner::l2_after_flush`).
+//! once, so they commit in any order). A write-behind batch that fails is
+//! written again one write at a time (`isolate.rs`), so that one write L3
+//! refuses (a key too long for its index, say) does not hold back the
+//! others. A write L3 refused on its own goes to the back of the queue; a
+//! batch that L3 took none of (it looks down), or whose write is
+//! cancelled, goes back to the front (newer writes of a key win), and the
+//! flusher backs off exponentially (`policy::backoff`); nothing is dropped.
+//! Writes that landed are written to L2 again (see `Inner::l2_after_flush`).
 
 use std::sync::Weak;
 use std::sync::atomic::Ordering;
@@ -31,16 +35,63 @@ struct Taken<'a, B: StateBackend> {
     done: bool,
 }
 
+/// What became of one write of a batch.
+pub(super) enum Outcome {
+    /// L3 has it.
+    Landed,
+    /// L3 refused it, written on its own: it goes to the back of the queue.
+    Refused(StateError),
+    /// Not written (L3 looked down): it goes back to the front.
+    Untried,
+}
+
+/// What one batch did.
+#[derive(Default)]
+pub(crate) struct Flushed {
+    /// Writes taken from the queue (0: nothing was pending).
+    pub(crate) taken: usize,
+    /// Of those, the writes that reached L3.
+    pub(crate) landed: usize,
+    /// The first error, if any write did not land.
+    pub(crate) error: Option<StateError>,
+}
+
 impl<B: StateBackend> Taken<'_, B> {
-    /// The writes from `from` on failed: queue them again; the rest landed.
-    fn settle(mut self, failed_from: Option<usize>) {
-        let failed = failed_from.map(|i| self.batch.split_off(i));
-        // Landed writes can leave the in-flight map at leisure (L3 has them).
-        self.inner.finish_flushing(&self.batch);
-        if let Some(failed) = failed {
-            self.inner.requeue(failed);
+    /// Sorts the batch by outcome (in order): landed writes leave the
+    /// in-flight map, refused ones go to the back of the queue and untried
+    /// ones to its front. Returns the landed writes and the first error.
+    fn settle(mut self, outcomes: Vec<Outcome>) -> (Batch, Option<StateError>) {
+        let (mut landed, mut refused, mut untried, mut first) = (Vec::new(), Vec::new(), Vec::new(), None);
+        for (w, outcome) in std::mem::take(&mut self.batch).into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Landed => landed.push(w),
+                Outcome::Refused(e) => {
+                    tracing::warn!(key = ?w.0.to_bytes(), error = %e, "strata: L3 refused a queued write; it goes to the back of the queue and is retried");
+                    first.get_or_insert(refused_error(&w.0, e));
+                    refused.push(w);
+                }
+                Outcome::Untried => untried.push(w),
+            }
         }
+        // Landed writes can leave the in-flight map at leisure (L3 has them).
+        self.inner.finish_flushing(&landed);
+        self.inner.requeue(untried);
+        self.inner.requeue_back(refused);
         self.done = true;
+        (landed, first)
+    }
+}
+
+/// `e`, naming the key L3 refused (backends' batch errors do not).
+fn refused_error(key: &ByteKey, e: StateError) -> StateError {
+    match e {
+        StateError::Backend { tier, backend, op, source } => StateError::Backend {
+            tier,
+            backend,
+            op,
+            source: format!("key {:?}: {source}", key.to_bytes()).into(),
+        },
+        other => other,
     }
 }
 
@@ -89,8 +140,10 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
         };
         match wait {
             None => match inner.flush_once(FlushFor::Background).await {
-                Ok(_) => backoff = Duration::ZERO,
-                Err(e) => {
+                // Some writes landed: L3 is up (refused writes wait at the
+                // back of the queue, and were logged).
+                Flushed { error: None, .. } | Flushed { landed: 1.., .. } => backoff = Duration::ZERO,
+                Flushed { error: Some(e), .. } => {
                     backoff = next_flush_backoff(backoff);
                     tracing::warn!(error = %e, retry_in = ?backoff, "strata: L3 write failed; batch queued again");
                     // Only shutdown() cuts the backoff short (it drains by itself).
@@ -116,90 +169,96 @@ pub(crate) async fn run<B: StateBackend>(weak: Weak<Inner<B>>) {
 }
 
 impl<B: StateBackend> Inner<B> {
-    /// Writes one batch; returns how many writes it held (0: nothing pending).
+    /// Writes one batch (see [`Flushed`]).
     #[tracing::instrument(level = "debug", name = "strata.flush_batch", skip_all)]
-    pub(crate) async fn flush_once(&self, by: FlushFor) -> Result<usize> {
+    pub(crate) async fn flush_once(&self, by: FlushFor) -> Flushed {
         let _turn = self.flush_lock.lock().await;
-        let mut taken = Taken { inner: self, batch: self.take_flushing(), done: false };
+        let taken = Taken { inner: self, batch: self.take_flushing(), done: false };
         let n = taken.batch.len();
         if n == 0 {
-            taken.settle(None);
-            return Ok(0);
+            taken.settle(Vec::new());
+            return Flushed::default();
         }
         self.space.notify_waiters();
-        match self.plan {
-            WritePlan::CachesThenL3Each => {
-                use futures::StreamExt;
-                // Collected first: a lazy map's closure in the stream trips
-                // the `Send` check of the futures that await this one.
-                let writes: Vec<_> = taken
-                    .batch
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (k, op))| async move {
-                        let r = match op {
-                            PendingOp::Put(v) => self.timed_write(self.l3.put(k, v.to_bytes())).await,
-                            PendingOp::Delete => self.timed_write(self.l3.delete(k)).await.map(|_| ()),
-                        };
-                        (i, r)
-                    })
-                    .collect();
-                let mut results: Vec<(usize, Result<()>)> =
-                    futures::stream::iter(writes).buffer_unordered(WRITE_BACK_CONCURRENCY).collect().await;
-                self.metrics.batches.add(n as u64);
-                if results.iter().any(|(_, r)| r.is_err()) {
-                    // The writes that failed go back to the queue (at the end
-                    // of the batch, in its order); the rest landed.
-                    results.sort_unstable_by_key(|(i, _)| *i);
-                    let mut first_error = None;
-                    let (mut landed, mut failed) = (Vec::new(), Vec::new());
-                    for (w, (_, r)) in std::mem::take(&mut taken.batch).into_iter().zip(results) {
-                        match r {
-                            Ok(()) => landed.push(w),
-                            Err(e) => {
-                                self.metrics.write_errors.incr();
-                                first_error.get_or_insert(e);
-                                failed.push(w);
-                            }
-                        }
-                    }
-                    let split = landed.len();
-                    landed.extend(failed);
-                    taken.batch = landed;
-                    if let Some(e) = first_error {
-                        self.metrics.batched_writes.add(split as u64);
-                        taken.settle(Some(split));
-                        return Err(e);
-                    }
-                }
-            }
+        let outcomes = match self.plan {
+            WritePlan::CachesThenL3Each => self.write_each(&taken.batch).await,
             _ => {
-                let ops: Vec<BatchOp> = taken
-                    .batch
-                    .iter()
-                    .map(|(k, op)| match op {
-                        PendingOp::Put(v) => (k.to_bytes(), Some(v.to_bytes())),
-                        PendingOp::Delete => (k.to_bytes(), None),
-                    })
-                    .collect();
                 self.metrics.batches.incr();
-                let written = match by {
-                    FlushFor::Background => self.timed_write(self.l3.apply_batch_background(ops)).await,
-                    FlushFor::Caller => self.timed_write(self.l3.apply_batch(ops)).await,
-                };
-                if let Err(e) = written {
-                    self.metrics.write_errors.incr();
-                    taken.settle(Some(0));
-                    return Err(e);
+                match self.write_batch(&taken.batch, by).await {
+                    Ok(()) => (0..n).map(|_| Outcome::Landed).collect(),
+                    Err(e) if n == 1 => vec![Outcome::Refused(e)],
+                    Err(e) => {
+                        tracing::debug!(error = %e, writes = n, "strata: L3 batch failed; writing it one write at a time");
+                        self.isolate(&taken.batch, by).await
+                    }
                 }
             }
+        };
+        let (landed, error) = taken.settle(outcomes);
+        self.metrics.batched_writes.add(landed.len() as u64);
+        let done = Flushed { taken: n, landed: landed.len(), error };
+        if !landed.is_empty() {
+            let landed = self.landed_for_l2(&landed);
+            // Still this batch's turn: L2 sees batches in L3's order.
+            self.l2_after_flush(landed).await;
         }
-        self.metrics.batched_writes.add(n as u64);
-        let landed = self.landed_for_l2(&taken.batch);
-        taken.settle(None);
-        // Still this batch's turn: L2 sees batches in L3's order.
-        self.l2_after_flush(landed).await;
-        Ok(n)
+        done
+    }
+
+    /// Write-back: each write of the batch with a call of its own,
+    /// [`WRITE_BACK_CONCURRENCY`] at once.
+    async fn write_each(&self, batch: &Batch) -> Vec<Outcome> {
+        use futures::StreamExt;
+        // Collected first: a lazy map's closure in the stream trips the
+        // `Send` check of the futures that await this one.
+        let writes: Vec<_> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, (k, op))| async move {
+                let r = match op {
+                    PendingOp::Put(v) => self.timed_write(self.l3.put(k, v.to_bytes())).await,
+                    PendingOp::Delete => self.timed_write(self.l3.delete(k)).await.map(|_| ()),
+                };
+                (i, r)
+            })
+            .collect();
+        let mut results: Vec<(usize, Result<()>)> =
+            futures::stream::iter(writes).buffer_unordered(WRITE_BACK_CONCURRENCY).collect().await;
+        self.metrics.batches.add(batch.len() as u64);
+        results.sort_unstable_by_key(|(i, _)| *i);
+        results
+            .into_iter()
+            .map(|(_, r)| match r {
+                Ok(()) => Outcome::Landed,
+                Err(e) => {
+                    self.metrics.write_errors.incr();
+                    Outcome::Refused(e)
+                }
+            })
+            .collect()
+    }
+
+    /// Write-behind: `batch` (or part of it) as one L3 call.
+    pub(super) async fn write_batch(
+        &self,
+        batch: &[(ByteKey, PendingOp<QueuedValue>)],
+        by: FlushFor,
+    ) -> Result<()> {
+        let ops: Vec<BatchOp> = batch
+            .iter()
+            .map(|(k, op)| match op {
+                PendingOp::Put(v) => (k.to_bytes(), Some(v.to_bytes())),
+                PendingOp::Delete => (k.to_bytes(), None),
+            })
+            .collect();
+        let written = match by {
+            FlushFor::Background => self.timed_write(self.l3.apply_batch_background(ops)).await,
+            FlushFor::Caller => self.timed_write(self.l3.apply_batch(ops)).await,
+        };
+        if written.is_err() {
+            self.metrics.write_errors.incr();
+        }
+        written
     }
 
     /// Takes the next batch (up to `batch_size` writes, oldest first) from
@@ -238,6 +297,19 @@ impl<B: StateBackend> Inner<B> {
         w.queue.requeue(batch, self.clock.now());
     }
 
+    /// Gives writes L3 refused one by one back to the queue, behind the
+    /// pending ones (see `WriteBehindQueue::requeue_back`).
+    fn requeue_back(&self, writes: Batch) {
+        if writes.is_empty() {
+            return;
+        }
+        let mut w = self.writes.lock();
+        for (k, _) in &writes {
+            w.flushing.remove(k);
+        }
+        w.queue.requeue_back(writes, self.clock.now());
+    }
+
     /// Removes landed writes from the in-flight map, in chunks.
     fn finish_flushing(&self, batch: &Batch) {
         for chunk in batch.chunks(LOCK_CHUNK) {
@@ -258,18 +330,27 @@ impl<B: StateBackend> Inner<B> {
             return Ok(());
         }
         let mark = self.writes.lock().queue.mark();
+        let mut refused = None;
         loop {
-            if self.flush_once(FlushFor::Caller).await? == 0 {
-                // Nothing pending at our turn, nor in flight (we held it).
-                return Ok(());
+            let done = self.flush_once(FlushFor::Caller).await;
+            if let Some(e) = done.error {
+                if done.landed == 0 {
+                    return Err(e); // L3 took nothing: it looks down
+                }
+                // Refused writes went behind the mark: the rest goes on.
+                refused.get_or_insert(e);
+            }
+            if done.taken == 0 {
+                break; // nothing pending at our turn, nor in flight (we held it)
             }
             // Looked at in our turn, so no batch holding an older write is
             // in flight (a failed one is queued again, before the mark).
             let _turn = self.flush_lock.lock().await;
             if !self.writes.lock().queue.pending_before(mark) {
-                return Ok(());
+                break;
             }
         }
+        refused.map_or(Ok(()), Err)
     }
 
     pub(crate) async fn shutdown(&self, deadline: Duration) -> Result<()> {

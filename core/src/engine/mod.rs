@@ -32,6 +32,7 @@ mod background;
 mod builder;
 mod cancel;
 mod flusher;
+mod isolate;
 mod l2_value;
 mod open;
 mod queued;

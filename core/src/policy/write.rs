@@ -417,6 +417,24 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
         }
     }
 
+    /// Gives back writes that L3 refused one by one, behind every pending
+    /// write, so that they do not hold up the writes queued after them
+    /// (a key L3 will never take must not block the queue). Keys written
+    /// again meanwhile keep their newer op. Like [`Self::requeue`], it may
+    /// take the queue past its capacity: nothing given back is dropped.
+    pub fn requeue_back(&mut self, writes: Vec<(K, PendingOp<V>)>, now: Instant) {
+        for (key, op) in writes {
+            let hash = self.hasher.hash_one(&key);
+            if self.find(hash, &key).is_some() {
+                continue;
+            }
+            let seq = self.mark();
+            self.slots.push_back(Some(Slot { key, hash, op, since: now }));
+            self.index_insert(hash, seq);
+            self.live += 1;
+        }
+    }
+
     /// Pending keys.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -542,6 +560,34 @@ mod tests {
         q.push(3, PendingOp::Put(3), at(1));
         q.requeue(b, at(2));
         assert_eq!(q.take(3).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn requeue_back_goes_behind_and_keeps_newer_writes() {
+        let mut q = q();
+        q.push(1, PendingOp::Put(1), at(0));
+        q.push(2, PendingOp::Put(2), at(0));
+        let b = q.take(2);
+        q.push(3, PendingOp::Put(3), at(1));
+        q.push(2, PendingOp::Put(20), at(1));
+        // Past capacity is fine: nothing given back is dropped.
+        for k in 4..=6 {
+            q.push(k, PendingOp::Put(k), at(1));
+        }
+        q.requeue_back(b, at(2));
+        assert_eq!(q.len(), 6);
+        let order = q.take(10);
+        assert_eq!(
+            order,
+            vec![
+                (3, PendingOp::Put(3)),
+                (2, PendingOp::Put(20)),
+                (4, PendingOp::Put(4)),
+                (5, PendingOp::Put(5)),
+                (6, PendingOp::Put(6)),
+                (1, PendingOp::Put(1)),
+            ]
+        );
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct Faults {
     pub ack_delay_ms: AtomicU64,
     /// `clear` waits this long before it empties the wrapped backend.
     pub clear_delay_ms: AtomicU64,
+    /// A key L3 refuses: every write call that holds it fails (as
+    /// PostgreSQL fails a batch holding a key too long for its index).
+    pub refused_key: parking_lot::Mutex<Option<Bytes>>,
     pub gets: AtomicU64,
     pub writes: AtomicU64,
     /// Of `writes`: `apply_batch_background` calls.
@@ -52,6 +55,18 @@ impl Drop for InFlight<'_> {
 pub struct Faulty<B> {
     pub inner: B,
     pub faults: Arc<Faults>,
+}
+
+impl Faults {
+    fn refuses<'k>(&self, mut keys: impl Iterator<Item = &'k [u8]>) -> Result<()> {
+        let refused = self.refused_key.lock();
+        match refused.as_deref() {
+            Some(r) if keys.any(|k| k == r) => {
+                Err(StateError::backend(Tier::L3, "faulty", "write", "key refused"))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl<B> Faulty<B> {
@@ -91,6 +106,7 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         let _in_flight = InFlight::enter(&self.faults);
         self.enter("put").await?;
+        self.faults.refuses(std::iter::once(key))?;
         self.inner.put(key, value).await?;
         self.ack().await;
         Ok(())
@@ -99,6 +115,7 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         let _in_flight = InFlight::enter(&self.faults);
         self.enter("delete").await?;
+        self.faults.refuses(std::iter::once(key))?;
         let existed = self.inner.delete(key).await?;
         self.ack().await;
         Ok(existed)
@@ -131,6 +148,7 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
     async fn put_many(&self, entries: Vec<(Bytes, Bytes)>) -> Result<()> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         self.enter("put_many").await?;
+        self.faults.refuses(entries.iter().map(|(k, _)| &k[..]))?;
         self.inner.put_many(entries).await?;
         self.ack().await;
         Ok(())
@@ -138,12 +156,14 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
     async fn apply_batch(&self, ops: Vec<BatchOp>) -> Result<()> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         self.enter("apply_batch").await?;
+        self.faults.refuses(ops.iter().map(|(k, _)| &k[..]))?;
         self.inner.apply_batch(ops).await
     }
     async fn apply_batch_background(&self, ops: Vec<BatchOp>) -> Result<()> {
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         self.faults.background_batches.fetch_add(1, Ordering::Relaxed);
         self.enter("apply_batch").await?;
+        self.faults.refuses(ops.iter().map(|(k, _)| &k[..]))?;
         self.inner.apply_batch_background(ops).await
     }
     fn name(&self) -> &'static str {
