@@ -161,6 +161,46 @@ async fn shutdown_deadline_reports_unwritten_keys_while_postgres_is_down() {
     }
 }
 
+/// A key PostgreSQL refuses for good (too long for its btree index, about
+/// 2,700 bytes of incompressible bytes) fails a write-behind batch, but not
+/// the other writes in it: they land, and only that key is unflushed at
+/// shutdown (all 101 writes were lost before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_postgres_refuses_does_not_hold_back_the_others() {
+    let t = Table::new("eng_pg_refused_key");
+    let pg = postgres(&database_url(), &t.0).await;
+    let mut cfg = CacheConfig::default();
+    cfg.write.strategy = WriteStrategy::WriteBehind;
+    cfg.write.flush_interval = Duration::from_millis(20);
+    let cache = CachedStateBackend::builder(pg).config(cfg).build().unwrap();
+    // 3,000 bytes that do not compress (xorshift).
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    let long: Vec<u8> = (0..3_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    for i in 0..50 {
+        cache.put(format!("a{i}").as_bytes(), Bytes::from_static(b"v")).await.unwrap();
+    }
+    cache.put(&long, Bytes::from_static(b"long")).await.unwrap();
+    for i in 0..50 {
+        cache.put(format!("b{i}").as_bytes(), Bytes::from_static(b"v")).await.unwrap();
+    }
+    let err = cache.flush().await.unwrap_err().to_string();
+    assert!(err.contains("index row size") || err.contains("btree"), "{err}");
+    let direct = postgres(&database_url(), &t.0).await;
+    assert_eq!(direct.count().await.unwrap(), 100, "every other write landed");
+    assert_eq!(cache.stats().pending_writes, 1);
+    match cache.shutdown(Duration::from_millis(500)).await {
+        Err(StateError::Unflushed { keys, .. }) => assert_eq!(keys, vec![Bytes::from(long)]),
+        other => panic!("expected Unflushed with the long key, got {other:?}"),
+    }
+}
+
 /// One write as the test saw it: when it started and ended, what it wrote.
 struct Write {
     start: u64,
