@@ -129,6 +129,10 @@ async fn connect_through_a_cut_proxy_fails_within_the_acquire_timeout() {
     let url = pg_env::url_via(proxy.addr());
     fails_within("connect", ACQUIRE + SLACK, PostgresStateBackend::connect_with(&url, &table.0, options()))
         .await;
+    // The error says where: the proxy's address, not the server behind it.
+    let e = PostgresStateBackend::connect_with(&url, &table.0, options()).await.unwrap_err();
+    println!("connect through a cut proxy: {e}");
+    assert!(e.to_string().contains(&format!("{}, database ", proxy.addr())), "no address in {e}");
     proxy.blackhole();
     fails_within("connect", ACQUIRE + SLACK, PostgresStateBackend::connect_with(&url, &table.0, options()))
         .await;

@@ -229,3 +229,16 @@ async fn subscriber_detects_a_silent_link_and_resubscribes() {
     let seen = publish_until_received(&publisher, &mut rx, &after, Duration::from_secs(6)).await;
     assert!(seen.contains(&Invalidation::All), "{seen:?}");
 }
+
+/// A subscription that cannot reach the server names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_subscribe_names_the_server() {
+    let (proxy, cfg) = proxied("sub-refused", 500).await;
+    let t = RedisTier::connect(&cfg, clock()).await.unwrap();
+    proxy.cut();
+    let err = t.subscribe_invalidations().await.unwrap_err();
+    let msg = err.to_string();
+    println!("subscribe through a cut link: {msg}");
+    assert!(matches!(err, StateError::Backend { op: "subscribe", .. }), "{msg}");
+    assert!(msg.contains(&format!("{}: ", proxy.addr())), "no address in {msg}");
+}

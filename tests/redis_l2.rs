@@ -354,3 +354,46 @@ async fn unreachable_server_fails_connect_promptly() {
     assert!(matches!(err, StateError::Backend { op: "connect", .. }), "{err}");
     assert!(clk.now().saturating_duration_since(strata::core::Instant::ZERO) < Duration::from_secs(3));
 }
+
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("local addr").port()
+}
+
+#[tokio::test]
+async fn a_refused_connect_names_the_server_and_the_cause() {
+    let port = closed_port();
+    let err = RedisTier::connect(&config(&format!("redis://127.0.0.1:{port}"), "refused-addr"), clock())
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    println!("refused: {msg}");
+    assert!(matches!(err, StateError::Backend { tier: Tier::L2, op: "connect", .. }), "{msg}");
+    assert!(msg.contains(&format!("127.0.0.1:{port}: ")), "no address in {msg}");
+    assert!(msg.to_ascii_lowercase().contains("refused"), "no cause in {msg}");
+}
+
+#[tokio::test]
+async fn a_connect_error_names_the_server_but_not_the_credentials() {
+    let port = closed_port();
+    let url = format!("redis://strata-user:secret-pw@127.0.0.1:{port}/0");
+    let err = RedisTier::connect(&config(&url, "refused-creds"), clock()).await.unwrap_err();
+    let msg = format!("{err} / {err:?}");
+    println!("refused with credentials: {err}");
+    assert!(msg.contains(&format!("127.0.0.1:{port}")), "no address in {msg}");
+    assert!(msg.to_ascii_lowercase().contains("refused"), "no cause in {msg}");
+    assert!(!msg.contains("secret-pw"), "the password leaked into {msg}");
+    assert!(!msg.contains("strata-user"), "the user name leaked into {msg}");
+}
+
+#[tokio::test]
+async fn an_unknown_host_is_named_in_the_connect_error() {
+    // `.invalid` never resolves (RFC 2606).
+    let url = "redis://strata-no-such-host.invalid:6390";
+    let err = RedisTier::connect(&config(url, "unknown-host"), clock()).await.unwrap_err();
+    let msg = err.to_string();
+    println!("unknown host: {msg}");
+    assert!(matches!(err, StateError::Backend { tier: Tier::L2, op: "connect", .. }), "{msg}");
+    assert!(msg.contains("strata-no-such-host.invalid:6390: "), "no address in {msg}");
+}

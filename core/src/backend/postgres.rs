@@ -34,8 +34,18 @@
 //! unreachable server gives [`StateError::Timeout`] or
 //! [`StateError::Backend`], never a hang. The pool drops broken connections
 //! and opens new ones, so the backend works again once the server is back.
+//!
+//! [`PostgresStateBackend::connect`] first opens one connection of its own,
+//! so a refused connection, an unknown host or a rejected login fails at
+//! once with the cause (the pool would retry a refused connection until the
+//! acquire timeout and then only report the timeout). Connect errors name
+//! the server and database, never the URL's user or password:
+//! `L3 (postgres) connect failed: 127.0.0.1:5433, database test: Connection
+//! refused (os error 111)`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::error::Error as StdError;
+use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,7 +54,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult, PgRow};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 
 use super::{BatchOp, StateBackend};
 use crate::config::validate_table_name;
@@ -197,8 +207,11 @@ impl PostgresStateBackend {
     ///
     /// # Errors
     /// [`StateError::Config`] (`l3.table`, `l3.url`) for an invalid table
-    /// name or URL; [`StateError::Timeout`] / [`StateError::Backend`] (op
-    /// `connect`) if no connection can be made within the acquire timeout.
+    /// name or URL; [`StateError::Backend`] (op `connect`, naming the
+    /// server's address and database) at once when the server refuses the
+    /// connection or the login, or its name does not resolve;
+    /// [`StateError::Timeout`] (op `connect`) when no connection is made
+    /// within the acquire timeout (a server that does not answer).
     pub async fn connect(url: &str, table: &str) -> Result<Self> {
         Self::connect_with(url, table, PostgresOptions::default()).await
     }
@@ -220,14 +233,37 @@ impl PostgresStateBackend {
         }
         let connect: PgConnectOptions =
             url.parse().map_err(|e: sqlx::Error| StateError::config("l3.url", e.to_string()))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .min_connections(options.min_connections)
-            .acquire_timeout(options.acquire_timeout.min(crate::engine::FAR_FUTURE))
-            .test_before_acquire(options.test_before_acquire)
-            .connect_with(connect)
-            .await
-            .map_err(|e| map_err(&options, "connect", e))?;
+        let server: Arc<str> = server_name(&connect).into();
+        let acquire_timeout = options.acquire_timeout.min(crate::engine::FAR_FUTURE);
+        let at_server = |e| match e {
+            sqlx::Error::PoolTimedOut => map_err(&options, "connect", e),
+            e => {
+                StateError::backend(Tier::L3, NAME, "connect", AtServer { server: server.clone(), error: e })
+            }
+        };
+        let connecting = async {
+            // One direct attempt first: the pool retries a refused
+            // connection until its deadline and then reports only a timeout.
+            let probe = PgConnection::connect_with(&connect).await.map_err(at_server)?;
+            // Only a courtesy to the server (Terminate): the probe is done.
+            let _ = probe.close().await;
+            PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .min_connections(options.min_connections)
+                .acquire_timeout(acquire_timeout)
+                .test_before_acquire(options.test_before_acquire)
+                .connect_with(connect.clone())
+                .await
+                .map_err(at_server)
+        };
+        // Probe and pool together stay within the acquire timeout.
+        let pool =
+            tokio::time::timeout(acquire_timeout, connecting).await.map_err(|_| StateError::Timeout {
+                tier: Tier::L3,
+                backend: NAME,
+                op: "connect",
+                after: options.acquire_timeout,
+            })??;
         Ok(Self {
             pool,
             sql: Arc::new(Statements::new(&quote(table), table)),
@@ -327,6 +363,49 @@ impl PostgresStateBackend {
 }
 
 type Query = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// How errors name the server of `options`: `host:port` (`[v6]:port`) or
+/// the socket path, and the database when the URL names one. Never the user
+/// or password.
+fn server_name(options: &PgConnectOptions) -> String {
+    let (host, port) = (options.get_host(), options.get_port());
+    let mut name = match options.get_socket() {
+        Some(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
+        None if host.starts_with('/') => format!("{host}/.s.PGSQL.{port}"),
+        None if host.contains(':') => format!("[{host}]:{port}"),
+        None => format!("{host}:{port}"),
+    };
+    if let Some(db) = options.get_database() {
+        name.push_str(", database ");
+        name.push_str(db);
+    }
+    name
+}
+
+/// A connection error of the server `server` ([`server_name`]): displays as
+/// `server: cause`; its [`source`](StdError::source) is sqlx's error.
+#[derive(Debug)]
+struct AtServer {
+    server: Arc<str>,
+    error: sqlx::Error,
+}
+
+impl fmt::Display for AtServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.error {
+            // sqlx says "error communicating with database: " first: the
+            // server name already says where.
+            sqlx::Error::Io(e) => write!(f, "{}: {e}", self.server),
+            e => write!(f, "{}: {e}", self.server),
+        }
+    }
+}
+
+impl StdError for AtServer {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.error)
+    }
+}
 
 fn map_err(options: &PostgresOptions, op: &'static str, e: sqlx::Error) -> StateError {
     match e {

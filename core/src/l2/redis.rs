@@ -15,7 +15,12 @@
 //!   connection and task; the task pings the server every
 //!   [`PUBSUB_PING_INTERVAL`], and when the connection is lost it reconnects
 //!   with backoff, resubscribes and delivers [`Invalidation::All`].
+//! - Errors of connecting and subscribing name the server (`host:port` or
+//!   the socket path, never the URL's credentials) before the cause:
+//!   `L2 (redis) connect failed: 127.0.0.1:6380: Connection refused (os
+//!   error 111)`.
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -27,7 +32,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use parking_lot::Mutex;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink, PubSubStream};
-use redis::{AsyncConnectionConfig, Client, Cmd, FromRedisValue, Pipeline, RedisResult, Value};
+use redis::{
+    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, FromRedisValue, Pipeline, RedisError, RedisResult,
+    Value,
+};
 use tokio::sync::{mpsc, watch};
 
 use super::notice;
@@ -58,6 +66,8 @@ const RECONNECT_ATTEMPTS: usize = 3;
 /// The Redis L2 tier. See the module docs.
 pub struct RedisTier {
     client: Client,
+    /// The server's address, for errors ([`server_name`]).
+    server: Arc<str>,
     conn: ConnectionManager,
     namespace: String,
     /// `namespace ":"`.
@@ -78,6 +88,7 @@ impl fmt::Debug for RedisTier {
     // The client holds the URL's password: not printed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisTier")
+            .field("server", &self.server)
             .field("namespace", &self.namespace)
             .field("instance_id", &format_args!("{:016x}", self.instance_id))
             .field("timeout", &self.timeout)
@@ -96,8 +107,9 @@ impl RedisTier {
     /// # Errors
     /// [`StateError::Config`] for an invalid config or URL;
     /// [`StateError::Backend`] (op `"connect"`) when the server refuses the
-    /// connection or the credentials; [`StateError::Timeout`] when it does
-    /// not answer.
+    /// connection or the credentials, or its name does not resolve (the
+    /// message names the server's address); [`StateError::Timeout`] when it
+    /// does not answer.
     pub async fn connect(config: &L2Config, clock: Arc<dyn Clock>) -> Result<Self> {
         config.validate()?;
         if config.url.starts_with("rediss://") {
@@ -109,13 +121,14 @@ impl RedisTier {
         let client = Client::open(config.url.as_str())
             .map_err(|e| StateError::config("l2.url", format!("not a valid Redis URL: {e}")))?;
         let connect_timeout = config.timeout.max(MIN_CONNECT_TIMEOUT);
+        let server: Arc<str> = server_name(client.get_connection_info().addr()).into();
 
         // One direct attempt first, so a refused connection or bad password
         // is reported as such (the manager would retry it until the deadline).
         let probe_config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(connect_timeout))
             .set_response_timeout(Some(connect_timeout));
-        with_deadline("connect", connect_timeout, async {
+        with_deadline("connect", &server, connect_timeout, async {
             let mut conn = client.get_multiplexed_async_connection_with_config(&probe_config).await?;
             redis::cmd("PING").query_async::<()>(&mut conn).await
         })
@@ -128,7 +141,7 @@ impl RedisTier {
             .set_min_delay(RESUBSCRIBE_MIN_BACKOFF)
             .set_max_delay(RESUBSCRIBE_MAX_BACKOFF);
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
-            .map_err(|e| StateError::backend(Tier::L2, BACKEND, "connect", e))?;
+            .map_err(|e| StateError::backend(Tier::L2, BACKEND, "connect", AtServer::new(&server, e)))?;
 
         let namespace = config.namespace.clone();
         let mut prefix = namespace.clone().into_bytes();
@@ -138,6 +151,7 @@ impl RedisTier {
         let (shutdown, _) = watch::channel(());
         Ok(Self {
             client,
+            server,
             conn,
             namespace,
             prefix,
@@ -227,6 +241,7 @@ impl RedisTier {
     fn subscriber(&self) -> Subscriber {
         Subscriber {
             client: self.client.clone(),
+            server: self.server.clone(),
             channel: self.channel.clone(),
             own_id: self.instance_id,
             limit: self.connect_timeout,
@@ -284,15 +299,54 @@ fn glob_escape(s: &str) -> Vec<u8> {
     out
 }
 
-/// `fut` bounded by `limit`, its errors as L2 errors of `op` (no breaker).
+/// How errors name the server at `addr`: `host:port` (`[v6]:port`) or the
+/// socket path. Never the URL's credentials, which `addr` does not hold.
+fn server_name(addr: &ConnectionAddr) -> String {
+    match addr {
+        ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } if host.contains(':') => {
+            format!("[{host}]:{port}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A connection error of the server `server`: displays as `server: cause`;
+/// its [`source`](StdError::source) is the client's [`RedisError`].
+#[derive(Debug)]
+struct AtServer {
+    server: Arc<str>,
+    error: RedisError,
+}
+
+impl AtServer {
+    fn new(server: &Arc<str>, error: RedisError) -> Self {
+        Self { server: server.clone(), error }
+    }
+}
+
+impl fmt::Display for AtServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.server, self.error)
+    }
+}
+
+impl StdError for AtServer {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// `fut` bounded by `limit`, its errors as L2 errors of `op` naming `server`
+/// (no breaker).
 async fn with_deadline<T>(
     op: &'static str,
+    server: &Arc<str>,
     limit: Duration,
     fut: impl Future<Output = RedisResult<T>>,
 ) -> Result<T> {
     match tokio::time::timeout(limit, fut).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(StateError::backend(Tier::L2, BACKEND, op, e)),
+        Ok(Err(e)) => Err(StateError::backend(Tier::L2, BACKEND, op, AtServer::new(server, e))),
         Err(_) => Err(StateError::Timeout { tier: Tier::L2, backend: BACKEND, op, after: limit }),
     }
 }
@@ -426,6 +480,8 @@ impl L2Tier for RedisTier {
 /// What a subscriber task needs.
 struct Subscriber {
     client: Client,
+    /// The server's address, for errors.
+    server: Arc<str>,
     channel: Vec<u8>,
     own_id: u64,
     /// Deadline of connecting + subscribing, and of each health ping.
@@ -443,7 +499,7 @@ enum Ended {
 impl Subscriber {
     /// A new pub/sub connection subscribed to the channel.
     async fn open(&self) -> Result<(PubSubSink, PubSubStream)> {
-        with_deadline("subscribe", self.limit, async {
+        with_deadline("subscribe", &self.server, self.limit, async {
             let (mut sink, stream) = self.client.get_async_pubsub().await?.split();
             sink.subscribe(&self.channel).await?;
             Ok((sink, stream))

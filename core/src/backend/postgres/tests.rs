@@ -280,6 +280,70 @@ async fn a_server_that_never_answers_times_out() {
     );
 }
 
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Connects to `url` with the default 3 s acquire timeout; the error must
+/// come well before it.
+async fn connect_error_within_1s(url: &str) -> StateError {
+    assert_eq!(PostgresOptions::default().acquire_timeout, Duration::from_secs(3));
+    let outcome = tokio::time::timeout(Duration::from_secs(1), PostgresStateBackend::connect(url, "t"))
+        .await
+        .expect("the connect error waited (for the acquire timeout?) instead of failing at once");
+    outcome.unwrap_err()
+}
+
+#[tokio::test]
+async fn a_refused_connect_fails_at_once_naming_the_server() {
+    let port = closed_port();
+    let e = connect_error_within_1s(&format!("postgres://postgres@127.0.0.1:{port}/test")).await;
+    let msg = e.to_string();
+    println!("refused: {msg}");
+    assert!(
+        matches!(e, StateError::Backend { tier: Tier::L3, backend: "postgres", op: "connect", .. }),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("127.0.0.1:{port}, database test: ")), "no address in {msg}");
+    assert!(msg.to_ascii_lowercase().contains("connection refused"), "no cause in {msg}");
+}
+
+#[tokio::test]
+async fn a_connect_error_does_not_show_the_credentials() {
+    let port = closed_port();
+    let url = format!("postgres://strata_user:secret-pw@127.0.0.1:{port}/strata_db");
+    let e = connect_error_within_1s(&url).await;
+    let msg = format!("{e} / {e:?}");
+    assert!(msg.contains(&format!("127.0.0.1:{port}, database strata_db")), "no address in {msg}");
+    assert!(msg.to_ascii_lowercase().contains("connection refused"), "no cause in {msg}");
+    assert!(!msg.contains("secret-pw"), "the password leaked into {msg}");
+    assert!(!msg.contains("strata_user"), "the user name leaked into {msg}");
+}
+
+#[tokio::test]
+async fn an_unknown_host_or_database_is_named_in_the_connect_error() {
+    // `.invalid` never resolves (RFC 2606).
+    let e = connect_error_within_1s("postgres://postgres@strata-no-such-host.invalid:5439/test").await;
+    let msg = e.to_string();
+    println!("unknown host: {msg}");
+    assert!(matches!(e, StateError::Backend { op: "connect", .. }), "{msg}");
+    assert!(msg.contains("strata-no-such-host.invalid:5439, database test: "), "no address in {msg}");
+
+    // The real server, a database it does not have (the password is
+    // ignored by trust auth, and must not show either).
+    let opts: PgConnectOptions = url().parse().unwrap();
+    let (host, port) = (opts.get_host().to_string(), opts.get_port());
+    let url = format!("postgres://postgres:secret-pw@{host}:{port}/strata_no_such_db");
+    let e = connect_error_within_1s(&url).await;
+    let msg = e.to_string();
+    println!("unknown database: {msg}");
+    assert!(matches!(e, StateError::Backend { op: "connect", .. }), "{msg}");
+    assert!(msg.contains(&format!("{host}:{port}, database strata_no_such_db: ")), "no address in {msg}");
+    assert!(msg.contains("does not exist"), "no cause in {msg}");
+    assert!(!msg.contains("secret-pw"), "the password leaked into {msg}");
+}
+
 /// `Duration::MAX` ("wait as long as it takes") connects and serves instead
 /// of overflowing sqlx's `Instant::now() + acquire_timeout`.
 #[tokio::test]
