@@ -35,6 +35,13 @@
 //! [`StateError::Backend`], never a hang. The pool drops broken connections
 //! and opens new ones, so the backend works again once the server is back.
 //!
+//! The server cancels a statement at nine tenths of the op timeout itself
+//! (its `statement_timeout`), so a write the client reports as timed out
+//! has not committed: left to run, one waiting for a row lock could commit
+//! later, after the engine reported the write failed and readers cached the
+//! old row again (a timeout that expires in the network, not at the server,
+//! still leaves the outcome unknown).
+//!
 //! [`PostgresStateBackend::connect`] first opens one connection of its own,
 //! so a refused connection, an unknown host or a rejected login fails at
 //! once with the cause (the pool would retry a refused connection until the
@@ -233,6 +240,10 @@ impl PostgresStateBackend {
         }
         let connect: PgConnectOptions =
             url.parse().map_err(|e: sqlx::Error| StateError::config("l3.url", e.to_string()))?;
+        let connect = match server_statement_timeout(options.op_timeout) {
+            Some(ms) => connect.options([("statement_timeout", ms.to_string())]),
+            None => connect,
+        };
         let server: Arc<str> = server_name(&connect).into();
         let acquire_timeout = options.acquire_timeout.min(crate::engine::FAR_FUTURE);
         let at_server = |e| match e {
@@ -367,6 +378,18 @@ type Query = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArgum
 /// How errors name the server of `options`: `host:port` (`[v6]:port`) or
 /// the socket path, and the database when the URL names one. Never the user
 /// or password.
+/// The server's own `statement_timeout` (ms) for an op timeout: nine
+/// tenths of it, so that a statement that waits too long (a row lock held
+/// by another session) is cancelled by the server, and the client is told
+/// so, before the client gives up on it. A statement the client gave up on
+/// would otherwise run on and could commit later, after the engine had
+/// reported the write failed and readers had cached the old row. `None`
+/// (no server limit) for op timeouts beyond PostgreSQL's (about 24 days).
+fn server_statement_timeout(op_timeout: Duration) -> Option<u64> {
+    let ms = (op_timeout.as_millis() * 9 / 10).max(1);
+    u64::try_from(ms).ok().filter(|&ms| ms <= i32::MAX as u64)
+}
+
 fn server_name(options: &PgConnectOptions) -> String {
     let (host, port) = (options.get_host(), options.get_port());
     let mut name = match options.get_socket() {

@@ -405,3 +405,33 @@ proptest! {
         });
     }
 }
+
+/// A write that waits for a row lock past the op timeout is cancelled by
+/// the server, not left to commit after the client gave up: once the lock
+/// is released the row still holds the old value (it held the new one
+/// before the server-side statement timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_write_never_commits_later() {
+    assert_eq!(server_statement_timeout(Duration::from_secs(1)), Some(900));
+    assert_eq!(server_statement_timeout(Duration::MAX), None);
+    let t = Table::new("late_commit");
+    t.backend().await.put(b"k", b(b"old")).await.unwrap();
+    let opts = PostgresOptions { op_timeout: Duration::from_secs(1), ..PostgresOptions::default() };
+    let be = PostgresStateBackend::connect_with(&url(), &t.0, opts).await.unwrap();
+    let mut locker = admin().await;
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(AssertSqlSafe(format!("SELECT 1 FROM \"{}\" WHERE key = $1 FOR UPDATE", t.0)))
+        .bind(&b"k"[..])
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let err = be.put(b"k", b(b"new")).await.unwrap_err();
+    tokio::time::sleep(Duration::from_millis(1_500)).await; // past the op timeout
+    tx.rollback().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        be.get(b"k").await.unwrap().as_deref(),
+        Some(&b"old"[..]),
+        "the write failed ({err}) and must not land"
+    );
+}
