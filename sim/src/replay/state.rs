@@ -84,7 +84,8 @@ pub(crate) struct Instance {
     /// Invalidations this instance received so far: a write-through write
     /// during which one arrived caches nothing (the engine's remote epoch).
     pub(crate) remote_epoch: u64,
-    /// Write-back turns in flight.
+    /// Flusher turns in flight that write one write per L3 call:
+    /// write-back turns, and write-behind batches being isolated.
     pub(crate) turns: HashMap<u64, Turn, KeyHasher>,
     /// Time of the earliest scheduled flush check.
     pub(crate) flush_at: Option<u64>,
@@ -96,14 +97,23 @@ pub(crate) struct Instance {
     pub(crate) parked: VecDeque<PendingWrite>,
 }
 
-/// A write-back turn in flight: its writes, how many have not finished
-/// yet, how many have been started, and those that failed.
+/// A flusher turn in flight whose writes go to L3 one write per call:
+/// a write-back turn (every write, up to `WRITE_BACK_CONCURRENCY` at
+/// once), or a write-behind batch whose one call failed, written again one
+/// write at a time in order (the engine's `isolate.rs`, one call in flight
+/// at a time, stopping after `DOWN_AFTER` failures in a row).
 #[derive(Debug)]
 pub(crate) struct Turn {
+    /// The turn's writes, in queue order.
     pub(crate) ops: Vec<PendingWrite>,
+    /// Calls started and not finished yet.
     pub(crate) left: usize,
+    /// Writes started so far (`ops[..started]`); the rest are untried.
     pub(crate) started: usize,
+    /// Writes whose own call failed, in the order they failed.
     pub(crate) failed: Vec<PendingWrite>,
+    /// Isolation: calls that failed in a row, just now.
+    pub(crate) failed_in_a_row: usize,
 }
 
 impl PendingWrite {
@@ -127,7 +137,9 @@ pub(crate) enum Job {
     /// one batch, one L3 call (`turn: None`); write-back each of its writes
     /// with an L3 call of its own, up to `WRITE_BACK_CONCURRENCY` at once
     /// (`turn: Some(t)`, one write of turn `t`), as the engine's flusher
-    /// does.
+    /// does. A write-behind batch of several writes whose call failed is
+    /// written again one write at a time (`turn: Some(t)` too, each a
+    /// batch call of one write: the engine's `isolate`).
     Flush { inst: u32, ops: Vec<PendingWrite>, turn: Option<u64> },
     /// A write-back or write-behind delete asks whether L3 holds the key
     /// (what `delete` returns) before it is queued.
@@ -309,10 +321,14 @@ impl Sim {
     pub(crate) fn start_l3(&mut self, job: Job) {
         let ns = match &job {
             Job::Load { .. } | Job::Exists { .. } => self.lat.l3_read.sample_ns(&mut self.rng.l3_read),
-            Job::Write { .. } | Job::Flush { turn: Some(_), .. } => {
+            // A write-through write, and each of write-back's, is a call
+            // of its own (`put`, `delete`).
+            Job::Write { .. } => self.lat.l3_write.sample_ns(&mut self.rng.l3_write),
+            Job::Flush { .. } if self.plan != WritePlan::CachesThenL3Batched => {
                 self.lat.l3_write.sample_ns(&mut self.rng.l3_write)
             }
-            Job::Flush { ops, turn: None, .. } => self
+            // Write-behind's batches, those of one write isolating a failed batch too.
+            Job::Flush { ops, .. } => self
                 .lat
                 .l3_write
                 .sample_ns(&mut self.rng.l3_write)

@@ -10,10 +10,19 @@
 //! L3 read, after which it is queued.
 //! As in the engine, a queued write that lands in L3 is written to L2 again
 //! (unless the key is queued again) and the other instances are told.
+//! When L3 fails (the engine's `flush_once` and `isolate.rs`): a failed
+//! write-behind batch of several writes is written again at once, one
+//! write at a time; a write whose own call failed goes to the back of the
+//! queue, writes left untried when L3 looks down (two such failures in a
+//! row) to its front; the flusher backs off only when a turn landed
+//! nothing (see `on_flush_done`, `settle`).
 //! When the trace ends the application shuts down (`shutdown_ms`, the
 //! engine's `shutdown(deadline)`): queues flush at once, failed writes are
 //! retried with the backoff while the next try comes before the deadline,
-//! and what is still queued then is counted unflushed.
+//! and what is still queued then is counted unflushed. (The engine's
+//! `shutdown` also backs off after a pass over the queue in which a write
+//! was refused but others landed; here, as in the background flusher, only
+//! a turn that landed nothing backs off.)
 
 use std::time::Duration;
 
@@ -21,6 +30,11 @@ use hashbrown::HashSet;
 use strata_core::policy::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan, next_flush_backoff};
 
 use super::state::{Event, Job, PendingWrite, Sim, Turn};
+
+/// Failed calls of one write in a row after which the isolation of a
+/// failed write-behind batch takes L3 to be down (the engine's
+/// `isolate.rs` `DOWN_AFTER`, private there).
+const DOWN_AFTER: usize = 2;
 
 impl Sim {
     /// A set (or delete) of `key` arrives at instance `i`.
@@ -178,7 +192,13 @@ impl Sim {
                 let first = ops.len().min(WRITE_BACK_CONCURRENCY);
                 inst.turns.insert(
                     turn,
-                    Turn { ops: ops.clone(), left: ops.len(), started: first, failed: Vec::new() },
+                    Turn {
+                        ops: ops.clone(),
+                        left: first,
+                        started: first,
+                        failed: Vec::new(),
+                        failed_in_a_row: 0,
+                    },
                 );
                 for &w in &ops[..first] {
                     self.batch_sizes.record(1);
@@ -239,21 +259,24 @@ impl Sim {
         self.writes.record(latency);
     }
 
-    /// Queue writes of instance `i` reached L3: the batch (write-behind),
-    /// or one write of write-back turn `turn` (the turn is over when its
-    /// last write lands). When the turn is over, its writes leave the
-    /// pending set and, with L2, each is written to L2 again (a put's
-    /// value, a delete's removal) unless the key is queued again, and the
-    /// other instances are told: the engine's `l2_after_flush`, so that L2
-    /// ends with the value L3 ends with when instances write one key within
-    /// a flush interval. (The engine's flusher waits for that L2 call
-    /// before its next batch; not modelled.)
+    /// An L3 call of instance `i`'s flusher ended (`failed`: it changed
+    /// nothing in L3): a write-behind batch (`turn: None`), or one write of
+    /// turn `turn` (write-back's, or of a write-behind batch being
+    /// isolated). As the engine's flusher (`flush_once`, `isolate.rs`):
     ///
-    /// A write that failed (`failed`: the whole batch, or this write of a
-    /// write-back turn) changed nothing in L3 and goes back to the queue
-    /// when its turn is over, unless the key was written again meanwhile;
-    /// the flusher then backs off ([`next_flush_backoff`]), and a turn
-    /// with a failure writes nothing to L2 again, as the engine's.
+    /// - A write-behind batch of several writes that failed is written
+    ///   again at once, one write at a time in order, each a batch call of
+    ///   one write: the flusher stays busy (`in_flight`) until that pass
+    ///   ends. After [`DOWN_AFTER`] failures in a row L3 is taken to be
+    ///   down and the rest of the batch is not tried; nor is it once the
+    ///   shutdown deadline has passed (no call of the flusher starts then).
+    /// - When the turn is over, see [`Self::settle`].
+    ///
+    /// Counted: every call in `l3_write_requests` (at submission); each
+    /// write of a call that failed in `retried_writes` (a failed batch of
+    /// 5 counts 5, then each failed call of one write 1 more); each write
+    /// that lands, once, in `l3_write_ops`; each call of one write as a
+    /// batch of size 1 (at submission).
     pub(crate) fn on_flush_done(
         &mut self,
         i: usize,
@@ -261,47 +284,95 @@ impl Sim {
         turn: Option<u64>,
         failed: bool,
     ) {
-        if !failed {
+        if failed {
+            self.c.retried_writes += ops.len() as u64;
+        } else {
             self.c.l3_write_ops += ops.len() as u64;
             for w in &ops {
                 self.l3.apply(w.key, w.version, w.delete);
             }
         }
-        let (landed, failed) = match turn {
-            None if failed => (Vec::new(), ops),
-            None => (ops, Vec::new()),
+        let past_deadline = self.shutdown_at.is_some_and(|end| self.now >= end);
+        let (landed, refused, untried) = match turn {
+            None if !failed => (ops, Vec::new(), Vec::new()),
+            // A batch of one write failed: that write was refused on its own.
+            None if ops.len() == 1 => (Vec::new(), ops, Vec::new()),
+            None if past_deadline => (Vec::new(), Vec::new(), ops),
+            None => {
+                // Written again, one write at a time, from the first.
+                let t = self.next_turn;
+                self.next_turn += 1;
+                let first = ops[0];
+                let turn = Turn { ops, left: 1, started: 1, failed: Vec::new(), failed_in_a_row: 0 };
+                self.inst[i].turns.insert(t, turn);
+                self.batch_sizes.record(1);
+                self.submit_l3(Job::Flush { inst: i as u32, ops: vec![first], turn: Some(t) });
+                return;
+            }
             Some(t) => {
+                let isolating = self.plan == WritePlan::CachesThenL3Batched;
                 let Some(turn) = self.inst[i].turns.get_mut(&t) else { return };
                 turn.left -= 1;
                 if failed {
                     turn.failed.extend_from_slice(&ops);
+                    turn.failed_in_a_row += 1;
+                } else {
+                    turn.failed_in_a_row = 0;
                 }
-                let next = turn.ops.get(turn.started).copied();
-                if next.is_some() {
-                    turn.started += 1;
-                }
-                let done = turn.left == 0;
+                // Write-back starts its next write whenever one ends;
+                // isolation its next one, unless L3 looks down.
+                let go_on = !isolating || (turn.failed_in_a_row < DOWN_AFTER && !past_deadline);
+                let next = turn.ops.get(turn.started).copied().filter(|_| go_on);
                 if let Some(next) = next {
+                    turn.started += 1;
+                    turn.left += 1;
                     self.batch_sizes.record(1);
                     self.submit_l3(Job::Flush { inst: i as u32, ops: vec![next], turn: Some(t) });
-                }
-                if !done {
                     return;
                 }
-                let Some(turn) = self.inst[i].turns.remove(&t) else { return };
+                if turn.left > 0 {
+                    return;
+                }
+                let Some(mut turn) = self.inst[i].turns.remove(&t) else { return };
+                let untried = turn.ops.split_off(turn.started);
                 // A turn holds a key at most once.
                 let lost: HashSet<u64> = turn.failed.iter().map(|w| w.key).collect();
-                (turn.ops.into_iter().filter(|w| !lost.contains(&w.key)).collect(), turn.failed)
+                let landed = turn.ops.into_iter().filter(|w| !lost.contains(&w.key)).collect();
+                (landed, turn.failed, untried)
             }
         };
+        self.settle(i, landed, refused, untried);
+    }
+
+    /// The flusher turn of instance `i` is over (the engine's `settle`,
+    /// then `l2_after_flush`): the writes that `landed` leave the pending
+    /// set and, with L2, each is written to L2 again (a put's value, a
+    /// delete's removal) unless the key is queued again, and the other
+    /// instances are told, even when other writes of the turn failed: so
+    /// that L2 ends with the value L3 ends with when instances write one
+    /// key within a flush interval. (The engine's flusher waits for that
+    /// L2 call before its next batch; not modelled.) The writes `refused`
+    /// on their own (their call of one write failed) go to the back of the
+    /// queue (`requeue_back`), the `untried` ones back to its front
+    /// (`requeue`); neither overrides a newer write of its key. The
+    /// flusher backs off ([`next_flush_backoff`]) only when the turn
+    /// landed nothing; when any write landed, or none failed, its backoff
+    /// is reset.
+    fn settle(
+        &mut self,
+        i: usize,
+        landed: Vec<PendingWrite>,
+        refused: Vec<PendingWrite>,
+        untried: Vec<PendingWrite>,
+    ) {
         let now = self.instant();
-        let ok = failed.is_empty();
+        let any_landed = !landed.is_empty();
         for w in landed {
             let inst = &mut self.inst[i];
             if inst.own_writes.get(&w.key).is_some_and(|&(v, _)| v == w.version) {
                 inst.own_writes.remove(&w.key);
             }
-            if !ok || self.l2.is_none() || inst.queue.get(&w.key).is_some() {
+            if self.l2.is_none() || inst.queue.get(&w.key).is_some() {
                 continue;
             }
             let hash = self.hash(w.key);
@@ -309,12 +380,12 @@ impl Sim {
             self.invalidate_others(i, w.key);
         }
         let inst = &mut self.inst[i];
-        if ok {
+        let any_failed = !refused.is_empty() || !untried.is_empty();
+        inst.queue.requeue(untried.into_iter().map(|w| (w.key, w.into_op())).collect(), now);
+        inst.queue.requeue_back(refused.into_iter().map(|w| (w.key, w.into_op())).collect(), now);
+        if any_landed || !any_failed {
             inst.backoff = Duration::ZERO;
         } else {
-            self.c.retried_writes += failed.len() as u64;
-            let batch = failed.into_iter().map(|w| (w.key, w.into_op())).collect();
-            inst.queue.requeue(batch, now);
             inst.backoff = next_flush_backoff(inst.backoff);
             let wait = u64::try_from(inst.backoff.as_nanos()).unwrap_or(u64::MAX);
             inst.retry_at = self.now.saturating_add(wait);

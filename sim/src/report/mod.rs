@@ -174,9 +174,10 @@ pub struct LatencySummary {
 /// The write queue of write-back / write-behind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WriteQueueReport {
-    /// L3 write requests made from the queue.
+    /// L3 write requests made from the queue (failed ones, and the calls
+    /// of one write that isolate a failed write-behind batch, included).
     pub batches: u64,
-    /// Keys per batch.
+    /// Keys per batch (a call of one write counts as a batch of 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<BatchSizes>,
     /// Writes absorbed by a newer write (or delete) of the same key before
@@ -205,10 +206,12 @@ pub struct FailureReport {
     /// Sets and deletes answered with an error: a write-through write, or
     /// a queued delete's existence check, failed (not in the write latency).
     pub write_errors: u64,
-    /// Failed L3 write attempts of queued writes, each given back to the
-    /// queue to be retried after the flusher's backoff (a write that
-    /// failed 3 times counts 3; it is one write, and counts in
-    /// `l3.write_ops` once, if it lands).
+    /// Failed L3 write attempts of queued writes: each write of a failed
+    /// call (a failed write-behind batch counts each of its writes, then
+    /// each of them that fails again written alone counts 1 more), each
+    /// retried: at once one write at a time (a failed batch), or later
+    /// from the queue. A write that failed 3 times counts 3; it is one
+    /// write, and counts in `l3.write_ops` once, if it lands.
     pub retried_writes: u64,
 }
 

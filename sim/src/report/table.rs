@@ -131,7 +131,7 @@ impl Report {
         if !f.is_empty() {
             let _ = writeln!(
                 o,
-                "\n  L3 failures: {} requests failed; {} gets and {} writes answered with an error, {} failed attempts of queued writes (queued again)",
+                "\n  L3 failures: {} requests failed; {} gets and {} writes answered with an error, {} failed attempts of queued writes (retried)",
                 f.l3_errors, f.failed_reads, f.write_errors, f.retried_writes
             );
         }

@@ -69,7 +69,8 @@ counters! {
     /// Keys written to L3 (a batch counts each key), counted when they
     /// land: a write that failed and was retried counts once, when it lands.
     l3_write_ops,
-    /// L3 write requests (a batch counts once), failed ones included.
+    /// L3 write requests (a batch counts once), failed ones included, and
+    /// the calls of one write that isolate a failed write-behind batch.
     l3_write_requests,
     /// Refresh-ahead reloads started.
     refreshes,
@@ -89,8 +90,9 @@ counters! {
     /// Sets and deletes answered with an error because an L3 request
     /// failed (a write-through write, a queued delete's existence check).
     write_errors,
-    /// Failed L3 write attempts of queued writes, each given back to the
-    /// queue to be retried (a write that failed 3 times counts 3).
+    /// Failed L3 write attempts of queued writes: each write of a failed
+    /// call (a failed batch counts each of its writes, each failed call
+    /// of one write isolating it 1); a write that failed 3 times counts 3.
     retried_writes,
     /// Queued writes still not in L3 when the shutdown deadline passed
     /// (`shutdown_ms`; the engine's `Unflushed` keys).
