@@ -15,10 +15,7 @@ use super::QueuedValue;
 use super::flusher::{FlushFor, Outcome};
 use crate::backend::StateBackend;
 use crate::l1::ByteKey;
-use crate::policy::PendingOp;
-
-/// Failed single writes in a row after which L3 counts as down.
-const DOWN_AFTER: usize = 2;
+use crate::policy::{ISOLATE_DOWN_AFTER, PendingOp};
 
 impl<B: StateBackend> Inner<B> {
     /// Writes `batch` one write at a time, in order; see the module docs.
@@ -30,7 +27,7 @@ impl<B: StateBackend> Inner<B> {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut failed_in_a_row = 0;
         for write in batch {
-            if failed_in_a_row == DOWN_AFTER {
+            if failed_in_a_row == ISOLATE_DOWN_AFTER {
                 outcomes.push(Outcome::Untried);
                 continue;
             }

@@ -14,4 +14,6 @@ pub mod write;
 pub use backoff::next_flush_backoff;
 pub use refresh::RefreshPolicy;
 pub use tombstone::{TOMBSTONE_TTL, tombstone_ttl};
-pub use write::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WriteBehindQueue, WritePlan};
+pub use write::{
+    Enqueued, ISOLATE_DOWN_AFTER, PendingOp, WRITE_BACK_CONCURRENCY, WriteBehindQueue, WritePlan,
+};

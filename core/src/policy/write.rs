@@ -48,6 +48,12 @@ const COMPACT_MIN_HOLES: usize = 1_024;
 /// waiting for connections).
 pub const WRITE_BACK_CONCURRENCY: usize = 16;
 
+/// After a write-behind batch failed, its writes are written again one at
+/// a time (one write L3 refuses must not hold back the others); when this
+/// many fail in a row, L3 is taken to be down and the rest of the batch
+/// waits for the next try (the engine's `isolate.rs`, and the simulator).
+pub const ISOLATE_DOWN_AFTER: usize = 2;
+
 /// Where a put goes now and later, for a strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WritePlan {

@@ -101,7 +101,7 @@ pub(crate) struct Instance {
 /// a write-back turn (every write, up to `WRITE_BACK_CONCURRENCY` at
 /// once), or a write-behind batch whose one call failed, written again one
 /// write at a time in order (the engine's `isolate.rs`, one call in flight
-/// at a time, stopping after `DOWN_AFTER` failures in a row).
+/// at a time, stopping after `ISOLATE_DOWN_AFTER` failures in a row).
 #[derive(Debug)]
 pub(crate) struct Turn {
     /// The turn's writes, in queue order.

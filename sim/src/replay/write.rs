@@ -27,14 +27,12 @@
 use std::time::Duration;
 
 use hashbrown::HashSet;
-use strata_core::policy::{Enqueued, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan, next_flush_backoff};
+use strata_core::policy::{
+    Enqueued, ISOLATE_DOWN_AFTER as DOWN_AFTER, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan,
+    next_flush_backoff,
+};
 
 use super::state::{Event, Job, PendingWrite, Sim, Turn};
-
-/// Failed calls of one write in a row after which the isolation of a
-/// failed write-behind batch takes L3 to be down (the engine's
-/// `isolate.rs` `DOWN_AFTER`, private there).
-const DOWN_AFTER: usize = 2;
 
 impl Sim {
     /// A set (or delete) of `key` arrives at instance `i`.
