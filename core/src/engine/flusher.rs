@@ -265,23 +265,28 @@ impl<B: StateBackend> Inner<B> {
     /// the queue into the in-flight map, [`LOCK_CHUNK`] writes per lock hold.
     /// Taking in chunks changes nothing a put can observe: a write of a key
     /// not yet taken coalesces as before, one of a key already taken queues
-    /// again and is flushed after this batch.
+    /// again and is flushed after this batch. The batch ends before such a
+    /// write (`take_until`): it holds a key at most once, so write-back may
+    /// commit its writes in any order (a key twice in one batch, written
+    /// concurrently, could land older-last).
     fn take_flushing(&self) -> Batch {
         let mut batch = Vec::new();
         loop {
-            let mut w = self.writes.lock();
+            let mut guard = self.writes.lock();
+            let w = &mut *guard;
             let want = w.queue.batch_size() - batch.len();
             if want == 0 {
                 break;
             }
-            let chunk = w.queue.take(LOCK_CHUNK.min(want));
+            let flushing = &w.flushing;
+            let chunk = w.queue.take_until(LOCK_CHUNK.min(want), |k| flushing.contains_key(k));
             if chunk.is_empty() {
                 break;
             }
             for (k, op) in &chunk {
                 w.flushing.insert(k.clone(), op.clone());
             }
-            drop(w);
+            drop(guard);
             batch.extend(chunk);
         }
         batch

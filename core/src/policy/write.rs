@@ -388,8 +388,22 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
 
     /// Takes up to `max` pending writes, oldest first.
     pub fn take(&mut self, max: usize) -> Vec<(K, PendingOp<V>)> {
+        self.take_until(max, |_| false)
+    }
+
+    /// [`Self::take`], stopping before the first write whose key `stop`
+    /// names: it stays pending, first in line. A flusher that takes a batch
+    /// in parts stops at a key already in the batch (written again since its
+    /// part was taken), so that a batch holds a key at most once and its
+    /// writes may commit in any order.
+    pub fn take_until(&mut self, max: usize, mut stop: impl FnMut(&K) -> bool) -> Vec<(K, PendingOp<V>)> {
         let mut out = Vec::with_capacity(max.min(self.live));
         while out.len() < max {
+            if let Some(Some(slot)) = self.slots.front()
+                && stop(&slot.key)
+            {
+                break;
+            }
             let Some(front) = self.slots.pop_front() else { break };
             let seq = self.front_seq;
             self.front_seq = self.front_seq.wrapping_add(1);
@@ -566,6 +580,18 @@ mod tests {
         q.push(3, PendingOp::Put(3), at(1));
         q.requeue(b, at(2));
         assert_eq!(q.take(3).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn take_until_stops_before_a_named_key() {
+        let mut q = q();
+        for k in 1..=4 {
+            q.push(k, PendingOp::Put(k), at(0));
+        }
+        let first = q.take_until(10, |&k| k == 3);
+        assert_eq!(first.into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(q.take_until(10, |&k| k == 3).is_empty(), "3 stays first in line");
+        assert_eq!(q.take(10).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![3, 4]);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct Faults {
     pub ack_delay_ms: AtomicU64,
     /// `clear` waits this long before it empties the wrapped backend.
     pub clear_delay_ms: AtomicU64,
+    /// Single `put`s and `delete`s yield to the runtime before they write,
+    /// so that concurrent writes interleave.
+    pub yield_writes: AtomicBool,
     /// A key L3 refuses: every write call that holds it fails (as
     /// PostgreSQL fails a batch holding a key too long for its index).
     pub refused_key: parking_lot::Mutex<Option<Bytes>>,
@@ -87,6 +90,12 @@ impl<B> Faulty<B> {
         Ok(())
     }
 
+    async fn maybe_yield(&self) {
+        if self.faults.yield_writes.load(Ordering::Relaxed) {
+            tokio::task::yield_now().await;
+        }
+    }
+
     async fn ack(&self) {
         let d = self.faults.ack_delay_ms.load(Ordering::Relaxed);
         if d > 0 {
@@ -107,6 +116,7 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
         let _in_flight = InFlight::enter(&self.faults);
         self.enter("put").await?;
         self.faults.refuses(std::iter::once(key))?;
+        self.maybe_yield().await;
         self.inner.put(key, value).await?;
         self.ack().await;
         Ok(())
@@ -116,6 +126,7 @@ impl<B: StateBackend> StateBackend for Faulty<B> {
         let _in_flight = InFlight::enter(&self.faults);
         self.enter("delete").await?;
         self.faults.refuses(std::iter::once(key))?;
+        self.maybe_yield().await;
         let existed = self.inner.delete(key).await?;
         self.ack().await;
         Ok(existed)
