@@ -356,3 +356,51 @@ async fn writes_of_a_key_land_in_the_order_they_were_made() {
         );
     }
 }
+
+/// `warm_cache` counts a key whose load was already in flight (here a
+/// `get` waiting on a slow L3) by that load's result; it skipped it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_cache_counts_a_key_already_being_loaded() {
+    let (c, faults) = cache(WriteStrategy::WriteThrough, |_| {});
+    c.backend().inner.put(b"w", Bytes::from_static(b"v")).await.unwrap();
+    faults.delay_ms.store(200, Ordering::Relaxed);
+    let reading = tokio::spawn({
+        let c = Arc::clone(&c);
+        async move { c.get(b"w").await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let found = c.warm_cache(&[Bytes::from_static(b"w"), Bytes::from_static(b"nope")]).await.unwrap();
+    assert_eq!(found, 1);
+    assert_eq!(reading.await.unwrap().unwrap().as_deref(), Some(&b"v"[..]));
+}
+
+/// At most one refresh-ahead reload of a key is in flight, also when the
+/// key is invalidated and written again while one runs: the running one
+/// keeps the key's mark until it ends (invalidate used to clear the mark,
+/// and the next due hit started a second reload), and, being stale, it
+/// does not put its older value back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalidated_refresh_still_counts_as_the_one_in_flight() {
+    let clock = strata_core::ManualClock::new();
+    let (backend, faults) = Faulty::new(MemoryStateBackend::new());
+    let mut cfg = CacheConfig::default();
+    cfg.write.strategy = WriteStrategy::WriteBehind;
+    cfg.l1.ttl = Some(Duration::from_secs(10));
+    cfg.refresh = strata_core::config::RefreshConfig { enabled: true, threshold: 0.5 };
+    let c = CachedStateBackend::builder(backend).config(cfg).clock(clock.clone()).build().unwrap();
+    c.put(b"k", Bytes::from_static(b"v1")).await.unwrap();
+    c.flush().await.unwrap();
+    clock.advance(Duration::from_secs(6));
+    faults.delay_ms.store(300, Ordering::Relaxed);
+    assert_eq!(c.get(b"k").await.unwrap().as_deref(), Some(&b"v1"[..])); // due: a reload starts
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    c.invalidate(b"k").await;
+    c.put(b"k", Bytes::from_static(b"v2")).await.unwrap();
+    clock.advance(Duration::from_secs(6));
+    assert_eq!(c.get(b"k").await.unwrap().as_deref(), Some(&b"v2"[..])); // due again
+    assert_eq!(c.stats().refresh_ahead, 1, "a second reload started while the first ran");
+    c.settle().await;
+    assert_eq!(c.get(b"k").await.unwrap().as_deref(), Some(&b"v2"[..]));
+    faults.delay_ms.store(0, Ordering::Relaxed);
+    c.shutdown(Duration::from_secs(5)).await.unwrap();
+}

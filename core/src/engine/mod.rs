@@ -211,7 +211,8 @@ impl<B: StateBackend> CachedStateBackend<B> {
     }
 
     /// Loads `keys` from L3 with one call and stores them in the caches.
-    /// Returns how many were found.
+    /// Returns how many were found (a key named twice counts twice; one
+    /// whose load was already in flight counts by that load's result).
     ///
     /// # Errors
     /// When L3 fails.

@@ -414,15 +414,29 @@ impl<B: StateBackend> Inner<B> {
         Ok(out)
     }
 
+    /// Loads `keys` (one L3 call for those no load is in flight for) and
+    /// counts those found. A key whose load is already in flight (a `get`,
+    /// a refresh-ahead reload, or the key named twice) is counted by that
+    /// load's result, as `get_batch` answers it.
     pub(crate) async fn warm(self: &Arc<Self>, keys: &[Bytes]) -> Result<usize> {
-        let mut leaders = Vec::new();
-        for k in keys {
-            if let Role::Leader(l) = self.loads.join(k) {
-                leaders.push(l);
+        let (mut leaders, mut waiters) = (Vec::new(), Vec::new());
+        for (i, k) in keys.iter().enumerate() {
+            match self.loads.join(k) {
+                Role::Leader(l) => leaders.push(l),
+                Role::Waiter(w) => waiters.push((i, w)),
             }
         }
         let values = self.load_batch(leaders).await?;
-        Ok(values.iter().filter(|v| v.is_some()).count())
+        let mut found = values.iter().filter(|v| v.is_some()).count();
+        for (i, w) in waiters {
+            self.metrics.coalesced_loads.incr();
+            let value = match w.wait().await {
+                Some(r) => r.map_err(|e| shared_error(self.l3.name(), &e))?,
+                None => Get::new(self, &keys[i]).await?,
+            };
+            found += usize::from(value.is_some());
+        }
+        Ok(found)
     }
 
     /// On a hit: starts one background reload if the entry is old enough.

@@ -281,7 +281,6 @@ impl<B: StateBackend> Inner<B> {
         match msg {
             Invalidation::Key(k) => {
                 self.loads.invalidate_remote(Some(&k));
-                self.refresh.lock().finish(&k[..]);
                 self.l1.remove(&k[..]);
             }
             Invalidation::All => {

@@ -381,7 +381,9 @@ impl<B: StateBackend> Inner<B> {
                 self.space.notify_waiters();
             }
         }
-        self.refresh.lock().finish(key);
+        // A reload in flight keeps its mark until it ends (its flight is
+        // stale now and caches nothing): at most one per key, as in the
+        // simulator.
         self.drop_from_caches(key, false).await;
     }
 
