@@ -247,3 +247,36 @@ fn mrc_refuses_a_trace_without_reads() {
         )
     );
 }
+
+#[test]
+fn sampled_mrc_bounds_cover_a_loop_cliff_and_the_rate_is_kept() {
+    // a loop over 20,000 keys: every access misses below 20,000, only the
+    // cold ones (0.2) from 20,000 on; at 5 % the sample's cliff moves
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("loop.csv.zst").display().to_string();
+    ok(&["gen", "--dist", "loop", "--keys", "20000", "--requests", "100000", "-o", &trace]);
+    let caps: Vec<u64> = (17_000..=23_000).step_by(250).collect();
+    let list = caps.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    let v = json(&["mrc", &trace, "--json", "--sample-rate", "0.05", "--capacities", &list]);
+    assert_eq!(v["lru"]["sample_rate"].as_f64(), Some(0.05));
+    let mut wide = 0;
+    for p in v["lru"]["points"].as_array().unwrap() {
+        let cap = p["capacity"].as_u64().unwrap();
+        let exact = if cap < 20_000 { 1.0 } else { 0.2 };
+        let bound = p["error_bound"].as_f64().unwrap();
+        let err = (p["miss_ratio"].as_f64().unwrap() - exact).abs();
+        assert!(err <= bound, "capacity {cap}: {p}");
+        wide += usize::from(bound > 0.02);
+    }
+    assert!(wide > 0, "a point near the cliff has a bound wider than 0.02");
+    // the table marks such points '?'
+    let table = String::from_utf8(
+        ok(&["mrc", &trace, "--sample-rate", "0.05", "--capacities", "20000,40000"]).stdout,
+    )
+    .unwrap();
+    let marks: Vec<bool> = table.lines().skip(3).map(|l| l.contains('?')).collect();
+    assert_eq!(marks, [true, false], "{table}");
+    // 0.01 × 50,000 = 500 sampled objects: the bound applies
+    let v = json(&["mrc", &trace, "--json", "--sample-rate", "0.01", "--capacities", "50000"]);
+    assert!(v["lru"]["points"][0]["error_bound"].as_f64().is_some(), "{v}");
+}

@@ -7,7 +7,9 @@ use anyhow::Context;
 use serde::Serialize;
 use strata_core::policy::eviction::EvictionConfig;
 use strata_sim::Unit;
-use strata_sim::mrc::{CurveReport, MissRatioCurve, MrcBuilder, SimPoint, simulate_curves};
+use strata_sim::mrc::{
+    CurveReport, MissRatioCurve, MrcBuilder, SHARDS_ERROR_BOUND, SimPoint, simulate_curves,
+};
 use strata_sim::trace::{TraceError, TraceFormat};
 
 use super::{open_trace, values};
@@ -159,7 +161,10 @@ fn table(
     for (i, &cap) in capacities.iter().enumerate() {
         let point = curve.point(cap);
         let mark = if point.exact { "" } else { "~" };
-        let bound = if point.error_bound.is_none() { "?" } else { "" };
+        // sampled: "?" where the stated bound does not hold (the --json
+        // output gives the point's own bound)
+        let beyond = curve.sample_rate() < 1.0 && point.error_bound.is_none_or(|b| b > SHARDS_ERROR_BOUND);
+        let bound = if beyond { "?" } else { "" };
         let ratio = format!("{mark}{:.4}{bound}", point.miss_ratio);
         let _ =
             write!(s, "{cap:>14} {:>8.1}% {ratio:>10} {:>12}", 100.0 * cap as f64 / footprint, point.misses);

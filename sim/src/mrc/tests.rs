@@ -243,3 +243,93 @@ fn report_points_and_default_capacities() {
     let json = serde_json::to_string(&r).unwrap();
     assert!(json.contains("\"unit\":\"objects\""), "{json}");
 }
+
+/// A generated trace whose keys are scrambled by `seed`, so that each seed
+/// samples a different set of keys.
+fn scrambled(dist: KeyDist, keys: u64, requests: u64, seed: u64) -> Vec<Request> {
+    let g = GenConfig { dist, keys, requests, seed, ..GenConfig::default() };
+    g.build()
+        .unwrap()
+        .map(|mut r| {
+            r.key = (r.key ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            r
+        })
+        .collect()
+}
+
+/// Checks |sampled − exact| ≤ the printed bound at the default capacities
+/// and 40 more up to 1.25 × the footprint; returns the bounded points.
+fn assert_within_printed_bounds(trace: &[Request], rate: f64, what: &str) -> usize {
+    let exact = curve(trace, Unit::Objects);
+    let mut b = MrcBuilder::sampled(Unit::Objects, rate).unwrap();
+    trace.iter().for_each(|r| b.access(r));
+    let s = b.finish();
+    let f = exact.footprint();
+    let mut caps = exact.default_capacities();
+    caps.extend((1..=40).map(|i| f * i / 32));
+    let mut bounded = 0;
+    for cap in caps {
+        if let Some(bound) = s.error_bound(cap) {
+            let err = (s.miss_ratio(cap) - exact.miss_ratio(cap)).abs();
+            assert!(
+                err <= bound,
+                "{what} rate {rate} capacity {cap}: exact {} sampled {} bound {bound}",
+                exact.miss_ratio(cap),
+                s.miss_ratio(cap)
+            );
+            bounded += 1;
+        }
+    }
+    bounded
+}
+
+#[test]
+fn sampled_points_stay_within_their_printed_bound() {
+    // 40 k keys at 5 %: about 2,000 sampled keys, 500 sampled objects at 10 k
+    for seed in 1..=3u64 {
+        for (name, dist) in
+            [("zipf", KeyDist::Zipf { alpha: 0.9 }), ("uniform", KeyDist::Uniform), ("loop", KeyDist::Loop)]
+        {
+            let trace = scrambled(dist, 40_000, 300_000, seed);
+            let bounded = assert_within_printed_bounds(&trace, 0.05, &format!("{name} seed {seed}"));
+            assert!(bounded >= 20, "{name} seed {seed}: {bounded} bounded points");
+        }
+    }
+}
+
+#[test]
+fn a_loop_cliff_moved_by_the_sample_gets_a_bound_that_covers_it() {
+    // a loop over 20,000 keys misses every access below 20,000 and none
+    // but the cold ones above; the sample holds more or fewer than 1,000
+    // keys, which moves its cliff
+    let trace = scrambled(KeyDist::Loop, 20_000, 100_000, 7);
+    let mut b = MrcBuilder::sampled(Unit::Objects, 0.05).unwrap();
+    trace.iter().for_each(|r| b.access(r));
+    let s = b.finish();
+    let sampled_cliff = s.footprint();
+    assert!(sampled_cliff.abs_diff(20_000) >= 300, "the sample's cliff at {sampled_cliff}");
+    let (lo, hi) = (sampled_cliff.min(20_000), sampled_cliff.max(20_000));
+    for cap in (lo - 1000..=hi + 1000).step_by(100) {
+        let exact = if cap < 20_000 { 1.0 } else { 0.2 };
+        let bound = s.error_bound(cap).unwrap();
+        let err = (s.miss_ratio(cap) - exact).abs();
+        assert!(err <= bound, "capacity {cap}: sampled {} bound {bound}", s.miss_ratio(cap));
+        if (lo..hi).contains(&cap) {
+            assert!(bound > 0.5, "capacity {cap} between the cliffs: bound {bound}");
+        }
+    }
+    // far from the cliff the stated bound holds
+    assert_eq!(s.error_bound(30_000), Some(SHARDS_ERROR_BOUND));
+}
+
+#[test]
+fn a_decimal_rate_reaches_its_minimum_sampled_objects_exactly() {
+    let trace: Vec<Request> = (0..1000u64).map(|k| get(k, 1)).collect();
+    let mut b = MrcBuilder::sampled(Unit::Objects, 0.01).unwrap();
+    trace.iter().for_each(|r| b.access(r));
+    let c = b.finish();
+    assert!((c.sample_rate() - 0.01).abs() < 1e-15, "{}", c.sample_rate());
+    // 0.01 × 50,000 = 500 sampled objects: bounded; one fewer: not
+    assert!(c.error_bound(50_000).is_some());
+    assert_eq!(c.error_bound(49_999), None);
+}
