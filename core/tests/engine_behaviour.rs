@@ -549,3 +549,32 @@ async fn write_back_writes_a_batch_concurrently() {
     cache.flush().await.unwrap();
     assert_eq!(l3.get(b"late").await.unwrap().as_deref(), Some(&b"v"[..]));
 }
+
+/// A refresh-ahead reload keeps the entry's own TTL: an entry written with
+/// `put_with_ttl(1 s)` and refreshed still expires a second after its
+/// reload (it used to get the L1 default, or with no default never
+/// expire, so a changed L3 value was never seen again).
+#[tokio::test]
+async fn a_refresh_keeps_the_entrys_own_ttl() {
+    for default_ttl in [None, Some(Duration::from_secs(60))] {
+        let clock = ManualClock::new();
+        let l3 = Arc::new(MemoryStateBackend::new());
+        let mut c = cfg(WriteStrategy::WriteThrough);
+        c.l1.ttl = default_ttl;
+        c.refresh = RefreshConfig { enabled: true, threshold: 0.5 };
+        let cache =
+            CachedStateBackend::builder(Arc::clone(&l3)).config(c).clock(clock.clone()).build().unwrap();
+        cache.put_with_ttl(b"k", Bytes::from_static(b"v1"), Duration::from_secs(1)).await.unwrap();
+        clock.advance(Duration::from_millis(600));
+        assert_eq!(cache.get(b"k").await.unwrap().as_deref(), Some(&b"v1"[..])); // due: reloads
+        cache.settle().await;
+        assert_eq!(cache.stats().refresh_ahead, 1);
+        l3.put(b"k", Bytes::from_static(b"v2")).await.unwrap(); // behind the cache's back
+        clock.advance(Duration::from_millis(1_001));
+        assert_eq!(
+            cache.get(b"k").await.unwrap().as_deref(),
+            Some(&b"v2"[..]),
+            "default TTL {default_ttl:?}"
+        );
+    }
+}

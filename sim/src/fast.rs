@@ -27,6 +27,8 @@
 //! hits equal the full engine's whenever loads finish before the next
 //! request of their key arrives.
 
+use std::time::Duration;
+
 use hashbrown::HashSet;
 use strata_core::config::Capacity;
 use strata_core::l1::{KeyHasher, hash_key_with, key_hasher};
@@ -160,7 +162,9 @@ impl FastSim {
                     if load.from_l3 {
                         c.l3_refresh_reads += 1;
                     }
-                    load.fill_l1(l1, self.absent, self.l1_capacity, hash, key, size, now);
+                    // The reloaded value keeps the entry's own TTL.
+                    let ttl = Some(expires.saturating_duration_since(inserted));
+                    load.fill_l1(l1, self.absent, self.l1_capacity, hash, key, size, ttl, now);
                     self.refresh[i].finish(&key);
                 }
             }
@@ -173,7 +177,7 @@ impl FastSim {
         } else {
             Outcome::L2Hit
         };
-        load.fill_l1(l1, self.absent, self.l1_capacity, hash, key, size, now);
+        load.fill_l1(l1, self.absent, self.l1_capacity, hash, key, size, None, now);
         outcome
     }
 
@@ -296,8 +300,9 @@ impl Load {
         Self { from_l3: true, absent }
     }
 
-    /// Fills `l1` with what the load found: the value, or (absent) the
-    /// marker `l1.negative_ttl_ms` asks for.
+    /// Fills `l1` with what the load found: the value (with `ttl`: `None`
+    /// for the default, a refresh's entry's own), or (absent) the marker
+    /// `l1.negative_ttl_ms` asks for.
     #[allow(clippy::too_many_arguments)] // the request's parts and the state it reads
     #[inline(always)]
     fn fill_l1(
@@ -308,12 +313,13 @@ impl Load {
         hash: u64,
         key: u64,
         size: u32,
+        ttl: Option<Duration>,
         now: Instant,
     ) {
         if self.absent {
             markers.remember(l1, hash, key, true, now);
         } else {
-            l1.insert_hashed(hash, key, false, weight(capacity, size), None, now);
+            l1.insert_hashed(hash, key, false, weight(capacity, size), ttl, now);
         }
     }
 }

@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tracing::Instrument;
@@ -171,7 +172,7 @@ impl<B: StateBackend> Inner<B> {
         loop {
             match self.loads.join(key) {
                 Role::Leader(leader) => {
-                    let result = self.lead_load(leader).await;
+                    let result = self.lead_load(leader, None).await;
                     return result.map_err(|e| shared_error(self.l3.name(), &e));
                 }
                 Role::Waiter(w) => {
@@ -186,14 +187,16 @@ impl<B: StateBackend> Inner<B> {
     }
 
     /// Loads the leader's key (pending write, then L3) and completes the flight.
-    async fn lead_load(self: &Arc<Self>, leader: Leader<'_>) -> Shared {
+    /// `ttl`: L1's TTL for what it loads (`None`: the default; a refresh
+    /// passes the refreshed entry's own, see [`Self::maybe_refresh`]).
+    async fn lead_load(self: &Arc<Self>, leader: Leader<'_>, ttl: Option<Duration>) -> Shared {
         // Checked after joining: a write racing with this load either is
         // visible here or marks the flight stale.
         if let Some(v) = self.pending_value(leader.key()) {
             // The newest value: cache it as a load from L3 would, so that L1's
             // contents do not depend on whether the flusher has run yet.
             let result: Shared = Ok(v);
-            self.complete_and_populate(leader, &result, false);
+            self.complete_and_populate(leader, &result, false, ttl);
             return result;
         }
         let span = tracing::debug_span!("strata.load", key_len = leader.key().len());
@@ -203,11 +206,11 @@ impl<B: StateBackend> Inner<B> {
                 L2Read::Absent => Ok(None),
                 L2Read::Miss => {
                     let result = self.load_l3(leader.key()).await.map_err(Arc::new);
-                    self.complete_and_populate(leader, &result, true);
+                    self.complete_and_populate(leader, &result, true, ttl);
                     return result;
                 }
             };
-            self.complete_and_populate(leader, &result, false);
+            self.complete_and_populate(leader, &result, false, ttl);
             result
         }
         .instrument(span)
@@ -217,12 +220,12 @@ impl<B: StateBackend> Inner<B> {
     /// Completes the flight; unless a write raced with the load, stores the
     /// value (or the key's absence, with negative caching) in L1, and, when
     /// it came from L3, in L2.
-    fn complete_and_populate(&self, leader: Leader<'_>, result: &Shared, to_l2: bool) {
+    fn complete_and_populate(&self, leader: Leader<'_>, result: &Shared, to_l2: bool, ttl: Option<Duration>) {
         let key = leader.key().clone();
         let (mut populate_l2, mut absent_l2) = (None, None);
         leader.complete(result.clone(), |fresh| match result {
             Ok(Some(v)) if fresh => {
-                self.l1_store(&key, v.clone(), None);
+                self.l1_store(&key, v.clone(), ttl);
                 if to_l2 {
                     populate_l2 = Some((key, v.clone()));
                 }
@@ -297,7 +300,7 @@ impl<B: StateBackend> Inner<B> {
             match self.pending_value(leader.key()) {
                 Some(v) => {
                     out[i] = v.clone();
-                    self.complete_and_populate(leader, &Ok(v), false);
+                    self.complete_and_populate(leader, &Ok(v), false, None);
                 }
                 None => to_load.push((i, leader)),
             }
@@ -313,9 +316,9 @@ impl<B: StateBackend> Inner<B> {
                 match v {
                     L2Read::Value(v) => {
                         out[i] = Some(v.clone());
-                        self.complete_and_populate(leader, &Ok(Some(v)), false);
+                        self.complete_and_populate(leader, &Ok(Some(v)), false, None);
                     }
-                    L2Read::Absent => self.complete_and_populate(leader, &Ok(None), false),
+                    L2Read::Absent => self.complete_and_populate(leader, &Ok(None), false, None),
                     L2Read::Miss => rest.push((i, leader)),
                 }
             }
@@ -440,10 +443,13 @@ impl<B: StateBackend> Inner<B> {
     }
 
     /// On a hit: starts one background reload if the entry is old enough.
+    /// The reloaded value gets the entry's own TTL (a `put_with_ttl`'s
+    /// stays that, instead of turning into the default, or into none).
     fn maybe_refresh(self: &Arc<Self>, key: &[u8], hit: &L1Hit<Bytes>, now: Instant) {
         if !refresh::is_due(self.config.refresh.threshold, hit.inserted_at, hit.expires_at, now) {
             return;
         }
+        let ttl = Some(hit.expires_at.saturating_duration_since(hit.inserted_at));
         let key = Bytes::copy_from_slice(key);
         if !self.refresh.lock().begin(key.clone()) {
             return;
@@ -453,7 +459,7 @@ impl<B: StateBackend> Inner<B> {
         self.background.spawn(
             async move {
                 if let Role::Leader(leader) = inner.loads.join(&key) {
-                    let _ = inner.lead_load(leader).await;
+                    let _ = inner.lead_load(leader, ttl).await;
                 }
                 inner.refresh.lock().finish(&key[..]);
             }

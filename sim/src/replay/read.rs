@@ -4,6 +4,8 @@
 //! (`l2.negative_ttl_ms`); a load that finds L2's marker answers "absent"
 //! without L3, and L1 remembers it as if L3 had answered.
 
+use std::time::Duration;
+
 use super::state::{ABSENT, Event, Job, Load, Sim, Waiter};
 use crate::tier::{L2Lookup, weight};
 
@@ -25,14 +27,15 @@ impl Sim {
                 self.c.negative_hits += 1;
             } else if inst.refresh.is_enabled() && inst.refresh.on_hit(&key, inserted, expires, now) {
                 self.c.refreshes += 1;
-                self.refresh(i, key, hash, size);
+                // The reloaded value keeps the entry's own TTL.
+                self.refresh(i, key, hash, size, Some(expires.saturating_duration_since(inserted)));
             }
             let committed = self.truth.committed(key);
             self.finish_read(key, version, committed, l1_ns);
             return;
         }
         let committed = self.truth.committed(key);
-        if let Some(version) = self.cache_pending(i, key, hash, size) {
+        if let Some(version) = self.cache_pending(i, key, hash, size, None) {
             // Reads see their own writes while the queue still holds them.
             self.c.pending_write_reads += 1;
             self.finish_read(key, version, committed, l1_ns);
@@ -44,20 +47,27 @@ impl Sim {
             load.waiters.push(waiter);
             return;
         }
-        self.start_load(i, key, hash, size, Some(waiter));
+        self.start_load(i, key, hash, size, Some(waiter), None);
     }
 
     /// If instance `i` has a write of `key` pending, caches a put's value
     /// (or a delete's absence, with negative caching) as a load would (the
     /// engine's `lead_load`, so that L1's contents do not depend on the
-    /// flusher) and returns the write's version.
-    fn cache_pending(&mut self, i: usize, key: u64, hash: u64, size: u32) -> Option<u64> {
+    /// flusher) and returns the write's version. `ttl`: as [`Load::ttl`].
+    fn cache_pending(
+        &mut self,
+        i: usize,
+        key: u64,
+        hash: u64,
+        size: u32,
+        ttl: Option<Duration>,
+    ) -> Option<u64> {
         let now = self.instant();
         let &(version, deleted) = self.inst[i].own_writes.get(&key)?;
         if deleted {
             self.cache_absent(i, key, hash, version);
         } else {
-            self.inst[i].l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), None, now);
+            self.inst[i].l1.insert_hashed(hash, key, version, weight(self.l1_capacity, size), ttl, now);
         }
         Some(version)
     }
@@ -73,22 +83,32 @@ impl Sim {
     /// caller): as the engine's, it loads through the single-flight (a
     /// pending write, then L2, then L3), unless a load of the key is
     /// already in flight; gets that miss meanwhile join it.
-    fn refresh(&mut self, i: usize, key: u64, hash: u64, size: u32) {
-        if self.inst[i].loads.contains_key(&key) || self.cache_pending(i, key, hash, size).is_some() {
+    fn refresh(&mut self, i: usize, key: u64, hash: u64, size: u32, ttl: Option<Duration>) {
+        if self.inst[i].loads.contains_key(&key) || self.cache_pending(i, key, hash, size, ttl).is_some() {
             self.inst[i].refresh.finish(&key);
             return;
         }
-        self.start_load(i, key, hash, size, None);
+        self.start_load(i, key, hash, size, None, ttl);
     }
 
     /// Starts a load of `key` at instance `i` (for `waiter`, or a refresh
     /// when `None`): from L2 when there is one, else from L3.
-    fn start_load(&mut self, i: usize, key: u64, hash: u64, size: u32, waiter: Option<Waiter>) {
+    fn start_load(
+        &mut self,
+        i: usize,
+        key: u64,
+        hash: u64,
+        size: u32,
+        waiter: Option<Waiter>,
+        ttl: Option<Duration>,
+    ) {
         let now = self.instant();
         let id = self.next_load;
         self.next_load += 1;
         let refresh = waiter.is_none();
-        self.inst[i].loads.insert(key, Load { id, size, waiters: waiter.into_iter().collect(), refresh });
+        self.inst[i]
+            .loads
+            .insert(key, Load { id, size, waiters: waiter.into_iter().collect(), refresh, ttl });
         if self.l2.is_some() {
             let ns = self.l2_ns();
             let found = self.l2.as_mut().map_or(L2Lookup::Miss, |l2| l2.get(hash, key, now));
@@ -124,12 +144,12 @@ impl Sim {
     /// after an L3 load that found nothing), a miss goes on to L3.
     pub(crate) fn on_l2_reply(&mut self, i: usize, key: u64, found: L2Lookup<u64>, id: u64) {
         let Some((fresh, load)) = self.load(i, key, id) else { return };
-        let (size, refresh) = (load.size, load.refresh);
+        let (size, refresh, ttl) = (load.size, load.refresh, load.ttl);
         match found {
             L2Lookup::Hit(version) => {
                 if fresh {
                     let (now, w, hash) = (self.instant(), weight(self.l1_capacity, size), self.hash(key));
-                    self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
+                    self.inst[i].l1.insert_hashed(hash, key, version, w, ttl, now);
                 }
                 self.resolve_load(i, key, id, version);
             }
@@ -158,7 +178,7 @@ impl Sim {
             return;
         }
         let (version, present) = self.l3.read(key);
-        let fresh = self.load(i, key, id).is_some_and(|(fresh, _)| fresh);
+        let (fresh, ttl) = self.load(i, key, id).map_or((false, None), |(fresh, l)| (fresh, l.ttl));
         // Nothing found (deleted) goes to no cache, as in the engine; with
         // negative caching L1 and L2 remember the absence.
         if fresh && present {
@@ -167,7 +187,7 @@ impl Sim {
                 l2.populate(hash, key, version, size, now);
             }
             let w = weight(self.l1_capacity, size);
-            self.inst[i].l1.insert_hashed(hash, key, version, w, None, now);
+            self.inst[i].l1.insert_hashed(hash, key, version, w, ttl, now);
         } else if fresh {
             let (now, hash) = (self.instant(), self.hash(key));
             if let Some(l2) = &mut self.l2 {

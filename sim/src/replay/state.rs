@@ -43,6 +43,9 @@ pub(crate) struct Load {
     pub(crate) waiters: Vec<Waiter>,
     /// Started by refresh-ahead (its end ends the key's refresh).
     pub(crate) refresh: bool,
+    /// L1's TTL for what it loads: `None` for the default, a refresh's
+    /// entry's own (as the engine's `maybe_refresh`).
+    pub(crate) ttl: Option<Duration>,
 }
 
 /// A set or delete on its way.
