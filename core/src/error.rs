@@ -93,6 +93,38 @@ pub enum StateError {
     },
 }
 
+/// A server tier's error with the server it came from: displays as
+/// `server: cause`, its [`source`](std::error::Error::source) is the cause.
+/// Connect errors of Redis and PostgreSQL carry it, so that they say where;
+/// `server` is built from the parsed address, never the URL's credentials.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+#[derive(Debug)]
+pub(crate) struct AtServer<E> {
+    pub(crate) server: std::sync::Arc<str>,
+    pub(crate) error: E,
+}
+
+#[cfg(any(feature = "redis", feature = "postgres"))]
+impl<E> AtServer<E> {
+    pub(crate) fn new(server: &std::sync::Arc<str>, error: E) -> Self {
+        Self { server: server.clone(), error }
+    }
+}
+
+#[cfg(any(feature = "redis", feature = "postgres"))]
+impl<E: fmt::Display> fmt::Display for AtServer<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.server, self.error)
+    }
+}
+
+#[cfg(any(feature = "redis", feature = "postgres"))]
+impl<E: std::error::Error + 'static> std::error::Error for AtServer<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// `; first key: "…"` for an `Unflushed` message (nothing without keys).
 fn first_key(keys: &[bytes::Bytes]) -> String {
     keys.first().map(|k| format!("; first key: {:?}", String::from_utf8_lossy(k))).unwrap_or_default()

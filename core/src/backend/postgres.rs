@@ -51,8 +51,6 @@
 //! refused (os error 111)`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::error::Error as StdError;
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,7 +63,7 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 
 use super::{BatchOp, StateBackend};
 use crate::config::validate_table_name;
-use crate::error::{Result, StateError, Tier};
+use crate::error::{AtServer, Result, StateError, Tier};
 
 const NAME: &str = "postgres";
 
@@ -248,9 +246,7 @@ impl PostgresStateBackend {
         let acquire_timeout = options.acquire_timeout.min(crate::engine::FAR_FUTURE);
         let at_server = |e| match e {
             sqlx::Error::PoolTimedOut => map_err(&options, "connect", e),
-            e => {
-                StateError::backend(Tier::L3, NAME, "connect", AtServer { server: server.clone(), error: e })
-            }
+            e => StateError::backend(Tier::L3, NAME, "connect", AtServer::new(&server, e)),
         };
         let connecting = async {
             // One direct attempt first: the pool retries a refused
@@ -403,31 +399,6 @@ fn server_name(options: &PgConnectOptions) -> String {
         name.push_str(db);
     }
     name
-}
-
-/// A connection error of the server `server` ([`server_name`]): displays as
-/// `server: cause`; its [`source`](StdError::source) is sqlx's error.
-#[derive(Debug)]
-struct AtServer {
-    server: Arc<str>,
-    error: sqlx::Error,
-}
-
-impl fmt::Display for AtServer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.error {
-            // sqlx says "error communicating with database: " first: the
-            // server name already says where.
-            sqlx::Error::Io(e) => write!(f, "{}: {e}", self.server),
-            e => write!(f, "{}: {e}", self.server),
-        }
-    }
-}
-
-impl StdError for AtServer {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&self.error)
-    }
 }
 
 fn map_err(options: &PostgresOptions, op: &'static str, e: sqlx::Error) -> StateError {

@@ -15,7 +15,7 @@ use super::QueuedValue;
 use super::flusher::{FlushFor, Outcome};
 use crate::backend::StateBackend;
 use crate::l1::ByteKey;
-use crate::policy::{ISOLATE_DOWN_AFTER, PendingOp};
+use crate::policy::{Isolation, PendingOp};
 
 impl<B: StateBackend> Inner<B> {
     /// Writes `batch` one write at a time, in order; see the module docs.
@@ -25,22 +25,18 @@ impl<B: StateBackend> Inner<B> {
         by: FlushFor,
     ) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(batch.len());
-        let mut failed_in_a_row = 0;
+        let mut pass = Isolation::default();
         for write in batch {
-            if failed_in_a_row == ISOLATE_DOWN_AFTER {
+            if pass.l3_down() {
                 outcomes.push(Outcome::Untried);
                 continue;
             }
-            match self.write_batch(std::slice::from_ref(write), by).await {
-                Ok(()) => {
-                    failed_in_a_row = 0;
-                    outcomes.push(Outcome::Landed);
-                }
-                Err(e) => {
-                    failed_in_a_row += 1;
-                    outcomes.push(Outcome::Refused(e));
-                }
-            }
+            let written = self.write_batch(std::slice::from_ref(write), by).await;
+            pass.record(written.is_ok());
+            outcomes.push(match written {
+                Ok(()) => Outcome::Landed,
+                Err(e) => Outcome::Refused(e),
+            });
         }
         outcomes
     }

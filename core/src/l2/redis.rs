@@ -20,7 +20,6 @@
 //!   `L2 (redis) connect failed: 127.0.0.1:6380: Connection refused (os
 //!   error 111)`.
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -33,8 +32,7 @@ use futures::StreamExt;
 use parking_lot::Mutex;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink, PubSubStream};
 use redis::{
-    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, FromRedisValue, Pipeline, RedisError, RedisResult,
-    Value,
+    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, FromRedisValue, Pipeline, RedisResult, Value,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -42,7 +40,7 @@ use super::notice;
 use super::{BreakerState, Invalidation, L2Tier};
 use crate::clock::Clock;
 use crate::config::{L2Config, MAX_L2_TTL};
-use crate::error::{Result, StateError, Tier};
+use crate::error::{AtServer, Result, StateError, Tier};
 use crate::policy::breaker::CircuitBreaker;
 
 const BACKEND: &str = "redis";
@@ -307,32 +305,6 @@ fn server_name(addr: &ConnectionAddr) -> String {
             format!("[{host}]:{port}")
         }
         other => other.to_string(),
-    }
-}
-
-/// A connection error of the server `server`: displays as `server: cause`;
-/// its [`source`](StdError::source) is the client's [`RedisError`].
-#[derive(Debug)]
-struct AtServer {
-    server: Arc<str>,
-    error: RedisError,
-}
-
-impl AtServer {
-    fn new(server: &Arc<str>, error: RedisError) -> Self {
-        Self { server: server.clone(), error }
-    }
-}
-
-impl fmt::Display for AtServer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.server, self.error)
-    }
-}
-
-impl StdError for AtServer {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&self.error)
     }
 }
 

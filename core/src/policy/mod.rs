@@ -15,5 +15,5 @@ pub use backoff::next_flush_backoff;
 pub use refresh::RefreshPolicy;
 pub use tombstone::{TOMBSTONE_TTL, tombstone_ttl};
 pub use write::{
-    Enqueued, ISOLATE_DOWN_AFTER, PendingOp, WRITE_BACK_CONCURRENCY, WriteBehindQueue, WritePlan,
+    Enqueued, ISOLATE_DOWN_AFTER, Isolation, PendingOp, WRITE_BACK_CONCURRENCY, WriteBehindQueue, WritePlan,
 };

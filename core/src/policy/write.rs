@@ -54,6 +54,28 @@ pub const WRITE_BACK_CONCURRENCY: usize = 16;
 /// waits for the next try (the engine's `isolate.rs`, and the simulator).
 pub const ISOLATE_DOWN_AFTER: usize = 2;
 
+/// The one-write-at-a-time pass over a failed write-behind batch: how many
+/// writes in a row failed on their own, and so whether L3 now looks down
+/// (the rest of the batch is then not tried). One copy of the rule for the
+/// engine (`isolate.rs`) and the simulator.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Isolation {
+    failed_in_a_row: usize,
+}
+
+impl Isolation {
+    /// A write of the pass ended: it landed, or failed on its own.
+    pub fn record(&mut self, landed: bool) {
+        self.failed_in_a_row = if landed { 0 } else { self.failed_in_a_row + 1 };
+    }
+
+    /// Whether [`ISOLATE_DOWN_AFTER`] writes in a row failed: L3 looks down.
+    #[must_use]
+    pub fn l3_down(&self) -> bool {
+        self.failed_in_a_row >= ISOLATE_DOWN_AFTER
+    }
+}
+
 /// Where a put goes now and later, for a strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WritePlan {
@@ -288,11 +310,17 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
         if self.live >= self.capacity {
             return Enqueued::Full;
         }
-        let seq = self.front_seq.wrapping_add(self.slots.len() as u64);
-        self.slots.push_back(Some(Slot { key: make_key(), hash, op, since: now }));
+        self.append(make_key(), hash, op, now);
+        Enqueued::New
+    }
+
+    /// Appends a write of a key not pending (hashed `hash`).
+    #[inline]
+    fn append(&mut self, key: K, hash: u64, op: PendingOp<V>, now: Instant) {
+        let seq = self.mark();
+        self.slots.push_back(Some(Slot { key, hash, op, since: now }));
         self.index_insert(hash, seq);
         self.live += 1;
-        Enqueued::New
     }
 
     /// Drops the pending op of `key`; returns whether there was one.
@@ -342,6 +370,7 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
 
     /// A mark between the writes pending now and those queued later, for
     /// [`Self::pending_before`]: the sequence number the next new key gets.
+    #[inline]
     #[must_use]
     pub fn mark(&self) -> u64 {
         self.front_seq.wrapping_add(self.slots.len() as u64)
@@ -445,13 +474,9 @@ impl<K: Hash + Eq, V> WriteBehindQueue<K, V> {
     pub fn requeue_back(&mut self, writes: Vec<(K, PendingOp<V>)>, now: Instant) {
         for (key, op) in writes {
             let hash = self.hasher.hash_one(&key);
-            if self.find(hash, &key).is_some() {
-                continue;
+            if self.find(hash, &key).is_none() {
+                self.append(key, hash, op, now);
             }
-            let seq = self.mark();
-            self.slots.push_back(Some(Slot { key, hash, op, since: now }));
-            self.index_insert(hash, seq);
-            self.live += 1;
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hashbrown::HashMap;
 use strata_core::config::Capacity;
 use strata_core::l1::{KeyHasher, hash_key_with, key_hasher};
-use strata_core::policy::{PendingOp, RefreshPolicy, WriteBehindQueue, WritePlan};
+use strata_core::policy::{Isolation, PendingOp, RefreshPolicy, WriteBehindQueue, WritePlan};
 use strata_core::{CacheConfig, Instant};
 
 use super::truth::Truth;
@@ -115,8 +115,8 @@ pub(crate) struct Turn {
     pub(crate) started: usize,
     /// Writes whose own call failed, in the order they failed.
     pub(crate) failed: Vec<PendingWrite>,
-    /// Isolation: calls that failed in a row, just now.
-    pub(crate) failed_in_a_row: usize,
+    /// Isolation: whether L3 looks down (the shared rule).
+    pub(crate) isolation: Isolation,
 }
 
 impl PendingWrite {

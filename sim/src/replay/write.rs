@@ -28,8 +28,7 @@ use std::time::Duration;
 
 use hashbrown::HashSet;
 use strata_core::policy::{
-    Enqueued, ISOLATE_DOWN_AFTER as DOWN_AFTER, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan,
-    next_flush_backoff,
+    Enqueued, Isolation, PendingOp, WRITE_BACK_CONCURRENCY, WritePlan, next_flush_backoff,
 };
 
 use super::state::{Event, Job, PendingWrite, Sim, Turn};
@@ -195,7 +194,7 @@ impl Sim {
                         left: first,
                         started: first,
                         failed: Vec::new(),
-                        failed_in_a_row: 0,
+                        isolation: Isolation::default(),
                     },
                 );
                 for &w in &ops[..first] {
@@ -265,7 +264,7 @@ impl Sim {
     /// - A write-behind batch of several writes that failed is written
     ///   again at once, one write at a time in order, each a batch call of
     ///   one write: the flusher stays busy (`in_flight`) until that pass
-    ///   ends. After [`DOWN_AFTER`] failures in a row L3 is taken to be
+    ///   ends. After `ISOLATE_DOWN_AFTER` failures in a row ([`Isolation`]) L3 is taken to be
     ///   down and the rest of the batch is not tried; nor is it once the
     ///   shutdown deadline has passed (no call of the flusher starts then).
     /// - When the turn is over, see [`Self::settle`].
@@ -301,7 +300,8 @@ impl Sim {
                 let t = self.next_turn;
                 self.next_turn += 1;
                 let first = ops[0];
-                let turn = Turn { ops, left: 1, started: 1, failed: Vec::new(), failed_in_a_row: 0 };
+                let turn =
+                    Turn { ops, left: 1, started: 1, failed: Vec::new(), isolation: Isolation::default() };
                 self.inst[i].turns.insert(t, turn);
                 self.batch_sizes.record(1);
                 self.submit_l3(Job::Flush { inst: i as u32, ops: vec![first], turn: Some(t) });
@@ -313,13 +313,11 @@ impl Sim {
                 turn.left -= 1;
                 if failed {
                     turn.failed.extend_from_slice(&ops);
-                    turn.failed_in_a_row += 1;
-                } else {
-                    turn.failed_in_a_row = 0;
                 }
+                turn.isolation.record(!failed);
                 // Write-back starts its next write whenever one ends;
                 // isolation its next one, unless L3 looks down.
-                let go_on = !isolating || (turn.failed_in_a_row < DOWN_AFTER && !past_deadline);
+                let go_on = !isolating || (!turn.isolation.l3_down() && !past_deadline);
                 let next = turn.ops.get(turn.started).copied().filter(|_| go_on);
                 if let Some(next) = next {
                     turn.started += 1;

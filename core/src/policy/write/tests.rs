@@ -174,3 +174,15 @@ fn plans() {
     assert!(WritePlan::of(WriteStrategy::WriteBehind).is_queued());
     assert!(WritePlan::of(WriteStrategy::WriteBack).is_queued());
 }
+
+#[test]
+fn isolation_takes_l3_down_after_failures_in_a_row() {
+    let mut pass = Isolation::default();
+    pass.record(false);
+    assert!(!pass.l3_down());
+    pass.record(true);
+    pass.record(false);
+    assert!(!pass.l3_down(), "a landed write resets the count");
+    pass.record(false);
+    assert!(pass.l3_down());
+}
