@@ -69,7 +69,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     }
     args.config.check_bytes(&cache)?;
     cache.validate()?;
-    let sim = args.config.sim(&args.trace)?;
+    let sim = args.config.sim()?;
     let trace = args.trace.display().to_string();
     if args.compare.is_empty() {
         let bar = progress::bytes(0, &format!("replaying {trace}"));

@@ -17,9 +17,6 @@ use strata_sim::{Request, SimConfig};
 
 use super::values;
 
-/// Requests a second when a trace has no timestamps and no rate is given.
-pub(crate) const DEFAULT_RATE: f64 = 100_000.0;
-
 /// Configuration flags shared by `replay` and `tune`.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct ConfigArgs {
@@ -108,18 +105,14 @@ impl ConfigArgs {
     }
 
     /// The simulator configuration: the file (or defaults), then the flags.
-    /// A trace without timestamps arrives at [`DEFAULT_RATE`] unless told otherwise.
-    pub(crate) fn sim(&self, trace: &Path) -> anyhow::Result<SimConfig> {
+    /// A trace without timestamps arrives 100,000 requests a second (the
+    /// reader's spacing) unless told otherwise.
+    pub(crate) fn sim(&self) -> anyhow::Result<SimConfig> {
         let mut sim = match &self.sim {
             Some(p) => SimConfig::from_toml_str(&read(p)?, &p.display().to_string())?,
-            None => {
-                let (format, _) = detect(trace, self.format)?;
-                let mut s = SimConfig::default();
-                if !format.has_timestamps() {
-                    s.arrival = Arrival::Rate { per_sec: DEFAULT_RATE };
-                }
-                s
-            }
+            // A trace without timestamps arrives at the reader's untimed
+            // spacing, 100,000 requests a second (`UNTIMED_SPACING_NS`).
+            None => SimConfig::default(),
         };
         if let Some(seed) = self.seed {
             sim.seed = seed;

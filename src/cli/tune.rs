@@ -223,7 +223,7 @@ fn write_config(path: &Path, config: &CacheConfig) -> anyhow::Result<()> {
 /// Runs `strata tune`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let base = args.config.cache()?;
-    let sim = args.config.sim(&args.trace)?;
+    let sim = args.config.sim()?;
     let (l1, l1_bytes) = budget(&args.l1_budget, "--l1-budget")?;
     let l2 = args.l2_budget.as_deref().map(|b| budget(b, "--l2-budget")).transpose()?;
     if let Some((_, l2_bytes)) = l2
